@@ -1,0 +1,282 @@
+package core
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Token is what a Strategy returns and what the Manager caches, persists
+// and hands out. It authorizes a request by itself: as a bearer (or other
+// typed) token in the Authorization header, as extra headers, or as query
+// parameters. That lets Basic and API keys ride the same pipeline as OAuth.
+//
+// A Token handed out by the Manager is shared between callers and must not
+// be modified. Use Clone for a private copy.
+//
+// A Token never prints its secrets: String, GoString, Format and LogValue
+// all redact. Its JSON encoding is complete, for storage only.
+type Token struct {
+	// AccessToken is the credential sent in the Authorization header as
+	// "<TokenType> <AccessToken>". Empty means no Authorization header.
+	AccessToken string `json:"access_token,omitempty"`
+	// TokenType is "Bearer" (the default when empty), "Basic", or another
+	// scheme.
+	TokenType string `json:"token_type,omitempty"`
+	// RefreshToken, when set, is passed back to the strategy as prev so it
+	// can refresh rather than acquire anew.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// Expiry is when the access token stops working. Zero means never.
+	Expiry time.Time `json:"expiry,omitzero"`
+	// Header holds headers set on every request, such as an API key.
+	Header http.Header `json:"header,omitempty"`
+	// Query holds query parameters added to every request.
+	Query url.Values `json:"query,omitempty"`
+	// Extra holds further response fields (id_token, scope, …). Values
+	// are treated as secrets when printed.
+	Extra map[string]any `json:"extra,omitempty"`
+	// IssuedAt is when the Manager obtained the token.
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	// Generation increases by one with each token the Manager obtains for
+	// a credential. It orders tokens across processes, so an older token
+	// read from a stale vault never replaces a newer one.
+	Generation uint64 `json:"generation,omitempty"`
+	// CredentialsDigest binds the token to the credential it came from: a
+	// short digest of the credential's JSON. A stored token whose digest no
+	// longer matches its credential is ignored. Empty matches any.
+	CredentialsDigest string `json:"credentials_digest,omitempty"`
+
+	// Set by seal; read on the hot path.
+	authz     string
+	refreshAt int64 // unix nanoseconds; 0 = never
+	expireAt  int64 // unix nanoseconds; 0 = never
+	o2        *oauth2.Token
+}
+
+// BasicToken returns a Token that authorizes with HTTP Basic.
+func BasicToken(username, password string) *Token {
+	return &Token{
+		AccessToken: base64.StdEncoding.EncodeToString([]byte(username + ":" + password)),
+		TokenType:   "Basic",
+	}
+}
+
+// FromOAuth2 converts an x/oauth2 token. Extra fields are not carried.
+func FromOAuth2(t *oauth2.Token) *Token {
+	if t == nil {
+		return nil
+	}
+	exp := t.Expiry
+	if exp.IsZero() && t.ExpiresIn > 0 {
+		exp = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	}
+	return &Token{
+		AccessToken:  t.AccessToken,
+		TokenType:    t.TokenType,
+		RefreshToken: t.RefreshToken,
+		Expiry:       exp,
+	}
+}
+
+// Type returns the Authorization scheme: TokenType normalised, or "Bearer".
+func (t *Token) Type() string {
+	switch {
+	case t.TokenType == "", strings.EqualFold(t.TokenType, "bearer"):
+		return "Bearer"
+	case strings.EqualFold(t.TokenType, "basic"):
+		return "Basic"
+	case strings.EqualFold(t.TokenType, "mac"):
+		return "MAC"
+	}
+	return t.TokenType
+}
+
+// AuthorizationHeader returns the Authorization header value, or "" when
+// the token authorizes through Header or Query only.
+func (t *Token) AuthorizationHeader() string {
+	if t.authz != "" {
+		return t.authz
+	}
+	if t.AccessToken == "" {
+		return ""
+	}
+	return t.Type() + " " + t.AccessToken
+}
+
+// SetAuth authorizes r in place: the Authorization header, the extra
+// headers and the query parameters. Call it on a clone of a caller's
+// request; a RoundTripper must not modify the request it was given.
+func (t *Token) SetAuth(r *http.Request) {
+	if h := t.AuthorizationHeader(); h != "" {
+		r.Header.Set("Authorization", h)
+	}
+	for k, vs := range t.Header {
+		r.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if len(t.Query) > 0 {
+		q := r.URL.Query()
+		for k, vs := range t.Query {
+			q[k] = append([]string(nil), vs...)
+		}
+		r.URL.RawQuery = q.Encode()
+	}
+}
+
+// Expired reports whether the token has expired at now. A token without
+// Expiry never expires.
+func (t *Token) Expired(now time.Time) bool {
+	return !t.Expiry.IsZero() && !now.Before(t.Expiry)
+}
+
+// OAuth2 returns the token as an *oauth2.Token. For a token handed out by
+// the Manager the result is built once and shared: do not modify it.
+func (t *Token) OAuth2() *oauth2.Token {
+	if t.o2 != nil {
+		return t.o2
+	}
+	return t.toOAuth2()
+}
+
+func (t *Token) toOAuth2() *oauth2.Token {
+	o := &oauth2.Token{
+		AccessToken:  t.AccessToken,
+		TokenType:    t.TokenType,
+		RefreshToken: t.RefreshToken,
+		Expiry:       t.Expiry,
+	}
+	if len(t.Extra) > 0 {
+		o = o.WithExtra(t.Extra)
+	}
+	return o
+}
+
+// Clone returns a deep copy without the Manager's derived state.
+func (t *Token) Clone() *Token {
+	if t == nil {
+		return nil
+	}
+	c := &Token{
+		AccessToken:  t.AccessToken,
+		TokenType:    t.TokenType,
+		RefreshToken: t.RefreshToken,
+		Expiry:       t.Expiry,
+		IssuedAt:     t.IssuedAt,
+		Generation:   t.Generation,
+
+		CredentialsDigest: t.CredentialsDigest,
+	}
+	if t.Header != nil {
+		c.Header = t.Header.Clone()
+	}
+	if t.Query != nil {
+		c.Query = make(url.Values, len(t.Query))
+		for k, v := range t.Query {
+			c.Query[k] = append([]string(nil), v...)
+		}
+	}
+	if t.Extra != nil {
+		c.Extra = make(map[string]any, len(t.Extra))
+		for k, v := range t.Extra {
+			c.Extra[k] = v
+		}
+	}
+	return c
+}
+
+// Equal reports whether two tokens authorize requests identically and
+// carry the same refresh token and expiry. Manager bookkeeping
+// (Generation, IssuedAt) is ignored.
+func (t *Token) Equal(o *Token) bool {
+	if t == nil || o == nil {
+		return t == o
+	}
+	return t.AccessToken == o.AccessToken && t.Type() == o.Type() &&
+		t.RefreshToken == o.RefreshToken && t.Expiry.Equal(o.Expiry) &&
+		fmt.Sprint(t.Header) == fmt.Sprint(o.Header) && t.Query.Encode() == o.Query.Encode()
+}
+
+// String describes the token without any secret.
+func (t *Token) String() string {
+	if t == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	b.WriteString("Token{type=")
+	if t.AccessToken != "" {
+		b.WriteString(t.Type())
+	} else {
+		b.WriteString("none")
+	}
+	b.WriteString(" access=")
+	b.WriteString(redacted(t.AccessToken))
+	if t.RefreshToken != "" {
+		b.WriteString(" refresh=[REDACTED]")
+	}
+	if len(t.Header) > 0 {
+		b.WriteString(" headers=")
+		b.WriteString(strings.Join(sortedKeys(t.Header), ","))
+	}
+	if len(t.Query) > 0 {
+		b.WriteString(" query=")
+		b.WriteString(strings.Join(sortedKeys(t.Query), ","))
+	}
+	if !t.Expiry.IsZero() {
+		b.WriteString(" expiry=")
+		b.WriteString(t.Expiry.UTC().Format(time.RFC3339))
+	}
+	if t.Generation != 0 {
+		fmt.Fprintf(&b, " gen=%d", t.Generation)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString redacts like String, so %#v is safe.
+func (t *Token) GoString() string { return "core." + t.String() }
+
+// Format redacts for every verb, including %v, %+v, %#v, %s and %q.
+func (t *Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
+
+// LogValue redacts for log/slog.
+func (t *Token) LogValue() slog.Value {
+	if t == nil {
+		return slog.StringValue("<nil>")
+	}
+	attrs := []slog.Attr{
+		slog.String("type", t.Type()),
+		slog.Bool("refreshable", t.RefreshToken != ""),
+		slog.Uint64("generation", t.Generation),
+	}
+	if !t.Expiry.IsZero() {
+		attrs = append(attrs, slog.Time("expiry", t.Expiry))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "[REDACTED]"
+}
+
+func formatRedacted(f fmt.State, verb rune, s, gs string) {
+	switch verb {
+	case 'q':
+		fmt.Fprintf(f, "%q", s)
+	case 'v':
+		if f.Flag('#') {
+			_, _ = f.Write([]byte(gs))
+			return
+		}
+		_, _ = f.Write([]byte(s))
+	default:
+		_, _ = f.Write([]byte(s))
+	}
+}
