@@ -149,14 +149,17 @@ func (e *ReauthRequiredError) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether err says that retrying with the same
 // credential cannot succeed: any error in its chain with a
-// Permanent() bool method returning true, ErrInvalidCredentials, or
-// ErrReauthRequired.
+// Permanent() bool method returning true, or one matching
+// ErrInvalidCredentials or ErrRefreshFailed. The Manager does not call a
+// strategy again for a permanent failure until the credential changes.
+// ErrReauthRequired is not permanent: a person may act, and the next call
+// asks the strategy again.
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	if errors.As(err, &p) && p.Permanent() {
 		return true
 	}
-	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrReauthRequired) || errors.Is(err, ErrRefreshFailed)
+	return errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrRefreshFailed)
 }
 
 // IsTemporary reports whether err says the call may succeed when retried:

@@ -732,3 +732,43 @@ func (m *Manager) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// PutToken stores a token obtained outside a strategy call, such as from
+// an authorization-code exchange, under name: it is bound to the current
+// credential, given the next generation, persisted, then cached. A failed
+// write is an error matching ErrPersistFailed and nothing is cached.
+func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
+	creds, err := m.store.GetCredentials(ctx, name)
+	if err != nil {
+		return fmt.Errorf("core: put token %q: %w", name, err)
+	}
+	if t == nil || (t.AccessToken == "" && t.RefreshToken == "" && len(t.Header) == 0 && len(t.Query) == 0) {
+		return fmt.Errorf("core: put token %q: %w: empty token", name, ErrInvalidCredentials)
+	}
+	fp := creds.Fingerprint()
+	e := m.entry(name)
+	e.persistMu.Lock()
+	defer e.persistMu.Unlock()
+	tok := t.Clone()
+	gen := uint64(0)
+	if cur := e.tok.Load(); cur != nil {
+		gen = cur.Generation
+	}
+	if stored, err := m.store.GetToken(ctx, name); err == nil && stored.Generation > gen {
+		gen = stored.Generation
+	}
+	now := m.clock.Now()
+	tok.Generation = gen + 1
+	tok.CredentialsDigest = hex.EncodeToString(fp[:8])
+	tok.IssuedAt = now
+	m.seal(e, tok, now)
+	if err := m.store.SetToken(ctx, name, tok); err != nil {
+		return fmt.Errorf("core: put token %q: %w: %w", name, ErrPersistFailed, err)
+	}
+	e.dirty.Store(false)
+	e.perm.Store(nil)
+	e.notBefore.Store(0)
+	e.tok.Store(tok)
+	m.emit(Event{Kind: EventTokenIssued, Name: name, Generation: tok.Generation})
+	return nil
+}

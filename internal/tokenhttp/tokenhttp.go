@@ -1,0 +1,339 @@
+// Package tokenhttp is the HTTP side shared by the strategies that talk to
+// token endpoints: a client that refuses what a token request must never
+// do, a bounded response reader, a token-response parser, and the mapping
+// of failures to core.OAuthError without leaking secrets.
+package tokenhttp
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"golang.org/x/oauth2"
+)
+
+// MaxBody is the most read from a token endpoint's response.
+const MaxBody = 1 << 20
+
+// Bounds for expires_in. A token endpoint's zero or negative value is
+// taken as DefaultTTL; a value above MaxTTL is clamped to it.
+const (
+	DefaultTTL = time.Hour
+	MaxTTL     = 366 * 24 * time.Hour
+	// RequestTimeout bounds one token request when the caller's context
+	// has no earlier deadline.
+	RequestTimeout = 30 * time.Second
+)
+
+// ErrRedirect is returned when a token endpoint answers with a redirect:
+// a credential is never sent on to another location.
+var ErrRedirect = errors.New("tokenhttp: token endpoint redirected; refusing to follow")
+
+// NewClient returns the client for token requests: TLS 1.2 or later, no
+// redirects followed, and a per-request timeout. base, when not nil,
+// provides the Transport (its TLS settings are the caller's).
+func NewClient(base *http.Client) *http.Client {
+	c := &http.Client{Timeout: RequestTimeout}
+	if base != nil {
+		c.Transport = base.Transport
+		if base.Timeout > 0 {
+			c.Timeout = base.Timeout
+		}
+	}
+	if c.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		c.Transport = t
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return ErrRedirect }
+	return c
+}
+
+// CheckEndpoint refuses a token endpoint that is not https, unless
+// allowInsecure is set (for tests against loopback servers). The error
+// matches core.ErrInvalidCredentials and names the field.
+func CheckEndpoint(field, raw string, allowInsecure bool) error {
+	if raw == "" {
+		return fmt.Errorf("tokenhttp: %w: %s is empty", core.ErrInvalidCredentials, field)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("tokenhttp: %w: %s is not an absolute URL", core.ErrInvalidCredentials, field)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if allowInsecure {
+			return nil
+		}
+		return fmt.Errorf("tokenhttp: %w: %s uses plain http; set AllowInsecureHTTP only for tests", core.ErrInvalidCredentials, field)
+	}
+	return fmt.Errorf("tokenhttp: %w: %s has scheme %q, want https", core.ErrInvalidCredentials, field, u.Scheme)
+}
+
+// Redact replaces every occurrence of each non-empty secret in s, and
+// caps the result at 256 bytes.
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	if len(s) > 256 {
+		s = s[:256] + "…"
+	}
+	return s
+}
+
+// Response is a parsed successful token response.
+type Response struct {
+	Token *core.Token
+	// Raw holds every field of the JSON body.
+	Raw map[string]any
+}
+
+// Post sends form to tokenURL as application/x-www-form-urlencoded and
+// parses the answer. header may carry client authentication. secrets are
+// redacted from any error description.
+func Post(ctx context.Context, c *http.Client, tokenURL string, form url.Values, header http.Header, secrets ...string) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("tokenhttp: build request: %w", core.ErrInvalidCredentials)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return Do(c, req, secrets...)
+}
+
+// Do sends req and parses a token response: at most MaxBody bytes are
+// read, errors become *core.OAuthError, and network failures are
+// temporary errors that never quote the request.
+func Do(c *http.Client, req *http.Request, secrets ...string) (*Response, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrRedirect) {
+			return nil, ErrRedirect
+		}
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, fmt.Errorf("tokenhttp: token request: %w", ctxErr)
+		}
+		return nil, &NetError{Op: "token request to " + req.URL.Host, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if rerr != nil {
+		return nil, &NetError{Op: "read token response from " + req.URL.Host, Err: unwrapURLError(rerr)}
+	}
+	if len(body) > MaxBody {
+		return nil, fmt.Errorf("tokenhttp: token response from %s is larger than %d bytes", req.URL.Host, MaxBody)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, ErrorFromResponse(resp.StatusCode, resp.Header, body, secrets...)
+	}
+	return Parse(body, resp.Header.Get("Content-Type"), time.Now())
+}
+
+// NetError is a failed exchange with a token endpoint: connection refused,
+// reset, timeout or a response lost on the way back. It is temporary.
+type NetError struct {
+	Op  string
+	Err error
+}
+
+// Error names the operation and the cause.
+func (e *NetError) Error() string { return "tokenhttp: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *NetError) Unwrap() error { return e.Err }
+
+// Temporary reports true: the exchange may succeed when tried again.
+func (e *NetError) Temporary() bool { return true }
+
+// unwrapURLError drops url.Error's URL, which may carry query secrets.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// ErrorFromResponse maps a non-2xx token response to *core.OAuthError,
+// keeping the RFC 6749 §5.2 code and a redacted description, and the
+// Retry-After delay.
+func ErrorFromResponse(status int, h http.Header, body []byte, secrets ...string) error {
+	e := &core.OAuthError{StatusCode: status, Retry: RetryAfter(h, time.Now())}
+	var er struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+		URI         string `json:"error_uri"`
+	}
+	if json.Unmarshal(body, &er) == nil {
+		e.Code = Redact(er.Error, secrets...)
+		e.Description = Redact(er.Description, secrets...)
+		e.URI = Redact(er.URI, secrets...)
+	} else if vals, err := url.ParseQuery(string(body)); err == nil && vals.Get("error") != "" {
+		e.Code = Redact(vals.Get("error"), secrets...)
+		e.Description = Redact(vals.Get("error_description"), secrets...)
+	}
+	if !validCode(e.Code) {
+		e.Code = ""
+	}
+	return e
+}
+
+// validCode keeps only codes of RFC 6749's character set, so an echoed
+// secret cannot pose as a code.
+func validCode(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// RetryAfter parses a Retry-After header, in seconds or as an HTTP date,
+// capped at one hour. It returns 0 when absent or malformed.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, time.Hour))
+}
+
+// Parse reads a token response body: JSON, or form-encoded when the
+// content type says so (GitHub's legacy answer). expires_in is clamped:
+// zero or negative becomes DefaultTTL, more than MaxTTL becomes MaxTTL.
+func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
+	raw := map[string]any{}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errors.New("tokenhttp: token response is not form-encoded")
+		}
+		for k := range vals {
+			raw[k] = vals.Get(k)
+		}
+	} else if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, fmt.Errorf("tokenhttp: token response is not a JSON object (%d bytes)", len(body))
+	}
+	if e, ok := raw["error"].(string); ok && e != "" {
+		return nil, ErrorFromResponse(http.StatusOK, nil, body)
+	}
+	at, _ := raw["access_token"].(string)
+	if at == "" {
+		return nil, errors.New("tokenhttp: token response has no access_token")
+	}
+	t := &core.Token{AccessToken: at}
+	t.TokenType, _ = raw["token_type"].(string)
+	t.RefreshToken, _ = raw["refresh_token"].(string)
+	if v, ok := raw["expires_in"]; ok {
+		t.Expiry = now.Add(ClampTTL(expiresIn(v)))
+	}
+	extra := map[string]any{}
+	for k, v := range raw {
+		switch k {
+		case "access_token", "token_type", "refresh_token", "expires_in":
+		default:
+			extra[k] = v
+		}
+	}
+	if len(extra) > 0 {
+		t.Extra = extra
+	}
+	return &Response{Token: t, Raw: raw}, nil
+}
+
+func expiresIn(v any) time.Duration {
+	switch x := v.(type) {
+	case float64:
+		if x > float64(MaxTTL/time.Second) {
+			return MaxTTL
+		}
+		return time.Duration(x) * time.Second
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0
+		}
+		if n > int64(MaxTTL/time.Second) {
+			return MaxTTL
+		}
+		return time.Duration(n) * time.Second
+	}
+	return 0
+}
+
+// ClampTTL applies the expires_in bounds.
+func ClampTTL(d time.Duration) time.Duration {
+	if d <= 0 {
+		return DefaultTTL
+	}
+	return min(d, MaxTTL)
+}
+
+// FromRetrieveError converts an error from golang.org/x/oauth2 into one
+// that keeps the RFC 6749 code and Retry-After but never the raw body,
+// which x/oauth2 copies into its error string.
+func FromRetrieveError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		var h http.Header
+		if re.Response != nil {
+			status = re.Response.StatusCode
+			h = re.Response.Header
+		}
+		oe := ErrorFromResponse(status, h, re.Body, secrets...).(*core.OAuthError)
+		if oe.Code == "" && validCode(re.ErrorCode) {
+			oe.Code = re.ErrorCode
+		}
+		if oe.Description == "" {
+			oe.Description = Redact(re.ErrorDescription, secrets...)
+		}
+		return oe
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("tokenhttp: token request: %w", err)
+	}
+	if errors.Is(err, ErrRedirect) {
+		return ErrRedirect
+	}
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return &NetError{Op: "token request", Err: errors.New(Redact(unwrapURLError(err).Error(), secrets...))}
+	}
+	// x/oauth2's other errors quote the body ("oauth2: cannot parse json: …").
+	return errors.New("tokenhttp: token endpoint returned a response that could not be parsed")
+}
