@@ -97,10 +97,10 @@ func (c *Credentials) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// MarshalJSON implements json.Marshaler, producing goauth's field order:
+// MarshalJSON implements json.Marshaler (on values and pointers), producing goauth's field order:
 // service, type, subdomain, goauth's sections, other sections sorted by
 // name, token, additional.
-func (c *Credentials) MarshalJSON() ([]byte, error) {
+func (c Credentials) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	first := true
@@ -269,10 +269,7 @@ func (c *Credentials) Fingerprint() [32]byte {
 }
 
 // String describes the credential without any secret.
-func (c *Credentials) String() string {
-	if c == nil {
-		return "<nil>"
-	}
+func (c Credentials) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Credentials{service=%q type=%q", c.Service, c.Type)
 	if c.Subdomain != "" {
@@ -293,18 +290,15 @@ func (c *Credentials) String() string {
 }
 
 // GoString redacts like String, so %#v is safe.
-func (c *Credentials) GoString() string { return "core." + c.String() }
+func (c Credentials) GoString() string { return "core." + c.String() }
 
 // Format redacts for every verb.
-func (c *Credentials) Format(f fmt.State, verb rune) {
+func (c Credentials) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, c.String(), c.GoString())
 }
 
 // LogValue redacts for log/slog.
-func (c *Credentials) LogValue() slog.Value {
-	if c == nil {
-		return slog.StringValue("<nil>")
-	}
+func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("service", c.Service),
 		slog.String("type", c.Type),

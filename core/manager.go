@@ -82,6 +82,7 @@ type Manager struct {
 	log        *slog.Logger
 	clock      Clock
 	sysClock   bool
+	epoch      time.Time // time offsets (refreshAt, expireAt, notBefore) count from here
 	onEvent    func(Event)
 	timeout    time.Duration
 	attempts   int
@@ -112,7 +113,7 @@ type entry struct {
 	dead   bool
 
 	bg        atomic.Bool  // a background refresh is starting or running
-	notBefore atomic.Int64 // unix ns before which the endpoint is not called again
+	notBefore atomic.Int64 // offset (see Manager.off) before which the endpoint is not called again
 	latency   atomic.Int64 // EWMA of strategy latency, ns
 	perm      atomic.Pointer[permFailure]
 
@@ -172,6 +173,7 @@ func New(opts Options) (*Manager, error) {
 		m.clock = SystemClock{}
 	}
 	_, m.sysClock = m.clock.(SystemClock)
+	m.epoch = m.clock.Now()
 	if m.timeout <= 0 {
 		m.timeout = DefaultRefreshTimeout
 	}
@@ -188,12 +190,18 @@ func (m *Manager) Store() Store { return m.store }
 // Registry returns the registry the Manager looks strategies up in.
 func (m *Manager) Registry() *Registry { return m.reg }
 
+// nowNano is the current time as nanoseconds since m.epoch. With the
+// system clock it reads only the monotonic clock, which costs half of
+// time.Now here and does not jump with the wall clock.
 func (m *Manager) nowNano() int64 {
 	if m.sysClock {
-		return time.Now().UnixNano()
+		return int64(time.Since(m.epoch))
 	}
-	return m.clock.Now().UnixNano()
+	return int64(m.clock.Now().Sub(m.epoch))
 }
+
+// off converts t to nanoseconds since m.epoch.
+func (m *Manager) off(t time.Time) int64 { return int64(t.Sub(m.epoch)) }
 
 // Token returns a valid token for the named credential.
 //
@@ -373,7 +381,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		if prev != cur {
 			m.seal(e, prev, now)
 		}
-		n := now.UnixNano()
+		n := m.off(now)
 		if (md == modeNormal && n < prev.refreshAt) || (md == modeStale && prev.Generation > staleGen && n < prev.expireAt) {
 			if prev != cur {
 				e.tok.Store(prev)
@@ -383,6 +391,12 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		}
 	}
 
+	if wait := time.Duration(e.notBefore.Load() - m.off(now)); wait > 0 && md != modeForce {
+		// The endpoint asked us to back off and no valid token is left.
+		if err := m.clock.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("core: token %q: waiting for Retry-After: %w", name, err)
+		}
+	}
 	tok, err := m.callWithRetry(ctx, e, strat, creds, prev)
 	if err != nil {
 		err = fmt.Errorf("core: token %q: %w", name, err)
@@ -391,7 +405,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		}
 		m.emit(Event{Kind: EventRefreshFailed, Name: name, Err: err})
 		m.log.Warn("core: refresh failed", "name", name, "error", err)
-		if prev != nil && prev != cur && now.UnixNano() < prev.expireAt {
+		if prev != nil && prev != cur && m.off(now) < prev.expireAt {
 			e.tok.Store(prev)
 		}
 		return m.serveOrFail(e, err)
@@ -468,8 +482,8 @@ func (m *Manager) callWithRetry(ctx context.Context, e *entry, s Strategy, c *Cr
 			delay = ra
 		}
 		now := m.clock.Now()
-		e.notBefore.Store(now.Add(delay).UnixNano())
-		valid := prev != nil && now.UnixNano() < prev.expireAt
+		e.notBefore.Store(m.off(now.Add(delay)))
+		valid := prev != nil && m.off(now) < prev.expireAt
 		if !IsTemporary(err) || attempt >= m.attempts || valid {
 			return nil, err
 		}
@@ -526,8 +540,8 @@ func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 		t.refreshAt, t.expireAt = math.MaxInt64, math.MaxInt64
 		return
 	}
-	exp := t.Expiry.UnixNano()
-	life := time.Duration(exp - now.UnixNano())
+	exp := m.off(t.Expiry)
+	life := time.Duration(exp - m.off(now))
 	if life <= 0 {
 		t.refreshAt, t.expireAt = exp, exp
 		return

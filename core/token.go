@@ -54,8 +54,8 @@ type Token struct {
 
 	// Set by seal; read on the hot path.
 	authz     string
-	refreshAt int64 // unix nanoseconds; 0 = never
-	expireAt  int64 // unix nanoseconds; 0 = never
+	refreshAt int64 // nanoseconds since the sealing Manager's epoch
+	expireAt  int64 // likewise; math.MaxInt64 = never
 	o2        *oauth2.Token
 }
 
@@ -202,10 +202,7 @@ func (t *Token) Equal(o *Token) bool {
 }
 
 // String describes the token without any secret.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil>"
-	}
+func (t Token) String() string {
 	var b strings.Builder
 	b.WriteString("Token{type=")
 	if t.AccessToken != "" {
@@ -238,16 +235,13 @@ func (t *Token) String() string {
 }
 
 // GoString redacts like String, so %#v is safe.
-func (t *Token) GoString() string { return "core." + t.String() }
+func (t Token) GoString() string { return "core." + t.String() }
 
 // Format redacts for every verb, including %v, %+v, %#v, %s and %q.
-func (t *Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
 
 // LogValue redacts for log/slog.
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil>")
-	}
+func (t Token) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("type", t.Type()),
 		slog.Bool("refreshable", t.RefreshToken != ""),

@@ -1,0 +1,726 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/coretest"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	m     *core.Manager
+	store *flakyStore
+	strat *coretest.CountingStrategy
+	clock *coretest.FakeClock
+}
+
+func newFixture(t *testing.T, ttl time.Duration, mut func(*core.Options)) *fixture {
+	t.Helper()
+	clock := coretest.NewFakeClock(t0)
+	f := &fixture{
+		store: &flakyStore{Store: core.NewMemoryStore()},
+		strat: &coretest.CountingStrategy{TTL: ttl, Clock: clock},
+		clock: clock,
+	}
+	opts := core.Options{Store: f.store, Strategies: []core.Strategy{f.strat}, Clock: clock, RefreshBuffer: 10 * time.Second}
+	if mut != nil {
+		mut(&opts)
+	}
+	m, err := core.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	f.m = m
+	if err := m.SetCredentials(context.Background(), "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// flakyStore wraps a Store with injectable failures and stale reads.
+type flakyStore struct {
+	core.Store
+	failWrites atomic.Bool
+	writes     atomic.Int64
+	tokenReads atomic.Int64
+	mu         sync.Mutex
+	staleTok   *core.Token // when set, GetToken returns it (a stale replica)
+}
+
+func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.Token) error {
+	if s.failWrites.Load() {
+		return errors.New("vault: write failed (injected)")
+	}
+	s.writes.Add(1)
+	return s.Store.SetToken(ctx, name, t)
+}
+
+func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.Token, error) {
+	s.tokenReads.Add(1)
+	s.mu.Lock()
+	st := s.staleTok
+	s.mu.Unlock()
+	if st != nil {
+		return st.Clone(), nil
+	}
+	return s.Store.GetToken(ctx, name)
+}
+
+func TestNewNeedsStore(t *testing.T) {
+	if _, err := core.New(core.Options{}); !errors.Is(err, core.ErrVaultNotConfigured) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOneFlight: 200 goroutines ask for a cold credential at once; the
+// strategy runs exactly once and all get the same token.
+func TestOneFlight(t *testing.T) {
+	gate := make(chan struct{})
+	f := newFixture(t, time.Hour, nil)
+	f.strat.Gate = gate
+	const n = 200
+	var start, done sync.WaitGroup
+	start.Add(1)
+	toks := make([]*core.Token, n)
+	errs := make([]error, n)
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			toks[i], errs[i] = f.m.Token(context.Background(), "svc")
+		}()
+	}
+	start.Done()
+	close(gate)
+	done.Wait()
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("strategy calls = %d, want 1", c)
+	}
+	for i := range n {
+		if errs[i] != nil || toks[i] != toks[0] {
+			t.Fatalf("goroutine %d: %v %v", i, toks[i], errs[i])
+		}
+	}
+	stored, err := f.store.Store.GetToken(context.Background(), "svc")
+	if err != nil || stored.AccessToken != toks[0].AccessToken {
+		t.Fatalf("token not persisted: %v %v", stored, err)
+	}
+}
+
+// TestCachedPathNoStoreRead: once cached, Token reads neither credentials
+// nor tokens from the store.
+func TestCachedPathNoStoreRead(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	if _, err := f.m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	reads := f.store.tokenReads.Load()
+	for range 1000 {
+		if _, err := f.m.Token(ctx, "svc"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.store.tokenReads.Load(); got != reads {
+		t.Fatalf("store reads grew from %d to %d on the cached path", reads, got)
+	}
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("calls = %d", c)
+	}
+}
+
+// TestRefreshOnExpiry: an expired token is refreshed with prev, and the
+// stored token is re-read first.
+func TestRefreshOnExpiry(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	f.clock.Advance(2 * time.Minute)
+	reads := f.store.tokenReads.Load()
+	b, err := f.m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.AccessToken == a.AccessToken || b.Generation != a.Generation+1 {
+		t.Fatalf("not refreshed: %v -> %v", a, b)
+	}
+	if f.store.tokenReads.Load() == reads {
+		t.Fatal("stored token was not re-read before refreshing")
+	}
+}
+
+// TestLoadsNewerStoredToken: another process refreshed; the Manager uses
+// the stored token and does not call the strategy.
+func TestLoadsNewerStoredToken(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	f.clock.Advance(2 * time.Minute)
+	other := a.Clone()
+	other.AccessToken, other.RefreshToken = "from-other-process", "rt-other"
+	other.Expiry = f.clock.Now().Add(time.Hour)
+	other.Generation = a.Generation + 1
+	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.m.Token(ctx, "svc")
+	if err != nil || b.AccessToken != "from-other-process" {
+		t.Fatalf("got %v, %v", b, err)
+	}
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("strategy calls = %d, want 1", c)
+	}
+}
+
+// TestStaleReadNeverWins (row 19): a vault that serves an older token
+// after a write never makes the Manager go back to it.
+func TestStaleReadNeverWins(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	f.clock.Advance(2 * time.Minute)
+	b, _ := f.m.Token(ctx, "svc")
+	f.store.mu.Lock()
+	f.store.staleTok = a // the replica lags
+	f.store.mu.Unlock()
+	f.clock.Advance(2 * time.Minute)
+	var prevs []string
+	f.strat.SetErr(nil)
+	c, err := f.m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = prevs
+	if c.Generation != b.Generation+1 {
+		t.Fatalf("generation %d after %d: the stale token won", c.Generation, b.Generation)
+	}
+}
+
+// TestPersistFailure (row 3): the vault write fails; the new token stays
+// in memory, the old refresh token is never used again, a typed event is
+// emitted, and the write happens once the vault recovers.
+func TestPersistFailure(t *testing.T) {
+	var mu sync.Mutex
+	var events []core.Event
+	rec := &prevRecorder{CountingStrategy: coretest.CountingStrategy{TTL: time.Minute}}
+	clock := coretest.NewFakeClock(t0)
+	rec.Clock = clock
+	store := &flakyStore{Store: core.NewMemoryStore()}
+	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{rec}, Clock: clock, RefreshBuffer: time.Second,
+		OnEvent: func(e core.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	_ = m.SetCredentials(ctx, "svc", coretest.Credentials("counting"))
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	store.failWrites.Store(true)
+	clock.Advance(2 * time.Minute)
+	b, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatalf("caller should get the new token: %v", err)
+	}
+	mu.Lock()
+	var sawPersistFailed bool
+	for _, e := range events {
+		if e.Kind == core.EventPersistFailed && errors.Is(e.Err, core.ErrPersistFailed) {
+			sawPersistFailed = true
+		}
+	}
+	mu.Unlock()
+	if !sawPersistFailed {
+		t.Fatal("no EventPersistFailed")
+	}
+	// Next refresh while the vault is still down uses b's refresh token.
+	clock.Advance(2 * time.Minute)
+	c, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.lastPrev(); got != b.RefreshToken {
+		t.Fatalf("refresh used %q, want the in-memory %q", got, b.RefreshToken)
+	}
+	// The vault recovers; the background retry writes the newest token.
+	store.failWrites.Store(false)
+	for {
+		st, err := store.Store.GetToken(ctx, "svc")
+		if err == nil && st.AccessToken == c.AccessToken {
+			break
+		}
+		if clock.Sleepers() > 0 {
+			clock.Advance(time.Minute)
+		}
+		time.Sleep(time.Millisecond) // yield to the retry goroutine
+	}
+}
+
+type prevRecorder struct {
+	coretest.CountingStrategy
+	mu   sync.Mutex
+	prev string
+}
+
+func (p *prevRecorder) Token(ctx context.Context, c *core.Credentials, prev *core.Token) (*core.Token, error) {
+	p.mu.Lock()
+	if prev != nil {
+		p.prev = prev.RefreshToken
+	}
+	p.mu.Unlock()
+	return p.CountingStrategy.Token(ctx, c, prev)
+}
+
+func (p *prevRecorder) lastPrev() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.prev
+}
+
+// TestCancelledWaiter (row 10): a waiter whose context is cancelled gets
+// ctx.Err(); the others get the token; later refreshes work.
+func TestCancelledWaiter(t *testing.T) {
+	gate := make(chan struct{})
+	f := newFixture(t, time.Minute, nil)
+	f.strat.Gate = gate
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := f.m.Token(ctx, "svc"); errc <- err }()
+	okc := make(chan *core.Token, 1)
+	go func() { t, _ := f.m.Token(context.Background(), "svc"); okc <- t }()
+	for f.strat.Calls.Load() == 0 {
+		time.Sleep(time.Millisecond) // wait until the flight reached the strategy
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+	close(gate)
+	if tok := <-okc; tok == nil {
+		t.Fatal("other waiter got no token")
+	}
+	f.clock.Advance(2 * time.Minute)
+	if _, err := f.m.Token(context.Background(), "svc"); err != nil {
+		t.Fatalf("later refresh: %v", err)
+	}
+}
+
+// TestPermanentFailure (row 8): invalid_grant is not retried and not
+// asked again until the credential changes.
+func TestPermanentFailure(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	f.strat.SetErr(&core.OAuthError{Code: "invalid_grant", StatusCode: 400})
+	for range 3 {
+		_, err := f.m.Token(ctx, "svc")
+		if !errors.Is(err, core.ErrRefreshFailed) {
+			t.Fatalf("err = %v", err)
+		}
+		var oe *core.OAuthError
+		if !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+			t.Fatalf("OAuthError lost: %v", err)
+		}
+	}
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("calls = %d, want 1", c)
+	}
+	f.strat.SetErr(nil)
+	c := coretest.Credentials("counting")
+	c.Service = "changed"
+	if err := f.m.SetCredentials(ctx, "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Token(ctx, "svc"); err != nil {
+		t.Fatalf("after credential change: %v", err)
+	}
+}
+
+// TestRetryAfter (row 7): a temporary error with Retry-After 7 s is not
+// retried sooner, and a still-valid token is served meanwhile.
+func TestRetryAfter(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	// Token lives 60 s, counts as expired at 55 s, refresh point ≤ 50 s.
+	f.clock.Advance(52 * time.Second)
+	f.strat.SetErr(&core.OAuthError{StatusCode: 503, Retry: 7 * time.Second})
+	got, err := f.m.Token(ctx, "svc")
+	if err != nil || got != a {
+		t.Fatalf("valid token not served: %v %v", got, err)
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("calls = %d, want 2", c)
+	}
+	f.strat.SetErr(nil)
+	f.clock.Advance(2 * time.Second) // 54 s: still valid, inside Retry-After
+	if got, err := f.m.Token(ctx, "svc"); err != nil || got != a {
+		t.Fatalf("valid token not served: %v %v", got, err)
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("endpoint asked again within Retry-After: calls = %d", c)
+	}
+	// 56 s: expired. The caller waits until 59 s (52 + 7) for the next try.
+	f.clock.Advance(2 * time.Second)
+	done := make(chan *core.Token, 1)
+	go func() { tok, _ := f.m.Token(ctx, "svc"); done <- tok }()
+	for f.clock.Sleepers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("endpoint asked before Retry-After: calls = %d", c)
+	}
+	f.clock.Advance(3 * time.Second)
+	if tok := <-done; tok == nil || tok == a {
+		t.Fatalf("no new token after Retry-After: %v", tok)
+	}
+	if c := f.strat.Calls.Load(); c != 3 {
+		t.Fatalf("calls = %d, want 3", c)
+	}
+}
+
+// TestRetryAfterBlocksUntilDue: with no valid token, the flight waits the
+// full Retry-After (fake time) before the next attempt.
+func TestRetryAfterBlocksUntilDue(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	f.strat.SetErr(&core.OAuthError{StatusCode: 429, Retry: 7 * time.Second})
+	done := make(chan error, 1)
+	go func() { _, err := f.m.Token(context.Background(), "svc"); done <- err }()
+	for f.clock.Sleepers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("calls before Retry-After = %d", c)
+	}
+	f.strat.SetErr(nil)
+	f.clock.Advance(6 * time.Second)
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("retried after 6 s: calls = %d", c)
+	}
+	f.clock.Advance(time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("calls = %d, want 2", c)
+	}
+}
+
+// TestBackgroundRefresh: inside the window the current token is returned
+// at once and exactly one background refresh starts.
+func TestBackgroundRefresh(t *testing.T) {
+	gate := make(chan struct{})
+	f := newFixture(t, time.Minute, func(o *core.Options) { o.BackgroundRefresh = true })
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	f.strat.Gate = gate
+	f.clock.Advance(51 * time.Second) // past any jittered refresh point (≤ 15 s before expiry)
+	for range 100 {
+		got, err := f.m.Token(ctx, "svc")
+		if err != nil || got != a {
+			t.Fatalf("caller waited or got another token: %v %v", got, err)
+		}
+	}
+	close(gate)
+	for {
+		got, _ := f.m.Token(ctx, "svc")
+		if got != a {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("calls = %d, want 2", c)
+	}
+}
+
+func TestSetDeleteInvalidate(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	a, _ := f.m.Token(ctx, "svc")
+	if err := f.m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := f.m.Token(ctx, "svc")
+	if b.AccessToken == a.AccessToken {
+		t.Fatal("Set did not invalidate the cache")
+	}
+	if err := f.m.DeleteCredentials(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrCredentialsNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if err := f.m.DeleteCredentials(ctx, "svc"); !errors.Is(err, core.ErrCredentialsNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	gate := make(chan struct{})
+	f := newFixture(t, time.Minute, nil)
+	f.strat.Gate = gate
+	errc := make(chan error, 1)
+	go func() { _, err := f.m.Token(context.Background(), "svc"); errc <- err }()
+	for f.strat.Calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("in-flight call succeeded after Close")
+	}
+	if _, err := f.m.Token(context.Background(), "svc"); !errors.Is(err, core.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+	if err := f.m.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestSetCredentialsValidation(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	bad := []*core.Credentials{nil, {}, {Type: "counting"}}
+	for _, c := range bad {
+		if err := f.m.SetCredentials(ctx, "x", c); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
+	for _, name := range []string{"", "a\x00b", strings.Repeat("n", 300)} {
+		if err := f.m.SetCredentials(ctx, name, coretest.Credentials("counting")); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	// A type no strategy serves is stored, and fails at Token.
+	if err := f.m.SetCredentials(ctx, "later", coretest.Credentials("githubapp")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.m.Token(ctx, "later")
+	if !errors.Is(err, core.ErrUnsupportedCredentialType) || !strings.Contains(err.Error(), "githubapp") || !strings.Contains(err.Error(), "counting") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	mustPanic := func(name string, fn func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: no panic", name)
+			}
+		}()
+		fn()
+	}
+	r := core.NewRegistry()
+	mustPanic("nil", func() { r.Register(nil) })
+	mustPanic("empty", func() { r.Register(&coretest.CountingStrategy{TypeName: ""}); r.Register(&emptyType{}) })
+	r2 := core.NewRegistry(&coretest.CountingStrategy{TypeName: "b"}, &coretest.CountingStrategy{TypeName: "a"})
+	mustPanic("dup", func() { r2.Register(&coretest.CountingStrategy{TypeName: "a"}) })
+	if got := strings.Join(r2.Types(), ","); got != "a,b" {
+		t.Fatalf("Types = %s", got)
+	}
+	_, err := r2.Lookup("zzz")
+	if !errors.Is(err, core.ErrUnsupportedCredentialType) || !strings.Contains(err.Error(), `"zzz"`) || !strings.Contains(err.Error(), "a, b") {
+		t.Fatalf("Lookup error = %v", err)
+	}
+}
+
+type emptyType struct{ panicky }
+
+func (emptyType) Type() string { return "" }
+
+// TestPanickingStrategy: a panic becomes an error without the panic value.
+func TestPanickingStrategy(t *testing.T) {
+	m, _ := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{panicky{}}})
+	defer m.Close()
+	_ = m.SetCredentials(context.Background(), "p", coretest.Credentials("panicky"))
+	_, err := m.Token(context.Background(), "p")
+	if err == nil || strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Type() string { return "panicky" }
+func (panicky) Token(context.Context, *core.Credentials, *core.Token) (*core.Token, error) {
+	panic("CANARY secret in panic")
+}
+
+// TestClientStaysFresh: a client from Manager.Client keeps working after
+// its first token expires.
+func TestClientStaysFresh(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	api := newAPI(t, f)
+	c := f.m.Client("svc", nil)
+	for i := range 5 {
+		resp, err := c.Get(api.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d", i, resp.StatusCode)
+		}
+		f.clock.Advance(90 * time.Second) // every token expires between requests
+	}
+	if c := f.strat.Calls.Load(); c != 5 {
+		t.Fatalf("calls = %d, want 5", c)
+	}
+}
+
+// newAPI accepts only the newest, unexpired token of the fixture's
+// strategy (by the fake clock).
+func newAPI(t *testing.T, f *fixture) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := fmt.Sprintf("Bearer access-%d", f.strat.Calls.Load())
+		if r.Header.Get("Authorization") != want {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Test401Retry (row 13): a 401 on a POST with a body gives one refresh and
+// one retry with an identical body; a second 401 goes to the caller.
+func Test401Retry(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	first, _ := f.m.Token(ctx, "svc")
+	var mu sync.Mutex
+	var bodies []string
+	var rejectAll atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		if rejectAll.Load() || r.Header.Get("Authorization") == "Bearer "+first.AccessToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, "nope")
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c := f.m.Client("svc", nil)
+	payload := strings.Repeat("payload-", 1000)
+	resp, err := c.Post(srv.URL, "text/plain", bytes.NewBufferString(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(out) != "ok" {
+		t.Fatalf("status %d %q", resp.StatusCode, out)
+	}
+	if len(bodies) != 2 || bodies[0] != payload || bodies[1] != payload {
+		t.Fatalf("bodies: %d sent, identical=%v", len(bodies), len(bodies) == 2 && bodies[0] == bodies[1])
+	}
+	if c := f.strat.Calls.Load(); c != 2 {
+		t.Fatalf("strategy calls = %d, want 2 (one forced refresh)", c)
+	}
+	// Second 401 goes back to the caller after exactly one retry.
+	rejectAll.Store(true)
+	mu.Lock()
+	bodies = nil
+	mu.Unlock()
+	resp, err = c.Post(srv.URL, "text/plain", bytes.NewBufferString(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || len(bodies) != 2 {
+		t.Fatalf("status %d after %d requests, want 401 after 2", resp.StatusCode, len(bodies))
+	}
+	// A body that cannot be replayed is not retried.
+	mu.Lock()
+	bodies = nil
+	mu.Unlock()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader(payload)))
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || len(bodies) != 1 {
+		t.Fatalf("non-replayable: status %d, %d requests", resp.StatusCode, len(bodies))
+	}
+}
+
+// TestNoSecretsLeak (row 20): canaries never reach a log line, an error or
+// a print of credentials, tokens or events.
+func TestNoSecretsLeak(t *testing.T) {
+	const canary = "CANARY-7d1e"
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var evs []core.Event
+	leaky := &leakyStrategy{secret: canary}
+	m, _ := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{leaky}, Logger: logger,
+		OnEvent: func(e core.Event) { evs = append(evs, e) }})
+	defer m.Close()
+	ctx := context.Background()
+	c := &core.Credentials{Type: "leaky", Service: "svc"}
+	_ = c.SetSection("leaky", map[string]string{"secret": canary + "-section"})
+	if err := m.SetCredentials(ctx, "l", c); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Token(ctx, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaky.fail = true
+	_, ferr := m.Refresh(ctx, "l")
+	got, _ := m.Credentials(ctx, "l")
+	var out strings.Builder
+	for _, v := range []any{tok, *tok, got, *got, ferr} {
+		fmt.Fprintf(&out, "%v %+v %#v %s %q\n", v, v, v, v, v)
+	}
+	logger.Debug("dump", "token", tok, "creds", got, "err", ferr)
+	for _, e := range evs {
+		logger.Info("event", "e", e)
+		fmt.Fprintf(&out, "%v %+v\n", e, e)
+	}
+	all := out.String() + logs.String()
+	if strings.Contains(all, canary) {
+		t.Fatalf("canary leaked:\n%s", all)
+	}
+	if !strings.Contains(all, "REDACTED") {
+		t.Fatal("nothing was printed; the test checks nothing")
+	}
+}
+
+type leakyStrategy struct {
+	secret string
+	fail   bool
+}
+
+func (l *leakyStrategy) Type() string { return "leaky" }
+func (l *leakyStrategy) Token(context.Context, *core.Credentials, *core.Token) (*core.Token, error) {
+	if l.fail {
+		return nil, &core.OAuthError{Code: "invalid_grant", StatusCode: 400, Description: "redacted by strategy"}
+	}
+	return &core.Token{AccessToken: l.secret + "-access", RefreshToken: l.secret + "-refresh", Expiry: time.Now().Add(time.Hour),
+		Header: map[string][]string{"X-Key": {l.secret + "-header"}}, Extra: map[string]any{"id_token": l.secret + "-id"}}, nil
+}
