@@ -1,0 +1,437 @@
+package gcpsa
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/tokenhttp"
+)
+
+// Type is the credential type served: goauth's "gcpsa".
+const Type = "gcpsa"
+
+// DefaultTokenURL is where tokens are requested when the account's
+// token_uri is empty.
+const DefaultTokenURL = google.JWTTokenURL
+
+// serviceAccountType is the "type" of a service account key file.
+const serviceAccountType = "service_account"
+
+// ServiceAccount holds the fields of a Google service account JSON key
+// file, with the JSON names and order of goauth's google.Credentials. It
+// never prints its private key or client secret: String, GoString, Format
+// and LogValue redact them.
+type ServiceAccount struct {
+	Type                    string   `json:"type,omitempty"`
+	ClientEmail             string   `json:"client_email"`
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret,omitempty"`
+	ProjectID               string   `json:"project_id"`
+	PrivateKey              string   `json:"private_key"`
+	PrivateKeyID            string   `json:"private_key_id"`
+	AuthURI                 string   `json:"auth_uri,omitempty"`
+	TokenURI                string   `json:"token_uri,omitempty"`
+	AuthProviderX509CertURL string   `json:"auth_provider_x509_cert_url,omitempty"`
+	ClientX509CertURL       string   `json:"client_x509_cert_url,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+}
+
+// String describes the account without its secrets.
+func (a ServiceAccount) String() string {
+	key := "none"
+	if a.PrivateKey != "" {
+		key = "[REDACTED]"
+	}
+	return fmt.Sprintf("gcpsa.ServiceAccount{type=%q client_email=%q project_id=%q private_key_id=%q token_uri=%q private_key=%s}",
+		a.Type, a.ClientEmail, a.ProjectID, a.PrivateKeyID, a.TokenURI, key)
+}
+
+// GoString redacts like String, so %#v is safe.
+func (a ServiceAccount) GoString() string { return a.String() }
+
+// Format redacts for every verb.
+func (a ServiceAccount) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", a.String())
+		return
+	}
+	_, _ = f.Write([]byte(a.String()))
+}
+
+// LogValue redacts for log/slog.
+func (a ServiceAccount) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("client_email", a.ClientEmail),
+		slog.String("project_id", a.ProjectID),
+		slog.String("private_key_id", a.PrivateKeyID),
+		slog.String("token_uri", a.TokenURI),
+	)
+}
+
+// Section is the "gcpsa" section of a credential: goauth's CredentialsGCP.
+// It prints redacted, as ServiceAccount does.
+type Section struct {
+	// GCPCredentials is the service account key.
+	GCPCredentials ServiceAccount `json:"gcpCredentials,omitempty"`
+	// Scopes are the OAuth scopes requested.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// String describes the section without its secrets.
+func (s Section) String() string {
+	return fmt.Sprintf("gcpsa.Section{gcpCredentials=%s scopes=%q}", s.GCPCredentials, s.Scopes)
+}
+
+// GoString redacts like String, so %#v is safe.
+func (s Section) GoString() string { return s.String() }
+
+// Format redacts for every verb.
+func (s Section) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	_, _ = f.Write([]byte(s.String()))
+}
+
+// LogValue redacts for log/slog.
+func (s Section) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("gcpCredentials", s.GCPCredentials), slog.Any("scopes", s.Scopes))
+}
+
+// CredentialsFromJSON builds a "gcpsa" credential for service "google"
+// from a service account JSON key file and the scopes to request. The
+// file must be of type "service_account", name a client_email and hold a
+// PEM RSA private key; its token_uri, when set, must be an absolute http
+// or https URL (whether plain http is allowed is the Strategy's choice).
+// Errors match core.ErrInvalidCredentials and never quote the file.
+func CredentialsFromJSON(saJSON []byte, scopes []string) (*core.Credentials, error) {
+	var sa ServiceAccount
+	if err := json.Unmarshal(saJSON, &sa); err != nil {
+		return nil, fmt.Errorf("gcpsa: %w: service account JSON does not decode (%s)", core.ErrInvalidCredentials, jsonErrorKind(err))
+	}
+	if sa.Type != serviceAccountType {
+		return nil, fmt.Errorf("gcpsa: %w: key file type is %q, want %q", core.ErrInvalidCredentials, capped(sa.Type), serviceAccountType)
+	}
+	if err := checkAccount(&sa); err != nil {
+		return nil, err
+	}
+	if sa.TokenURI != "" {
+		u, err := url.Parse(sa.TokenURI)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, fmt.Errorf("gcpsa: %w: token_uri is not an absolute https URL", core.ErrInvalidCredentials)
+		}
+	}
+	c := &core.Credentials{Service: "google", Type: Type}
+	if err := c.SetSection(Type, Section{GCPCredentials: sa, Scopes: append([]string(nil), scopes...)}); err != nil {
+		return nil, fmt.Errorf("gcpsa: %w", err)
+	}
+	return c, nil
+}
+
+// Options configures a Strategy. Every field is optional.
+type Options struct {
+	// HTTPClient provides the Transport (and its TLS settings) and the
+	// Timeout for token requests. Redirects are never followed, whatever
+	// its CheckRedirect. Default: a clone of http.DefaultTransport that
+	// requires TLS 1.2, and tokenhttp.RequestTimeout.
+	HTTPClient *http.Client
+	// AllowInsecureHTTP accepts a plain-http token_uri. For tests against
+	// loopback servers only.
+	AllowInsecureHTTP bool
+}
+
+// Strategy obtains access tokens for Google service accounts. It is safe
+// for concurrent use and keeps no tokens.
+type Strategy struct {
+	client        *http.Client
+	ownsTransport bool
+	insecure      bool
+	closeOnce     sync.Once
+}
+
+// New returns a Strategy.
+func New(opts Options) *Strategy {
+	return &Strategy{
+		client:        tokenhttp.NewClient(opts.HTTPClient),
+		ownsTransport: opts.HTTPClient == nil || opts.HTTPClient.Transport == nil,
+		insecure:      opts.AllowInsecureHTTP,
+	}
+}
+
+// Type returns "gcpsa".
+func (s *Strategy) Type() string { return Type }
+
+// Close releases the idle connections of the transport the Strategy made
+// itself; a transport given in Options.HTTPClient is left alone. It is
+// safe to call more than once, and on a Strategy never used.
+func (s *Strategy) Close() error {
+	s.closeOnce.Do(func() {
+		if s.ownsTransport {
+			s.client.CloseIdleConnections()
+		}
+	})
+	return nil
+}
+
+// Validate checks that c's "gcpsa" section decodes into a usable service
+// account: type "service_account" (or empty), a client_email, a PEM RSA
+// private key, and a token_uri that is https (or plain http when
+// Options.AllowInsecureHTTP is set). Errors match core.ErrInvalidCredentials.
+func (s *Strategy) Validate(c *core.Credentials) error {
+	_, err := s.parse(c)
+	return err
+}
+
+type account struct {
+	sa      ServiceAccount
+	scopes  []string
+	subject string
+}
+
+func (s *Strategy) parse(c *core.Credentials) (*account, error) {
+	if c == nil {
+		return nil, fmt.Errorf("gcpsa: %w: credential is nil", core.ErrInvalidCredentials)
+	}
+	var sec Section
+	if err := c.DecodeNamedSection(Type, &sec); err != nil {
+		return nil, fmt.Errorf("gcpsa: %w", err)
+	}
+	sa := sec.GCPCredentials
+	switch sa.Type {
+	case serviceAccountType:
+	case "":
+		sa.Type = serviceAccountType
+	default:
+		return nil, fmt.Errorf("gcpsa: %w: gcpCredentials.type is %q, want %q", core.ErrInvalidCredentials, capped(sa.Type), serviceAccountType)
+	}
+	if err := checkAccount(&sa); err != nil {
+		return nil, err
+	}
+	if sa.TokenURI == "" {
+		sa.TokenURI = DefaultTokenURL
+	}
+	if err := tokenhttp.CheckEndpoint("gcpCredentials.token_uri", sa.TokenURI, s.insecure); err != nil {
+		return nil, fmt.Errorf("gcpsa: %w", err)
+	}
+	a := &account{sa: sa, scopes: sec.Scopes}
+	if v := c.Additional["subject"]; len(v) > 0 {
+		a.subject = v[0]
+	}
+	return a, nil
+}
+
+// checkAccount checks the fields every use needs.
+func checkAccount(sa *ServiceAccount) error {
+	if strings.TrimSpace(sa.ClientEmail) == "" {
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.client_email is empty", core.ErrInvalidCredentials)
+	}
+	if sa.PrivateKey == "" {
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is empty", core.ErrInvalidCredentials)
+	}
+	block, _ := pem.Decode([]byte(sa.PrivateKey))
+	if block == nil {
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is not a PEM-encoded key", core.ErrInvalidCredentials)
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	default:
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key has PEM type %q, want \"PRIVATE KEY\"", core.ErrInvalidCredentials, capped(block.Type))
+	}
+	if err != nil {
+		// x509's message is not quoted: the key's bytes are not worth the risk.
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key does not parse as a %s block", core.ErrInvalidCredentials, block.Type)
+	}
+	if _, ok := key.(*rsa.PrivateKey); !ok {
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is a %T, want an RSA key", core.ErrInvalidCredentials, key)
+	}
+	return nil
+}
+
+// Token requests a new access token for c's service account. prev is
+// ignored: a service account has no refresh token.
+func (s *Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token) (*core.Token, error) {
+	a, err := s.parse(c)
+	if err != nil {
+		return nil, err
+	}
+	keyFile, err := json.Marshal(a.sa)
+	if err != nil {
+		return nil, fmt.Errorf("gcpsa: %w: encode service account", core.ErrInvalidCredentials)
+	}
+	cfg, err := google.JWTConfigFromJSON(keyFile, a.scopes...)
+	if err != nil {
+		return nil, fmt.Errorf("gcpsa: %w: service account key is not usable", core.ErrInvalidCredentials)
+	}
+	cfg.Subject = a.subject
+
+	timeout := s.client.Timeout
+	if timeout <= 0 {
+		timeout = tokenhttp.RequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rec := &recorder{ctx: ctx, base: s.client.Transport}
+	hc := &http.Client{Transport: rec, CheckRedirect: rec.checkRedirect}
+	o, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc)).Token()
+	if err != nil {
+		return nil, s.mapError(ctx, a, rec, err)
+	}
+	if o.AccessToken == "" {
+		return nil, fmt.Errorf("gcpsa: token response for %s has no access_token", a.sa.ClientEmail)
+	}
+	now := time.Now()
+	t := &core.Token{AccessToken: o.AccessToken, TokenType: o.TokenType, Expiry: o.Expiry}
+	if t.Expiry.IsZero() {
+		t.Expiry = now.Add(tokenhttp.DefaultTTL)
+	} else if t.Expiry.After(now.Add(tokenhttp.MaxTTL)) {
+		t.Expiry = now.Add(tokenhttp.MaxTTL)
+	}
+	for _, k := range []string{"id_token", "scope"} {
+		if v, ok := o.Extra(k).(string); ok && v != "" {
+			if t.Extra == nil {
+				t.Extra = map[string]any{}
+			}
+			t.Extra[k] = v
+		}
+	}
+	return t, nil
+}
+
+// mapError turns a failed exchange into an error that keeps its kind and
+// never the response body, the assertion or the key.
+func (s *Strategy) mapError(ctx context.Context, a *account, rec *recorder, err error) error {
+	rec.mu.Lock()
+	redirected, netErr, assertion := rec.redirected, rec.err, rec.assertion
+	rec.mu.Unlock()
+	who := "gcpsa: token request for " + a.sa.ClientEmail
+	switch {
+	case redirected:
+		return fmt.Errorf("%s: %w", who, tokenhttp.ErrRedirect)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", who, ctx.Err())
+	case netErr != nil:
+		return fmt.Errorf("%s: %w", who, &tokenhttp.NetError{Op: "token request to " + rec.host, Err: netErr})
+	}
+	mapped := tokenhttp.FromRetrieveError(err, assertion, a.sa.PrivateKey)
+	var oe *core.OAuthError
+	if errors.As(mapped, &oe) && oe.Code == "invalid_grant" {
+		return fmt.Errorf("%s: %w (the assertion was refused: check that the system clock is right, "+
+			"since iat and exp must be close to Google's time, and that key %q of the account is active)", who, mapped, a.sa.PrivateKeyID)
+	}
+	return fmt.Errorf("%s: %w", who, mapped)
+}
+
+// recorder is the Transport of one Token call. x/oauth2's JWT flow sends
+// its request without a context and flattens transport errors into
+// strings, so the recorder puts the call's ctx on the request and keeps
+// what happened: a transport error, a redirect, and the assertion sent
+// (to redact it from any echo).
+type recorder struct {
+	ctx  context.Context
+	base http.RoundTripper
+
+	mu         sync.Mutex
+	host       string
+	assertion  string
+	redirected bool
+	err        error
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var assertion string
+	if req.GetBody != nil {
+		if b, err := req.GetBody(); err == nil {
+			form, _ := io.ReadAll(io.LimitReader(b, 64<<10))
+			_ = b.Close()
+			if v, err := url.ParseQuery(string(form)); err == nil {
+				assertion = v.Get("assertion")
+			}
+		}
+	}
+	r.mu.Lock()
+	r.host, r.assertion = req.URL.Host, assertion
+	r.mu.Unlock()
+	resp, err := r.base.RoundTrip(req.WithContext(r.ctx))
+	if err != nil {
+		r.mu.Lock()
+		r.err = err
+		r.mu.Unlock()
+		return nil, err
+	}
+	resp.Body = &recordingBody{ReadCloser: resp.Body, r: r}
+	return resp, nil
+}
+
+func (r *recorder) checkRedirect(*http.Request, []*http.Request) error {
+	r.mu.Lock()
+	r.redirected = true
+	r.mu.Unlock()
+	return tokenhttp.ErrRedirect
+}
+
+// recordingBody keeps a read error, such as a connection lost mid-body.
+type recordingBody struct {
+	io.ReadCloser
+	r *recorder
+}
+
+func (b *recordingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.r.mu.Lock()
+		b.r.err = err
+		b.r.mu.Unlock()
+	}
+	return n, err
+}
+
+// jsonErrorKind describes a JSON error without quoting the input.
+func jsonErrorKind(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at offset %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("field %q has the wrong JSON type", te.Field)
+		}
+		return "not a JSON object"
+	}
+	return "malformed JSON"
+}
+
+func capped(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}
+
+var (
+	_ core.Strategy  = (*Strategy)(nil)
+	_ core.Validator = (*Strategy)(nil)
+	_ core.Closer    = (*Strategy)(nil)
+)
