@@ -530,8 +530,11 @@ func (m *Manager) observe(e *entry, d time.Duration) {
 
 // seal precomputes what the cached path reads: the Authorization header,
 // the x/oauth2 form, and when to refresh and when the token counts as
-// expired. The refresh point is spread with jitter over half the window,
-// so credentials that expire together are not refreshed together.
+// expired. The refresh window is the configured buffer plus four times the
+// endpoint's observed latency (a slow endpoint is asked earlier), at most
+// half the token's lifetime. The refresh point is spread with jitter over
+// one more window (at most a quarter of the lifetime) before it, so
+// credentials that expire together are not refreshed together.
 func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 	t.authz = ""
 	t.authz = t.AuthorizationHeader()
@@ -550,8 +553,8 @@ func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 	window := m.buffer + 4*time.Duration(e.latency.Load())
 	window = min(window, life/2)
 	jitter := time.Duration(0)
-	if window > 1 {
-		jitter = rand.N(window / 2)
+	if spread := min(window, life/4); spread > 1 {
+		jitter = rand.N(spread)
 	}
 	t.refreshAt = exp - int64(window+jitter)
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -273,4 +274,26 @@ func formatRedacted(f fmt.State, verb rune, s, gs string) {
 	default:
 		_, _ = f.Write([]byte(s))
 	}
+}
+
+// ParseToken decodes a stored token: the Token JSON the Manager writes,
+// or goauth's tokens.TokenInfo JSON ({"serviceKey":…,"token":{…}}) that
+// the seed API's VaultTokenSet writes. A malformed document is an error
+// matching ErrInvalidCredentials that does not quote the input.
+func ParseToken(data []byte) (*Token, error) {
+	var probe struct {
+		AccessToken string          `json:"access_token"`
+		Inner       json.RawMessage `json:"token"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("core: stored token: %w: %s", ErrInvalidCredentials, jsonErrorKind(err))
+	}
+	if probe.AccessToken == "" && len(probe.Inner) > 0 && string(probe.Inner) != "null" {
+		data = probe.Inner
+	}
+	t := new(Token)
+	if err := json.Unmarshal(data, t); err != nil {
+		return nil, fmt.Errorf("core: stored token: %w: %s", ErrInvalidCredentials, jsonErrorKind(err))
+	}
+	return t, nil
 }
