@@ -97,6 +97,7 @@ type tokenServer struct {
 	wantSub  string
 	mu       sync.Mutex
 	failWith func(w http.ResponseWriter, assertion string) bool // true: handled
+	issued   map[string]bool
 }
 
 func newTokenServer(t *testing.T) *tokenServer {
@@ -168,8 +169,22 @@ func (ts *tokenServer) serve(w http.ResponseWriter, r *http.Request) {
 		refuse("iat is %s before now, want within a minute", skew)
 		return
 	}
+	access := fmt.Sprintf("ya29.token-%d", n)
+	ts.mu.Lock()
+	if ts.issued == nil {
+		ts.issued = map[string]bool{}
+	}
+	ts.issued[access] = true
+	ts.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"access_token":"ya29.token-%d","token_type":"Bearer","expires_in":3599,"scope":%q}`, n, scopeA+" "+scopeB)
+	fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3599,"scope":%q}`, access, scopeA+" "+scopeB)
+}
+
+// hasIssued reports whether the server issued the access token.
+func (ts *tokenServer) hasIssued(access string) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.issued[access]
 }
 
 func (ts *tokenServer) fail(f func(w http.ResponseWriter, assertion string) bool) {
