@@ -1,0 +1,19 @@
+// Package storage keeps omnitoken credentials and tokens in an omnivault
+// vault.Vault.
+//
+// Store implements core.Store over any vault. Credential names are mapped
+// to vault paths by EscapeName, reversibly and without collisions, so no
+// name escapes its prefix:
+//
+//	credentials/<escaped name>   goauth Credentials JSON
+//	tokens/<escaped name>        core.Token JSON
+//
+// FileVault is a durable vault over a directory, with one file per secret
+// (<dir>/credentials/github.json holds plain goauth JSON). Its writes are
+// atomic and synced, its files 0600 and directories 0700, and it refuses
+// symlinks and path traversal. FileLocker serializes refreshes of one
+// credential across the processes that share such a directory.
+//
+// The package imports core, omnivault's vault interfaces and
+// github.com/gofrs/flock, and nothing from goauth, Google or gRPC.
+package storage
