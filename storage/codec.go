@@ -81,18 +81,17 @@ func encodeToken(t *core.Token) (*vault.Secret, error) {
 	return &vault.Secret{Value: string(data)}, nil
 }
 
-// decodeToken reads a token written by encodeToken. Errors never quote
+// decodeToken reads a token written by encodeToken, or a goauth
+// tokens.TokenInfo. Errors never quote
 // the content.
 func decodeToken(s *vault.Secret) (*core.Token, error) {
 	data := bytes.TrimSpace(s.Bytes())
 	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("%w: stored token is not a JSON object", core.ErrInvalidCredentials)
 	}
-	t := new(core.Token)
-	if err := json.Unmarshal(data, t); err != nil {
-		return nil, fmt.Errorf("%w: stored token: %s", core.ErrInvalidCredentials, jsonErrorKind(err))
-	}
-	return t, nil
+	// core.ParseToken also reads goauth's TokenInfo, as the seed API's
+	// VaultTokenSet writes it under the same prefix.
+	return core.ParseToken(data)
 }
 
 // jsonErrorKind describes a JSON error without quoting the input, which
