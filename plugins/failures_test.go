@@ -1,0 +1,358 @@
+package plugins_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/plugins"
+	"github.com/plexusone/omnitoken/plugins/internal/teststrategy"
+)
+
+// procStat returns the state and start time of a process from /proc, or
+// ok false when there is no such process.
+func procStat(t *testing.T, pid int) (state byte, start string, ok bool) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0, "", false
+	}
+	f := strings.Fields(s[i+2:]) // f[0] is field 3 (state); field 22 (starttime) is f[19]
+	if len(f) < 20 {
+		return 0, "", false
+	}
+	return f[0][0], f[19], true
+}
+
+// processRunning reports whether pid runs (a zombie has exited). A start
+// time, when given, guards against a reused pid.
+func processRunning(t *testing.T, pid int, start string) bool {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	state, st, ok := procStat(t, pid)
+	if !ok || state == 'Z' || state == 'X' {
+		return false
+	}
+	return start == "" || st == start
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestChecksumMismatchNeverRuns (RELIABILITY row 24): a binary with one
+// byte flipped is refused and never executed.
+func TestChecksumMismatchNeverRuns(t *testing.T) {
+	orig := plugins.BuildTestPlugin(t, 0)
+	dir := t.TempDir()
+	tampered := filepath.Join(dir, "tampered")
+	b, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] ^= 0x01 // the section header table: the binary still runs
+	if err := os.WriteFile(tampered, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	marker := filepath.Join(dir, "ran")
+	_, err = plugins.Open(tampered, plugins.Options{
+		AllowedSHA256: []string{sha256File(t, orig)},
+		Env:           []string{"OMNITOKEN_TESTPLUGIN_MARKER=" + marker},
+	})
+	if !errors.Is(err, plugins.ErrChecksumMismatch) || !strings.Contains(err.Error(), tampered) {
+		t.Fatalf("Open(tampered) = %v, want ErrChecksumMismatch naming the file", err)
+	}
+	if _, serr := os.Stat(marker); !errors.Is(serr, os.ErrNotExist) {
+		t.Fatalf("the refused binary ran: marker %v", serr)
+	}
+
+	// Control: allowed, the same tampered binary runs and writes its marker,
+	// so the absence above means something.
+	s, err := plugins.Open(tampered, plugins.Options{
+		AllowedSHA256: []string{"sha256:" + strings.ToUpper(sha256File(t, tampered))},
+		Env:           []string{"OMNITOKEN_TESTPLUGIN_MARKER=" + marker},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the allowed binary did not write its marker: %v", err)
+	}
+	if _, err := s.Token(ctxT(t), creds(t, teststrategy.Section{}), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := plugins.Open(orig, plugins.Options{AllowedSHA256: []string{"abc"}}); err == nil || !strings.Contains(err.Error(), "AllowedSHA256") {
+		t.Errorf("malformed allowlist entry: %v", err)
+	}
+}
+
+// TestChecksumPinsBytes: with an allowlist, the bytes that were checked
+// are the bytes that run, even when the file is replaced afterwards and
+// the plugin is restarted.
+func TestChecksumPinsBytes(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sealed copies are Linux only; elsewhere go-plugin re-hashes before exec")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "plugin")
+	copyFile(t, plugins.BuildTestPlugin(t, 0), bin, 0o755)
+	s, err := plugins.Open(bin, plugins.Options{AllowedSHA256: []string{sha256File(t, bin)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pid := s.PID()
+
+	marker := filepath.Join(dir, "impostor-ran")
+	if err := os.Remove(bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho ran > "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	var tok *core.Token
+	for range 3 { // the first call may see the dead connection
+		if tok, err = s.Token(ctx, creds(t, teststrategy.Section{}), nil); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("restart from the sealed copy: %v", err)
+	}
+	if s.PID() == pid || s.Starts() != 2 {
+		t.Errorf("pid %d → %d after %d starts, want a new process", pid, s.PID(), s.Starts())
+	}
+	if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the replacement binary ran")
+	}
+	_ = tok
+}
+
+// TestPluginKilledMidCall (row 25): SIGKILL during a call fails that call
+// within 2 s with a temporary error, and the next call starts the plugin
+// again.
+func TestPluginKilledMidCall(t *testing.T) {
+	s := open(t, plugins.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+
+	pid := s.PID()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Token(ctxT(t), creds(t, teststrategy.Section{Block: true, Notify: ln.Addr().String()}), nil)
+		errc <- err
+	}()
+	conn, err := ln.Accept() // the plugin is inside Token now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, plugins.ErrUnavailable) || !core.IsTemporary(err) {
+			t.Errorf("err = %v, want a temporary error matching ErrUnavailable", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no error within 2 s of the plugin's death")
+	}
+
+	tok, err := s.Token(ctxT(t), creds(t, teststrategy.Section{}), nil)
+	if err != nil {
+		t.Fatalf("next call: %v", err)
+	}
+	if newPID := s.PID(); newPID == pid || newPID == 0 || s.Starts() != 2 {
+		t.Errorf("pid %d → %d, %d starts; want a second process", pid, newPID, s.Starts())
+	}
+	if tok.AccessToken != "access-1" {
+		t.Errorf("token %q, want the new process's first", tok.AccessToken)
+	}
+}
+
+// TestPluginExitsMidCall: a plugin that dies by itself during a call.
+func TestPluginExitsMidCall(t *testing.T) {
+	s := open(t, plugins.Options{})
+	_, err := s.Token(ctxT(t), creds(t, teststrategy.Section{Exit: true}), nil)
+	if !errors.Is(err, plugins.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Token(ctxT(t), creds(t, teststrategy.Section{}), nil); err != nil {
+		t.Fatalf("next call: %v", err)
+	}
+}
+
+// TestManagerRidesOutACrash: the Manager retries the temporary error of a
+// dead plugin, and the retry starts it again: the caller sees a token.
+func TestManagerRidesOutACrash(t *testing.T) {
+	s := open(t, plugins.Options{})
+	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := ctxT(t)
+	// Tokens expire at once, so the Manager has no valid token to fall
+	// back on and must get a new one.
+	if err := m.SetCredentials(ctx, "svc", creds(t, teststrategy.Section{TTL: "1ns"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(s.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatalf("Token after the plugin died: %v", err)
+	}
+	if tok.Generation != 2 || s.Starts() != 2 {
+		t.Errorf("generation %d after %d starts, want 2 and 2", tok.Generation, s.Starts())
+	}
+}
+
+// TestHostKilled (row 26): when the host dies from SIGKILL, its plugin
+// exits within 5 s.
+func TestHostKilled(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGKILL")
+	}
+	bin := plugins.BuildTestPlugin(t, 0)
+	host := exec.Command(os.Args[0], "-test.run=^$")
+	host.Env = append(os.Environ(), plugins.HelperHostEnv+"="+bin)
+	host.Stderr = os.Stderr
+	out, err := host.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = host.Process.Kill(); _ = host.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper host: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "pid=")))
+	if err != nil || pid <= 0 {
+		t.Fatalf("helper host said %q", line)
+	}
+	_, start, ok := procStat(t, pid)
+	if !ok || !processRunning(t, pid, start) {
+		t.Fatalf("plugin %d is not running before the host is killed", pid)
+	}
+	t.Cleanup(func() {
+		if processRunning(t, pid, start) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+
+	if err := host.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = host.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for processRunning(t, pid, start) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d still runs 5 s after its host was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond) // another process: nothing to wait on but /proc
+	}
+}
+
+// TestWrongProtocolVersion (row 27): a plugin built for another protocol
+// version is refused, naming both versions.
+func TestWrongProtocolVersion(t *testing.T) {
+	bin := plugins.BuildTestPlugin(t, 99)
+	_, err := plugins.Open(bin, plugins.Options{})
+	if !errors.Is(err, plugins.ErrIncompatibleVersion) {
+		t.Fatalf("Open = %v, want ErrIncompatibleVersion", err)
+	}
+	for _, want := range []string{"plugin speaks version 99", "host speaks version " + strconv.Itoa(plugins.ProtocolVersion), bin} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// TestStdoutNoise (row 27): a plugin that prints before the handshake gets
+// a clear error at once, not a timeout, and its output is not quoted.
+func TestStdoutNoise(t *testing.T) {
+	bin := plugins.BuildTestPlugin(t, 0)
+	_, err := plugins.Open(bin, plugins.Options{
+		Env:          []string{"OMNITOKEN_TESTPLUGIN_MODE=noise"},
+		StartTimeout: time.Minute,
+	})
+	if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "stdout") {
+		t.Fatalf("Open = %v, want ErrHandshake about stdout", err)
+	}
+	if strings.Contains(err.Error(), "no handshake within") {
+		t.Errorf("Open waited for the start timeout: %v", err)
+	}
+	if strings.Contains(err.Error(), "chatty") {
+		t.Errorf("the error quotes the plugin's output: %v", err)
+	}
+}
+
+// TestSilentPluginTimesOut (row 27): a plugin that never completes the
+// handshake is refused after StartTimeout.
+func TestSilentPluginTimesOut(t *testing.T) {
+	bin := plugins.BuildTestPlugin(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := plugins.Open(bin, plugins.Options{
+			Env:          []string{"OMNITOKEN_TESTPLUGIN_MODE=hang"},
+			StartTimeout: 300 * time.Millisecond,
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "no handshake within 300ms") {
+			t.Fatalf("Open = %v, want ErrHandshake after the start timeout", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Open hangs past its start timeout")
+	}
+}
