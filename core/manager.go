@@ -346,7 +346,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 	fp := creds.Fingerprint()
 	digest := hex.EncodeToString(fp[:8])
 	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
-		return m.serveOrFail(e, pf.err)
+		return m.serveOrFail(e, md, pf.err)
 	}
 	strat, err := m.reg.Lookup(creds.Type)
 	if err != nil {
@@ -355,7 +355,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 	if m.locker != nil {
 		unlock, err := m.locker.Lock(ctx, name)
 		if err != nil {
-			return m.serveOrFail(e, fmt.Errorf("core: token %q: lock: %w", name, err))
+			return m.serveOrFail(e, md, fmt.Errorf("core: token %q: lock: %w", name, err))
 		}
 		defer unlock()
 	}
@@ -408,7 +408,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		if prev != nil && prev != cur && m.off(now) < prev.expireAt {
 			e.tok.Store(prev)
 		}
-		return m.serveOrFail(e, err)
+		return m.serveOrFail(e, md, err)
 	}
 
 	gen := uint64(0)
@@ -448,9 +448,10 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 	return tok, nil
 }
 
-// serveOrFail returns the cached token if it is still valid, else err.
-func (m *Manager) serveOrFail(e *entry, err error) (*Token, error) {
-	if t := e.tok.Load(); t != nil && m.nowNano() < t.expireAt {
+// serveOrFail returns the cached token if it is still valid, else err. A
+// forced refresh (Refresh) always reports its failure.
+func (m *Manager) serveOrFail(e *entry, md mode, err error) (*Token, error) {
+	if t := e.tok.Load(); t != nil && md != modeForce && m.nowNano() < t.expireAt {
 		m.emit(Event{Kind: EventServedStale, Name: e.name, Generation: t.Generation, Err: err})
 		if e.notBefore.Load() < t.expireAt && IsPermanent(err) {
 			e.notBefore.Store(t.expireAt)

@@ -724,3 +724,41 @@ func (l *leakyStrategy) Token(context.Context, *core.Credentials, *core.Token) (
 	return &core.Token{AccessToken: l.secret + "-access", RefreshToken: l.secret + "-refresh", Expiry: time.Now().Add(time.Hour),
 		Header: map[string][]string{"X-Key": {l.secret + "-header"}}, Extra: map[string]any{"id_token": l.secret + "-id"}}, nil
 }
+
+// TestRedirectToOtherHostGetsNoSecret (row 23): a redirect to another host
+// is followed without the token; a same-host redirect keeps it.
+func TestRedirectToOtherHostGetsNoSecret(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	var leaked, sameHost, reached atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Store(true)
+		leaked.Store(r.Header.Get("Authorization") != "")
+	}))
+	defer other.Close()
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, otherURL+"/landed", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/landed", http.StatusFound)
+		case "/landed":
+			sameHost.Store(r.Header.Get("Authorization") != "")
+		}
+	}))
+	defer api.Close()
+	c := f.m.Client("svc", nil)
+	for _, p := range []string{"/away", "/here"} {
+		resp, err := c.Get(api.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if !reached.Load() || leaked.Load() {
+		t.Fatalf("redirect reached other host: %v; token leaked: %v", reached.Load(), leaked.Load())
+	}
+	if !sameHost.Load() {
+		t.Fatal("a same-host redirect lost the token")
+	}
+}

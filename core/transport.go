@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Transport is an http.RoundTripper that authorizes every request with the
@@ -14,6 +15,8 @@ import (
 // again (no body, or GetBody is set), the Transport refreshes the token
 // once, unless another request already did, and retries once. The second
 // answer goes back to the caller, whatever it is.
+//
+// A redirect to another host is followed without the credential.
 type Transport struct {
 	m    *Manager
 	name string
@@ -39,6 +42,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
+	}
+	if crossHostRedirect(req) {
+		// A redirect to another host never receives the credential.
+		return t.base().RoundTrip(req)
 	}
 	tok, err := t.m.Token(req.Context(), t.name)
 	if err != nil {
@@ -66,6 +73,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
 	return t.base().RoundTrip(r3)
+}
+
+// crossHostRedirect reports whether req is a redirect hop (the http.Client
+// sets Response on it) to a host other than the first request's.
+func crossHostRedirect(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return first != req && !strings.EqualFold(first.URL.Host, req.URL.Host)
 }
 
 func replayable(req *http.Request) bool {

@@ -1,0 +1,130 @@
+package omnitoken
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnivault/vault"
+)
+
+// Defaults of Config.
+const (
+	DefaultCredentialsPrefix = "credentials/"
+	DefaultTokensPrefix      = "tokens/"
+	DefaultRefreshBuffer     = 60 * time.Second
+)
+
+// Config configures the TokenManager.
+type Config struct {
+	// Vault is the vault backend for storing credentials and tokens.
+	// Required.
+	Vault vault.Vault
+
+	// CredentialsPrefix is the path prefix for storing credentials in the vault.
+	// Default: "credentials/"
+	CredentialsPrefix string
+
+	// TokensPrefix is the path prefix for storing tokens in the vault.
+	// Default: "tokens/"
+	TokensPrefix string
+
+	// RefreshBuffer is the time before expiry to trigger token refresh.
+	// Default: 60 seconds
+	RefreshBuffer time.Duration
+
+	// AutoRefresh enables automatic token refresh when tokens are near expiry.
+	// When false, tokens are still refreshed on demand; only the background
+	// refresh ahead of expiry is off.
+	// Default (DefaultConfig): true
+	AutoRefresh bool
+
+	// Logger is the logger for the token manager. It never receives a
+	// secret.
+	// Default: slog.Default()
+	Logger *slog.Logger
+
+	// HTTPClient, when set, carries token-endpoint requests of the
+	// built-in strategies (its Transport and timeout are used; redirects
+	// are never followed). Default: a client requiring TLS 1.2.
+	HTTPClient *http.Client
+
+	// Strategies are added to the built-in ones, for credential types of
+	// your own. A type registered twice is an error.
+	Strategies []core.Strategy
+
+	// PluginDir, when set, names a directory of strategy plugins to start;
+	// each is registered under the credential type it reports. NewAuto
+	// reads it from OMNITOKEN_PLUGIN_DIR.
+	PluginDir string
+
+	// PluginChecksums, when set, is the allowlist of SHA-256 checksums
+	// (hex) of plugin binaries: a binary in PluginDir that matches none is
+	// refused before it is executed.
+	PluginChecksums []string
+
+	// OnEvent, when set, receives token lifecycle events (issued,
+	// refresh failed, persist failed, …). It must not block.
+	OnEvent func(core.Event)
+}
+
+// DefaultConfig returns a Config with default values. Vault must still be
+// set before use.
+func DefaultConfig() Config {
+	return Config{
+		CredentialsPrefix: DefaultCredentialsPrefix,
+		TokensPrefix:      DefaultTokensPrefix,
+		RefreshBuffer:     DefaultRefreshBuffer,
+		AutoRefresh:       true,
+		Logger:            slog.Default(),
+	}
+}
+
+// Validate reports whether the Config can be used. It returns the
+// ErrVaultNotConfigured sentinel itself when Vault is nil.
+func (c *Config) Validate() error {
+	if c.Vault == nil {
+		return ErrVaultNotConfigured
+	}
+	if c.RefreshBuffer < 0 {
+		return fmt.Errorf("omnitoken: %w: RefreshBuffer is negative", ErrInvalidCredentials)
+	}
+	if c.CredentialsPrefix != "" && c.CredentialsPrefix == c.TokensPrefix {
+		return fmt.Errorf("omnitoken: CredentialsPrefix and TokensPrefix are both %q", c.CredentialsPrefix)
+	}
+	return nil
+}
+
+// withDefaults fills zero values with the documented defaults. AutoRefresh
+// is kept as given: false turns background refresh off.
+func (c Config) withDefaults() Config {
+	if c.CredentialsPrefix == "" {
+		c.CredentialsPrefix = DefaultCredentialsPrefix
+	}
+	if c.TokensPrefix == "" {
+		c.TokensPrefix = DefaultTokensPrefix
+	}
+	if c.RefreshBuffer == 0 {
+		c.RefreshBuffer = DefaultRefreshBuffer
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// CredentialsDir returns the default credentials directory for the current user.
+// On Unix: ~/.config/omnitoken/credentials
+// On macOS: ~/Library/Application Support/omnitoken/credentials
+// On Windows: %APPDATA%/omnitoken/credentials
+func CredentialsDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("omnitoken: credentials directory: %w", err)
+	}
+	return filepath.Join(dir, "omnitoken", "credentials"), nil
+}

@@ -1,0 +1,223 @@
+package omnitoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/grokify/goauth"
+	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnitoken/strategy/gcpsa"
+	"github.com/plexusone/omnivault"
+	"github.com/plexusone/omnivault/providers/memory"
+	"github.com/plexusone/omnivault/vault"
+)
+
+// Environment variables read by NewAuto.
+const (
+	EnvVaultURI        = "OMNITOKEN_VAULT_URI"
+	EnvCredentialsFile = "OMNITOKEN_CREDENTIALS_FILE"
+	EnvPluginDir       = "OMNITOKEN_PLUGIN_DIR"
+)
+
+// NewWithVault creates a new TokenManager with the given vault and default
+// configuration.
+func NewWithVault(v vault.Vault) (*TokenManager, error) {
+	cfg := DefaultConfig()
+	cfg.Vault = v
+	return New(cfg)
+}
+
+// NewFromCredentials creates a TokenManager with a single credential. The
+// credential is stored in an in-memory vault under the given name. A nil
+// creds gives an empty manager.
+func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, error) {
+	tm, err := NewWithVault(memory.New())
+	if err != nil {
+		return nil, err
+	}
+	if creds != nil {
+		if err := tm.SetCredentials(context.Background(), name, creds); err != nil {
+			_ = tm.Close()
+			return nil, err
+		}
+	}
+	return tm, nil
+}
+
+// NewFromCredentialsSet creates a TokenManager from an existing
+// goauth.CredentialsSet. The credentials are stored in an in-memory vault.
+func NewFromCredentialsSet(set *goauth.CredentialsSet) (*TokenManager, error) {
+	tm, err := NewWithVault(memory.New())
+	if err != nil {
+		return nil, err
+	}
+	if set != nil {
+		if err := tm.creds.SaveCredentialsSet(context.Background(), set); err != nil {
+			_ = tm.Close()
+			return nil, err
+		}
+	}
+	return tm, nil
+}
+
+// NewFromCredentialsFile creates a TokenManager from a goauth
+// CredentialsSet JSON file. The credentials are loaded into an in-memory
+// vault for the session. This is useful for file-based credential
+// workflows without a persistent vault.
+func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
+	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+	}
+	return NewFromCredentialsSet(set)
+}
+
+// readErr keeps a file error's meaning without goauth's text, which may
+// quote the file's content.
+func readErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return fmt.Errorf("%w: the file is not a goauth credentials set", ErrInvalidCredentials)
+}
+
+// NewFromDirectory creates a TokenManager using a directory for file-based
+// storage. Credentials are stored as JSON files in {directory}/credentials/
+// Tokens are stored as JSON files in {directory}/tokens/
+//
+// This provides persistent storage without requiring a vault service.
+// Files are written atomically (a crash leaves the old or the new file),
+// with mode 0600 in directories of mode 0700, and processes sharing the
+// directory refresh each credential once, under a file lock.
+func NewFromDirectory(directory string) (*TokenManager, error) {
+	v, err := storage.NewFileVault(directory)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return NewWithVault(v)
+}
+
+// NewFromEnv creates a TokenManager that reads credentials from environment
+// variables. Environment variables should be named with the pattern:
+// {prefix}{NAME}_CREDENTIALS containing JSON-encoded goauth.Credentials,
+// where NAME is the credential name in upper case with "-" written as "_".
+// ListCredentials lists NAME in lower case with "_" written as "-".
+// The environment is read-only: tokens are kept in memory.
+//
+// If prefix is empty, it defaults to "OMNITOKEN_".
+func NewFromEnv(prefix string) (*TokenManager, error) {
+	if prefix == "" {
+		prefix = DefaultEnvPrefix
+	}
+	return NewWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix})
+}
+
+// NewFromVaultURI creates a TokenManager from a vault URI. Supported URI
+// schemes:
+//   - memory:// (or memory) - In-memory (testing)
+//   - file:///path/to/dir - File-based storage, as NewFromDirectory
+//   - env:// - Environment variables, as NewFromEnv (with optional prefix: env://PREFIX_)
+//   - op:// - 1Password, once its provider is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
+//
+// Additional providers can be registered via omnivault.RegisterProvider.
+func NewFromVaultURI(uri string) (*TokenManager, error) {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		if uri == "memory" {
+			return NewWithVault(memory.New())
+		}
+		return nil, fmt.Errorf("omnitoken: vault URI %q has no scheme (want e.g. memory://, file:///dir, env://)", uri)
+	}
+	switch scheme {
+	case "memory":
+		return NewWithVault(memory.New())
+	case "file":
+		if rest == "" {
+			return nil, fmt.Errorf("omnitoken: vault URI %q names no directory (want file:///path/to/dir)", uri)
+		}
+		return NewFromDirectory(rest)
+	case "env":
+		return NewFromEnv(rest)
+	}
+	registered := false
+	for _, s := range omnivault.RegisteredSchemes() {
+		registered = registered || s == scheme
+	}
+	if !registered {
+		hint := "import the package that registers it with omnivault.RegisterProvider"
+		if scheme == "op" {
+			hint = `import _ "github.com/plexusone/omni-onepassword/omnivault/register"`
+		}
+		return nil, fmt.Errorf("omnitoken: no vault provider registered for scheme %q: %s", scheme, hint)
+	}
+	v, err := omnivault.VaultFromURI(uri)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: open vault %q: %w", scheme+"://", err)
+	}
+	return NewWithVault(v)
+}
+
+// NewAuto creates a TokenManager by auto-detecting configuration from
+// environment. It checks the following in order:
+//   - OMNITOKEN_VAULT_URI - vault URI (e.g., "op://vault", "file:///path")
+//   - OMNITOKEN_CREDENTIALS_FILE - path to goauth CredentialsSet file
+//   - Falls back to in-memory vault
+//
+// OMNITOKEN_PLUGIN_DIR, when set, names a directory of strategy plugins to
+// load.
+func NewAuto() (*TokenManager, error) {
+	var (
+		tm  *TokenManager
+		err error
+	)
+	switch {
+	case os.Getenv(EnvVaultURI) != "":
+		tm, err = NewFromVaultURI(os.Getenv(EnvVaultURI))
+	case os.Getenv(EnvCredentialsFile) != "":
+		tm, err = NewFromCredentialsFile(os.Getenv(EnvCredentialsFile))
+	default:
+		tm, err = NewWithVault(memory.New())
+	}
+	return tm, err
+}
+
+// LoadGoauthCredentials loads a goauth credential from a CredentialsSet
+// file. The credential is stored under the given name (or accountKey if
+// name is empty).
+func (tm *TokenManager) LoadGoauthCredentials(ctx context.Context, name, credentialsFile, accountKey string) error {
+	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	if err != nil {
+		return fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+	}
+	c, ok := set.Credentials[accountKey]
+	if !ok {
+		return fmt.Errorf("omnitoken: account %q: %w (accounts: %s)", accountKey, ErrCredentialsNotFound, strings.Join(set.Keys(), ", "))
+	}
+	if name == "" {
+		name = accountKey
+	}
+	return tm.SetCredentials(ctx, name, &c)
+}
+
+// LoadGoogleServiceAccount loads a Google service account JSON file into
+// the TokenManager. The credentials are stored under the given name with
+// type "gcpsa". Scopes should be the OAuth2 scopes required for the Google
+// APIs you'll use.
+func (tm *TokenManager) LoadGoogleServiceAccount(ctx context.Context, name, serviceAccountFile string, scopes []string) error {
+	b, err := os.ReadFile(serviceAccountFile)
+	if err != nil {
+		return fmt.Errorf("omnitoken: read service account: %w", err)
+	}
+	c, err := gcpsa.CredentialsFromJSON(b, scopes)
+	if err != nil {
+		return fmt.Errorf("omnitoken: %w", err)
+	}
+	if err := tm.mgr.SetCredentials(ctx, name, c); err != nil {
+		return fmt.Errorf("omnitoken: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package omnitoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/grokify/goauth"
+	"github.com/grokify/goauth/multiservice/tokens"
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/storage"
+	"golang.org/x/oauth2"
+)
+
+// TokenManager manages credentials and tokens using vault storage. It
+// provides a unified interface for obtaining authenticated HTTP clients
+// from stored credentials, with automatic token refresh and caching.
+//
+// A TokenManager is safe for concurrent use. Close it when done: Close
+// stops its background work and any plugin processes it started.
+type TokenManager struct {
+	cfg      Config
+	store    *storage.Store
+	mgr      *core.Manager
+	creds    *CredentialsStore
+	tokenSet *VaultTokenSet
+	closers  []func() error
+}
+
+// New creates a new TokenManager with the given configuration.
+func New(cfg Config) (*TokenManager, error) {
+	if err := cfg.Validate(); err != nil {
+		if errors.Is(err, ErrVaultNotConfigured) {
+			return nil, fmt.Errorf("omnitoken: %w", err)
+		}
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	st, err := storage.New(cfg.Vault, storage.Options{
+		CredentialsPrefix: cfg.CredentialsPrefix,
+		TokensPrefix:      cfg.TokensPrefix,
+		Logger:            cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	tm := &TokenManager{cfg: cfg, store: st}
+	reg, closers, err := buildRegistry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tm.closers = closers
+	opts := core.Options{
+		Store:             st,
+		Registry:          reg,
+		RefreshBuffer:     cfg.RefreshBuffer,
+		BackgroundRefresh: cfg.AutoRefresh,
+		Logger:            cfg.Logger,
+		OnEvent:           cfg.OnEvent,
+	}
+	if fv, ok := cfg.Vault.(*storage.FileVault); ok {
+		// Processes sharing the directory refresh each credential once.
+		opts.Locker = fv.Locker()
+	}
+	tm.mgr, err = core.New(opts)
+	if err != nil {
+		_ = tm.closeStrategies()
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	tm.creds = &CredentialsStore{store: st, mgr: tm.mgr, logger: cfg.Logger}
+	tm.tokenSet = NewVaultTokenSet(cfg.Vault, cfg.TokensPrefix, cfg.Logger)
+	return tm, nil
+}
+
+// Core returns the engine under the TokenManager, for APIs that take a
+// *core.Manager (such as the OAuth 2.0 authorization-code exchange).
+func (tm *TokenManager) Core() *core.Manager { return tm.mgr }
+
+// Close releases resources held by the token manager: background
+// refreshes stop, a token whose write had failed is written once more,
+// and plugin processes are stopped. The vault is not closed.
+func (tm *TokenManager) Close() error {
+	err := tm.mgr.Close()
+	return errors.Join(err, tm.closeStrategies())
+}
+
+func (tm *TokenManager) closeStrategies() error {
+	var errs []error
+	for _, c := range tm.closers {
+		errs = append(errs, c())
+	}
+	tm.closers = nil
+	return errors.Join(errs...)
+}
+
+// CredentialsStore returns the underlying credentials store.
+func (tm *TokenManager) CredentialsStore() *CredentialsStore { return tm.creds }
+
+// TokenSet returns the underlying goauth TokenSet implementation. This
+// allows integration with goauth's multi-service token management. It
+// reads the tokens the TokenManager stores.
+func (tm *TokenManager) TokenSet() tokens.TokenSet { return tm.tokenSet }
+
+// SetCredentials stores credentials in the vault. Malformed credentials (a
+// type whose section is missing, or a section that cannot be decoded) are
+// refused with ErrInvalidCredentials. Well-formed credentials of a type no
+// strategy serves are stored, and fail at GetToken with
+// ErrUnsupportedCredentialType.
+func (tm *TokenManager) SetCredentials(ctx context.Context, name string, creds *goauth.Credentials) error {
+	c, err := toCore(creds)
+	if err != nil {
+		return err
+	}
+	if err := tm.mgr.SetCredentials(ctx, name, c); err != nil {
+		return fmt.Errorf("omnitoken: %w", err)
+	}
+	return nil
+}
+
+// GetCredentials retrieves credentials from the vault by name.
+func (tm *TokenManager) GetCredentials(ctx context.Context, name string) (*goauth.Credentials, error) {
+	return tm.creds.Get(ctx, name)
+}
+
+// DeleteCredentials removes credentials, and the token obtained with them,
+// from the vault.
+func (tm *TokenManager) DeleteCredentials(ctx context.Context, name string) error {
+	if err := tm.mgr.DeleteCredentials(ctx, name); err != nil {
+		return fmt.Errorf("omnitoken: %w", err)
+	}
+	return nil
+}
+
+// ListCredentials returns all credential names in the vault, sorted.
+func (tm *TokenManager) ListCredentials(ctx context.Context) ([]string, error) {
+	return tm.creds.List(ctx)
+}
+
+// GetToken returns a valid OAuth2 token for the named credentials. It
+// retrieves from cache/vault if valid, or obtains a new token if needed.
+// The returned token is shared: do not modify it.
+func (tm *TokenManager) GetToken(ctx context.Context, name string) (*oauth2.Token, error) {
+	t, err := tm.mgr.Token(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return t.OAuth2(), nil
+}
+
+// RefreshToken forces a token refresh for the named credentials.
+func (tm *TokenManager) RefreshToken(ctx context.Context, name string) (*oauth2.Token, error) {
+	t, err := tm.mgr.Refresh(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return t.OAuth2(), nil
+}
+
+// GetClient returns an authenticated HTTP client for the named
+// credentials. It obtains a token first, so a missing or unusable
+// credential fails here. Unlike a client holding one fixed token, every
+// request of the returned client takes the current token, so the client
+// keeps working across token expiry; a 401 answer to a replayable request
+// triggers one refresh and one retry.
+func (tm *TokenManager) GetClient(ctx context.Context, name string) (*http.Client, error) {
+	if _, err := tm.mgr.Token(ctx, name); err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return tm.mgr.Client(name, nil), nil
+}

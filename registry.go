@@ -1,0 +1,89 @@
+package omnitoken
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/strategy/apikey"
+	"github.com/plexusone/omnitoken/strategy/basic"
+	"github.com/plexusone/omnitoken/strategy/gcpsa"
+	"github.com/plexusone/omnitoken/strategy/jwt"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
+)
+
+// builtins returns every built-in strategy, configured from cfg.
+func builtins(cfg Config) []core.Strategy {
+	return []core.Strategy{
+		basic.New(),
+		apikey.New(),
+		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient}),
+		jwt.New(jwt.Options{}),
+		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient}),
+	}
+}
+
+// buildRegistry wires the strategies of one TokenManager: the built-ins,
+// cfg.Strategies, plugins from cfg.PluginDir, and any type registered in
+// core.DefaultRegistry by a third-party package that the others do not
+// serve. It returns the closers of what it started.
+func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
+	reg := core.NewRegistry()
+	var closers []func() error
+	add := func(s core.Strategy, origin string) error {
+		if slices.Contains(reg.Types(), s.Type()) {
+			return fmt.Errorf("omnitoken: credential type %q from %s is already served", s.Type(), origin)
+		}
+		reg.Register(s)
+		if c, ok := s.(core.Closer); ok {
+			closers = append(closers, c.Close)
+		}
+		return nil
+	}
+	fail := func(err error) (*core.Registry, []func() error, error) {
+		for _, c := range closers {
+			_ = c()
+		}
+		return nil, nil, err
+	}
+	for _, s := range builtins(cfg) {
+		if err := add(s, "the built-ins"); err != nil {
+			return fail(err)
+		}
+	}
+	for _, s := range cfg.Strategies {
+		if s == nil {
+			return fail(fmt.Errorf("omnitoken: Config.Strategies holds a nil strategy"))
+		}
+		if err := add(s, "Config.Strategies"); err != nil {
+			return fail(err)
+		}
+	}
+	plugins, err := loadPlugins(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	for _, s := range plugins {
+		if err := add(s, "plugin directory"); err != nil {
+			if c, ok := s.(core.Closer); ok {
+				_ = c.Close()
+			}
+			return fail(err)
+		}
+	}
+	for _, t := range core.DefaultRegistry.Types() {
+		if !slices.Contains(reg.Types(), t) {
+			s, _ := core.DefaultRegistry.Lookup(t)
+			reg.Register(s) // owned by its package: not closed here
+		}
+	}
+	return reg, closers, nil
+}
+
+// loadPlugins starts the plugins in cfg.PluginDir.
+func loadPlugins(cfg Config) ([]core.Strategy, error) {
+	if cfg.PluginDir == "" {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("omnitoken: plugin directory %q: plugins are not wired yet", cfg.PluginDir)
+}
