@@ -3,9 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnivault/vault"
@@ -94,21 +92,3 @@ func decodeToken(s *vault.Secret) (*core.Token, error) {
 	return core.ParseToken(data)
 }
 
-// jsonErrorKind describes a JSON error without quoting the input, which
-// may be secret. (Errors from nested types, such as time.Time's, quote it.)
-func jsonErrorKind(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at offset %d", se.Offset)
-	case errors.As(err, &te):
-		kind, _, _ := strings.Cut(te.Value, " ")
-		if te.Field != "" {
-			return fmt.Sprintf("field %q must not be a JSON %s", te.Field, kind)
-		}
-		return fmt.Sprintf("unexpected JSON %s", kind)
-	default:
-		return "malformed JSON"
-	}
-}
