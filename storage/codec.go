@@ -91,4 +91,3 @@ func decodeToken(s *vault.Secret) (*core.Token, error) {
 	// VaultTokenSet writes it under the same prefix.
 	return core.ParseToken(data)
 }
-
