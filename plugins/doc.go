@@ -22,7 +22,7 @@
 //
 //	ss, err := plugins.LoadDir(dir, plugins.Options{AllowedSHA256: sums})
 //	…
-//	strategies := []core.Strategy{basic.New()}
+//	strategies := []core.Strategy{ /* built-in ones */ }
 //	for _, s := range ss {
 //		strategies = append(strategies, s)
 //	}

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +53,18 @@ func processRunning(t *testing.T, pid int, start string) bool {
 		return false
 	}
 	return start == "" || st == start
+}
+
+// kill sends SIGKILL to pid.
+func kill(t *testing.T, pid int) {
+	t.Helper()
+	p, err := os.FindProcess(pid)
+	if err == nil {
+		err = p.Kill()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func sha256File(t *testing.T, path string) string {
@@ -139,9 +150,7 @@ func TestChecksumPinsBytes(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho ran > "+marker+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	kill(t, pid)
 	ctx := ctxT(t)
 	var tok *core.Token
 	for range 3 { // the first call may see the dead connection
@@ -184,9 +193,7 @@ func TestPluginKilledMidCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	kill(t, pid)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, plugins.ErrUnavailable) || !core.IsTemporary(err) {
@@ -238,9 +245,7 @@ func TestManagerRidesOutACrash(t *testing.T) {
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(s.PID(), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	kill(t, s.PID())
 	tok, err := m.Token(ctx, "svc")
 	if err != nil {
 		t.Fatalf("Token after the plugin died: %v", err)
@@ -282,11 +287,11 @@ func TestHostKilled(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if processRunning(t, pid, start) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			kill(t, pid)
 		}
 	})
 
-	if err := host.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := host.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
 	_ = host.Wait()

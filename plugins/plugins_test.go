@@ -34,7 +34,7 @@ func open(t *testing.T, opts plugins.Options) *plugins.Strategy {
 }
 
 // creds is a credential of the test plugin's type with section sec.
-func creds(t *testing.T, sec teststrategy.Section) *core.Credentials {
+func creds(t testing.TB, sec teststrategy.Section) *core.Credentials {
 	t.Helper()
 	c := &core.Credentials{Service: "test", Type: teststrategy.Type}
 	if err := c.SetSection(teststrategy.Type, sec); err != nil {

@@ -133,11 +133,9 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 		}
 		return nil, fmt.Errorf("teststrategy: unknown failure %q", sec.Fail)
 	}
-	ttl := time.Hour
-	if sec.TTL != "" {
-		if ttl, err = time.ParseDuration(sec.TTL); err != nil {
-			return nil, fmt.Errorf("teststrategy: %w: ttl", core.ErrInvalidCredentials)
-		}
+	ttl, err := sec.ttl()
+	if err != nil {
+		return nil, err
 	}
 	n := s.n.Add(1)
 	t := &core.Token{
@@ -173,7 +171,20 @@ func (s *Strategy) Validate(c *core.Credentials) error {
 	if sec.Invalid {
 		return fmt.Errorf("teststrategy: %w: marked invalid", core.ErrInvalidCredentials)
 	}
-	return nil
+	_, err = sec.ttl()
+	return err
+}
+
+// ttl is the token lifetime the section asks for.
+func (sec Section) ttl() (time.Duration, error) {
+	if sec.TTL == "" {
+		return time.Hour, nil
+	}
+	d, err := time.ParseDuration(sec.TTL)
+	if err != nil {
+		return 0, fmt.Errorf("teststrategy: %w: ttl is not a duration", core.ErrInvalidCredentials)
+	}
+	return d, nil
 }
 
 // Revoke implements core.Revoker.
