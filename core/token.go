@@ -261,6 +261,12 @@ func redacted(s string) string {
 	return "[REDACTED]"
 }
 
+// FormatRedacted writes a redacted description s for any fmt verb: %q
+// quotes it, every other verb writes it as is. Types that hold secrets
+// implement fmt.Formatter with it, so no verb, %+v and %#v included, can
+// reach their fields.
+func FormatRedacted(f fmt.State, verb rune, s string) { formatRedacted(f, verb, s, s) }
+
 func formatRedacted(f fmt.State, verb rune, s, gs string) {
 	switch verb {
 	case 'q':

@@ -67,11 +67,7 @@ func (a ServiceAccount) GoString() string { return a.String() }
 
 // Format redacts for every verb.
 func (a ServiceAccount) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", a.String())
-		return
-	}
-	_, _ = f.Write([]byte(a.String()))
+	core.FormatRedacted(f, verb, a.String())
 }
 
 // LogValue redacts for log/slog.
@@ -103,11 +99,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	_, _ = f.Write([]byte(s.String()))
+	core.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.

@@ -57,11 +57,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	_, _ = f.Write([]byte(s.String()))
+	core.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.
