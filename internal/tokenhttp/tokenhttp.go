@@ -315,8 +315,8 @@ func FromRetrieveError(err error, secrets ...string) error {
 			h = re.Response.Header
 		}
 		oe := ErrorFromResponse(status, h, re.Body, secrets...).(*core.OAuthError)
-		if oe.Code == "" && validCode(re.ErrorCode) {
-			oe.Code = re.ErrorCode
+		if code := Redact(re.ErrorCode, secrets...); oe.Code == "" && validCode(code) {
+			oe.Code = code
 		}
 		if oe.Description == "" {
 			oe.Description = Redact(re.ErrorDescription, secrets...)
@@ -336,4 +336,64 @@ func FromRetrieveError(err error, secrets ...string) error {
 	}
 	// x/oauth2's other errors quote the body ("oauth2: cannot parse json: …").
 	return errors.New("tokenhttp: token endpoint returned a response that could not be parsed")
+}
+
+// ExpiresIn reads a raw expires_in value (a JSON number, an integer or a
+// string, as in Response.Raw or oauth2.Token.Extra) and applies the
+// expires_in bounds. ok is false when v is nil or an empty string, that is
+// when the response had no expires_in.
+func ExpiresIn(v any) (ttl time.Duration, ok bool) {
+	switch x := v.(type) {
+	case nil:
+		return 0, false
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return 0, false
+		}
+	case json.Number:
+		v = x.String()
+	case int:
+		v = float64(x)
+	case int64:
+		v = float64(x)
+	}
+	return ClampTTL(expiresIn(v)), true
+}
+
+// PostForm sends form to endpoint as Post does and returns the body of a
+// 2xx answer, for endpoints whose answer is not a token response (such as
+// the RFC 8628 device authorization endpoint). At most MaxBody bytes are
+// read; a non-2xx answer becomes *core.OAuthError with secrets redacted.
+func PostForm(ctx context.Context, c *http.Client, endpoint string, form url.Values, header http.Header, secrets ...string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("tokenhttp: build request: %w", core.ErrInvalidCredentials)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrRedirect) {
+			return nil, ErrRedirect
+		}
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, fmt.Errorf("tokenhttp: request: %w", ctxErr)
+		}
+		return nil, &NetError{Op: "request to " + req.URL.Host, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if rerr != nil {
+		return nil, &NetError{Op: "read response from " + req.URL.Host, Err: unwrapURLError(rerr)}
+	}
+	if len(body) > MaxBody {
+		return nil, fmt.Errorf("tokenhttp: response from %s is larger than %d bytes", req.URL.Host, MaxBody)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, ErrorFromResponse(resp.StatusCode, resp.Header, body, secrets...)
+	}
+	return body, nil
 }

@@ -1,0 +1,248 @@
+package oauth2
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	gojwt "github.com/golang-jwt/jwt/v5"
+	"github.com/plexusone/omnitoken/core"
+)
+
+// clientAssertionType is RFC 7523 §2.2's client_assertion_type.
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Assertion lifetimes: a client assertion is used once, right away; a
+// grant assertion made from a key lives DefaultAssertionLifetime unless
+// metadata["assertionLifetime"] says otherwise, up to MaxAssertionLifetime.
+const (
+	clientAssertionLifetime  = time.Minute
+	DefaultAssertionLifetime = 5 * time.Minute
+	MaxAssertionLifetime     = time.Hour
+)
+
+// minRSABits is the smallest RSA key accepted for signing.
+const minRSABits = 2048
+
+// signer signs assertions with the credential's private key.
+type signer struct {
+	key    any
+	method gojwt.SigningMethod
+	kid    string
+}
+
+// parseSigner reads metadata["privateKey"] (PEM) and the signing method.
+// Errors match core.ErrInvalidCredentials and never quote the key.
+func parseSigner(sec *Section) (*signer, error) {
+	raw := sec.meta(MetaPrivateKey)
+	if raw == "" {
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s is empty", core.ErrInvalidCredentials, MetaPrivateKey)
+	}
+	block, _ := pem.Decode([]byte(raw))
+	if block == nil {
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s is not a PEM private key", core.ErrInvalidCredentials, MetaPrivateKey)
+	}
+	if _, enc := block.Headers["Proc-Type"]; enc {
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s is an encrypted PEM key, which is not supported", core.ErrInvalidCredentials, MetaPrivateKey)
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s has PEM type %q; want RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY",
+			core.ErrInvalidCredentials, MetaPrivateKey, printable(block.Type))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s does not parse as a %s", core.ErrInvalidCredentials, MetaPrivateKey, printable(block.Type))
+	}
+	if k, ok := key.(*ed25519.PrivateKey); ok {
+		key = *k
+	}
+	m, err := signingMethod(sec.meta(MetaSigningMethod), key)
+	if err != nil {
+		return nil, err
+	}
+	return &signer{key: key, method: m, kid: sec.meta(MetaKeyID)}, nil
+}
+
+// signingMethod picks the JWS algorithm: the one named, checked against
+// the key, or the key type's usual one.
+func signingMethod(name string, key any) (gojwt.SigningMethod, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("oauth2: %w: metadata.%s: %s", core.ErrInvalidCredentials, MetaPrivateKey, why)
+	}
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < minRSABits {
+			return nil, bad(fmt.Sprintf("RSA key has %d bits, want at least %d", k.N.BitLen(), minRSABits))
+		}
+		if name == "" {
+			return gojwt.SigningMethodRS256, nil
+		}
+		switch m := gojwt.GetSigningMethod(strings.ToUpper(name)); m {
+		case gojwt.SigningMethodRS256, gojwt.SigningMethodRS384, gojwt.SigningMethodRS512,
+			gojwt.SigningMethodPS256, gojwt.SigningMethodPS384, gojwt.SigningMethodPS512:
+			return m, nil
+		}
+	case *ecdsa.PrivateKey:
+		want := map[elliptic.Curve]gojwt.SigningMethod{
+			elliptic.P256(): gojwt.SigningMethodES256,
+			elliptic.P384(): gojwt.SigningMethodES384,
+			elliptic.P521(): gojwt.SigningMethodES512,
+		}[k.Curve]
+		if want == nil {
+			return nil, bad("ECDSA key is not on P-256, P-384 or P-521")
+		}
+		if name == "" || strings.EqualFold(name, want.Alg()) {
+			return want, nil
+		}
+	case ed25519.PrivateKey:
+		if name == "" || strings.EqualFold(name, "EdDSA") || strings.EqualFold(name, "Ed25519") {
+			return gojwt.SigningMethodEdDSA, nil
+		}
+	default:
+		return nil, bad("unsupported key type")
+	}
+	return nil, fmt.Errorf("oauth2: %w: metadata.%s %q does not fit the private key", core.ErrInvalidCredentials, MetaSigningMethod, printable(name))
+}
+
+// sign signs claims, adding the key id to the header when there is one.
+func (sg *signer) sign(claims gojwt.MapClaims) (string, error) {
+	t := gojwt.NewWithClaims(sg.method, claims)
+	if sg.kid != "" {
+		t.Header["kid"] = sg.kid
+	}
+	s, err := t.SignedString(sg.key)
+	if err != nil {
+		return "", fmt.Errorf("oauth2: signing assertion with %s failed", sg.method.Alg())
+	}
+	return s, nil
+}
+
+// newJTI returns a fresh random JWT ID.
+func newJTI() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// clientAssertion builds the RFC 7523 §2.2 / §3 client assertion:
+// iss = sub = client_id, aud = the token endpoint (or
+// metadata["clientAssertionAudience"]), a short exp and a unique jti.
+func (s *Strategy) clientAssertion(cfg *config) (string, error) {
+	now := s.clock.Now()
+	aud := cfg.sec.meta(MetaClientAssertionAudience)
+	if aud == "" {
+		aud = cfg.tokenURL
+	}
+	claims := gojwt.MapClaims{
+		"iss": cfg.sec.ClientID,
+		"sub": cfg.sec.ClientID,
+		"aud": aud,
+		"iat": now.Unix(),
+		"exp": now.Add(clientAssertionLifetime).Unix(),
+		"jti": newJTI(),
+	}
+	switch cfg.method {
+	case AuthClientSecretJWT:
+		sg := &signer{key: []byte(cfg.sec.ClientSecret), method: gojwt.SigningMethodHS256, kid: cfg.sec.meta(MetaKeyID)}
+		return sg.sign(claims)
+	default:
+		return cfg.signer.sign(claims)
+	}
+}
+
+// grantAssertion builds the RFC 7523 §2.1 authorization grant assertion
+// from the credential's key when its "jwt" field is empty.
+func (s *Strategy) grantAssertion(cfg *config) (string, error) {
+	if cfg.sec.JWT != "" {
+		return cfg.sec.JWT, nil
+	}
+	now := s.clock.Now()
+	iss := cfg.sec.meta(MetaAssertionIssuer)
+	if iss == "" {
+		iss = cfg.sec.ClientID
+	}
+	sub := cfg.sec.meta(MetaAssertionSubject)
+	if sub == "" {
+		sub = iss
+	}
+	aud := cfg.sec.meta(MetaAssertionAudience)
+	if aud == "" {
+		aud = cfg.tokenURL
+	}
+	claims := gojwt.MapClaims{
+		"iss": iss,
+		"sub": sub,
+		"aud": aud,
+		"iat": now.Unix(),
+		"exp": now.Add(cfg.assertionLifetime).Unix(),
+		"jti": newJTI(),
+	}
+	if len(cfg.sec.Scopes) > 0 {
+		claims["scope"] = strings.Join(cfg.sec.Scopes, " ")
+	}
+	return cfg.signer.sign(claims)
+}
+
+// clientAuth adds client authentication to a hand-written token request:
+// a Basic header, form parameters, or a client assertion.
+func (s *Strategy) clientAuth(cfg *config, form url.Values) (http.Header, error) {
+	h := http.Header{}
+	id, secret := cfg.sec.ClientID, cfg.sec.ClientSecret
+	switch cfg.method {
+	case AuthClientSecretBasic:
+		// RFC 6749 §2.3.1: both parts are form-encoded first.
+		cred := url.QueryEscape(id) + ":" + url.QueryEscape(secret)
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	case AuthClientSecretPost:
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	case AuthPrivateKeyJWT, AuthClientSecretJWT:
+		a, err := s.clientAssertion(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			form.Set("client_id", id)
+		}
+		form.Set("client_assertion_type", clientAssertionType)
+		form.Set("client_assertion", a)
+	default: // none
+		if id != "" {
+			form.Set("client_id", id)
+		}
+	}
+	return h, nil
+}
+
+// printable returns s if it is a short plain token, safe to quote in an
+// error; otherwise a placeholder, since it might be a misplaced secret.
+func printable(s string) string {
+	if len(s) > 40 {
+		return "(value not shown)"
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r == ':' || r == ' ' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return "(value not shown)"
+		}
+	}
+	return s
+}

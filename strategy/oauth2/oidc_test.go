@@ -1,0 +1,3 @@
+package oauth2_test
+
+func stopOIDC() {}
