@@ -146,7 +146,9 @@ func TestConformance(t *testing.T) {
 	h := strategytest.Harness{
 		Credentials: func(t *testing.T) *core.Credentials { return credsFor(t, f.URL, nil) },
 		Invalid: func(t *testing.T) []*core.Credentials {
-			return []*core.Credentials{credsFor(t, f.URL, func(m map[string]any) { m["privateKey"] = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n" })}
+			return []*core.Credentials{credsFor(t, f.URL, func(m map[string]any) {
+				m["privateKey"] = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+			})}
 		},
 		Secrets: func(*testing.T) []string { return keySecrets(pemKey)[1:] },
 		CheckRequest: func(r *http.Request) error {

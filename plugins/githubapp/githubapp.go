@@ -240,7 +240,7 @@ func (s *strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token
 	var body io.Reader
 	if len(r.sec.Repositories) > 0 || len(r.sec.Permissions) > 0 {
 		b, err := json.Marshal(struct {
-			Repositories []string         `json:"repositories,omitempty"`
+			Repositories []string          `json:"repositories,omitempty"`
 			Permissions  map[string]string `json:"permissions,omitempty"`
 		}{r.sec.Repositories, r.sec.Permissions})
 		if err != nil {
