@@ -67,6 +67,34 @@ func TestOpenReportsTypeAndAbilities(t *testing.T) {
 	}
 }
 
+// TestPluginEnvironment: a plugin sees only a small part of the host's
+// environment, plus Options.Env; InheritEnv passes all of it.
+func TestPluginEnvironment(t *testing.T) {
+	t.Setenv("OMNITOKEN_TEST_HOST_SECRET", "host-only-value")
+	env := func(s *plugins.Strategy, name string) any {
+		t.Helper()
+		tok, err := s.Token(ctxT(t), creds(t, teststrategy.Section{Env: name}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Extra["env"]
+	}
+	s := open(t, plugins.Options{Env: []string{"OMNITOKEN_TEST_GIVEN=given"}})
+	if got := env(s, "OMNITOKEN_TEST_HOST_SECRET"); got != nil {
+		t.Errorf("the plugin sees the host's OMNITOKEN_TEST_HOST_SECRET=%v", got)
+	}
+	if got := env(s, "OMNITOKEN_TEST_GIVEN"); got != "given" {
+		t.Errorf("Options.Env: the plugin sees %v, want given", got)
+	}
+	if got := env(s, "PATH"); got != os.Getenv("PATH") {
+		t.Errorf("PATH: the plugin sees %v", got)
+	}
+	inherit := open(t, plugins.Options{InheritEnv: true})
+	if got := env(inherit, "OMNITOKEN_TEST_HOST_SECRET"); got != "host-only-value" {
+		t.Errorf("InheritEnv: the plugin sees %v", got)
+	}
+}
+
 func TestTokenThroughPlugin(t *testing.T) {
 	s := open(t, plugins.Options{})
 	tok, err := s.Token(ctxT(t), creds(t, teststrategy.Section{TTL: "90m"}), nil)

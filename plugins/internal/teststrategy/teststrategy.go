@@ -45,6 +45,9 @@ type Section struct {
 	Invalid bool `json:"invalid,omitempty"`
 	// RevokeFile receives the revoked token's access token.
 	RevokeFile string `json:"revokeFile,omitempty"`
+	// Env names an environment variable whose value, if set, is put into
+	// Extra["env"].
+	Env string `json:"env,omitempty"`
 }
 
 // PanicCanary is the panic value of Section.Panic; it must never reach
@@ -144,6 +147,9 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 		TokenType:    "Bearer",
 		Expiry:       time.Now().Add(ttl),
 		Extra:        map[string]any{"pid": float64(os.Getpid())},
+	}
+	if v, ok := os.LookupEnv(sec.Env); ok && sec.Env != "" {
+		t.Extra["env"] = v
 	}
 	if sec.Echo {
 		cj, err := c.MarshalJSON()
