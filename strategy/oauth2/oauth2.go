@@ -407,6 +407,12 @@ func (s *Strategy) acquire(ctx context.Context, cfg *config) (*core.Token, error
 		return nil, fmt.Errorf("oauth2: %w: the credential's token has expired and it has no refresh token", core.ErrTokenExpired)
 	}
 	if err != nil {
+		var oe *core.OAuthError
+		if cfg.grant == GrantJWTBearer && cfg.sec.JWT == "" && errors.As(err, &oe) && oe.Code == "invalid_grant" {
+			// RFC 7523 §3.1: a rejected assertion is invalid_grant; the
+			// usual causes are the claims and this host's clock.
+			return nil, fmt.Errorf("oauth2: jwt-bearer: assertion rejected; check metadata.assertionIssuer, assertionSubject, assertionAudience and this host's clock (iat/exp): %w", err)
+		}
 		return nil, fmt.Errorf("oauth2: %s: %w", grantLabel(cfg.grant), err)
 	}
 	return tok, nil

@@ -1067,7 +1067,7 @@ func TestJWTBearer(t *testing.T) {
 		claims := gojwt.MapClaims{}
 		_, err := gojwt.ParseWithClaims(a, claims, func(*gojwt.Token) (any, error) { return ecKey.Public(), nil },
 			gojwt.WithValidMethods([]string{"ES256"}), gojwt.WithTimeFunc(clock.Now), gojwt.WithExpirationRequired(),
-			gojwt.WithIssuer("svc@example"), gojwt.WithSubject("user-42"), gojwt.WithAudience(tokenURL))
+			gojwt.WithIssuer("svc@example"), gojwt.WithSubject("user-42"), gojwt.WithAudience(tokenURL), gojwt.WithIssuedAt())
 		if err != nil || claims["scope"] != "read" || claims["jti"] == nil {
 			oauthError(w, 400, "invalid_grant", "assertion rejected")
 			return
@@ -1094,6 +1094,15 @@ func TestJWTBearer(t *testing.T) {
 				t.Fatalf("token = %v", tok)
 			}
 		})
+	}
+	// An assertion from a host whose clock is 10 minutes fast is refused,
+	// and the error says where to look.
+	skewed := coretest.NewFakeClock(clock.Now().Add(10 * time.Minute))
+	sec := oauth2.Section{GrantType: "jwt-bearer", Scopes: []string{"read"}, Endpoint: xoauth2.Endpoint{TokenURL: tokenURL},
+		Metadata: map[string]string{oauth2.MetaPrivateKey: pemKey(t, ecKey), oauth2.MetaAssertionIssuer: "svc@example", oauth2.MetaAssertionSubject: "user-42"}}
+	_, err = insecure(oauth2.Options{Clock: skewed}).Token(context.Background(), creds(t, sec), nil)
+	if !errors.Is(err, core.ErrRefreshFailed) || !strings.Contains(err.Error(), "clock") {
+		t.Fatalf("skewed assertion: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/plexusone/omnitoken/core"
 	xoauth2 "golang.org/x/oauth2"
 )
 
@@ -97,13 +98,7 @@ func (s Section) String() string {
 func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
-func (s Section) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.String())
-		return
-	}
-	_, _ = f.Write([]byte(s.String()))
-}
+func (s Section) Format(f fmt.State, verb rune) { core.FormatRedacted(f, verb, s.String()) }
 
 // LogValue redacts for log/slog.
 func (s Section) LogValue() slog.Value {
