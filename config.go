@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -62,10 +63,15 @@ type Config struct {
 	// reads it from OMNITOKEN_PLUGIN_DIR.
 	PluginDir string
 
-	// PluginChecksums, when set, is the allowlist of SHA-256 checksums
-	// (hex) of plugin binaries: a binary in PluginDir that matches none is
-	// refused before it is executed.
-	PluginChecksums []string
+	// PluginOptions configures the plugins started from PluginDir. Set
+	// PluginOptions.AllowedSHA256 to the checksums of the binaries you
+	// trust: a binary that matches none is refused before it is executed.
+	// Its Logger defaults to Logger.
+	PluginOptions plugins.Options
+
+	// Clock is the source of time for expiry and backoff decisions.
+	// Default: the system clock. Tests pass a coretest.FakeClock.
+	Clock core.Clock
 
 	// OnEvent, when set, receives token lifecycle events (issued,
 	// refresh failed, persist failed, …). It must not block.

@@ -24,9 +24,13 @@ const (
 
 // NewWithVault creates a new TokenManager with the given vault and default
 // configuration.
-func NewWithVault(v vault.Vault) (*TokenManager, error) {
+func NewWithVault(v vault.Vault) (*TokenManager, error) { return newWithVault(v, "") }
+
+// newWithVault is NewWithVault with a plugin directory.
+func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
 	cfg := DefaultConfig()
 	cfg.Vault = v
+	cfg.PluginDir = pluginDir
 	return New(cfg)
 }
 
@@ -50,7 +54,11 @@ func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, 
 // NewFromCredentialsSet creates a TokenManager from an existing
 // goauth.CredentialsSet. The credentials are stored in an in-memory vault.
 func NewFromCredentialsSet(set *goauth.CredentialsSet) (*TokenManager, error) {
-	tm, err := NewWithVault(memory.New())
+	return fromCredentialsSet(set, "")
+}
+
+func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenManager, error) {
+	tm, err := newWithVault(memory.New(), pluginDir)
 	if err != nil {
 		return nil, err
 	}
@@ -68,11 +76,15 @@ func NewFromCredentialsSet(set *goauth.CredentialsSet) (*TokenManager, error) {
 // vault for the session. This is useful for file-based credential
 // workflows without a persistent vault.
 func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
+	return fromCredentialsFile(credentialsFile, "")
+}
+
+func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, error) {
 	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
 	}
-	return NewFromCredentialsSet(set)
+	return fromCredentialsSet(set, pluginDir)
 }
 
 // readErr keeps a file error's meaning without goauth's text, which may
@@ -93,12 +105,14 @@ func readErr(err error) error {
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
-func NewFromDirectory(directory string) (*TokenManager, error) {
+func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, "") }
+
+func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
 	v, err := storage.NewFileVault(directory)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	return NewWithVault(v)
+	return newWithVault(v, pluginDir)
 }
 
 // NewFromEnv creates a TokenManager that reads credentials from environment
@@ -109,11 +123,13 @@ func NewFromDirectory(directory string) (*TokenManager, error) {
 // The environment is read-only: tokens are kept in memory.
 //
 // If prefix is empty, it defaults to "OMNITOKEN_".
-func NewFromEnv(prefix string) (*TokenManager, error) {
+func NewFromEnv(prefix string) (*TokenManager, error) { return fromEnv(prefix, "") }
+
+func fromEnv(prefix, pluginDir string) (*TokenManager, error) {
 	if prefix == "" {
 		prefix = DefaultEnvPrefix
 	}
-	return NewWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix})
+	return newWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix}, pluginDir)
 }
 
 // NewFromVaultURI creates a TokenManager from a vault URI. Supported URI
@@ -124,24 +140,26 @@ func NewFromEnv(prefix string) (*TokenManager, error) {
 //   - op:// - 1Password, once its provider is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
 //
 // Additional providers can be registered via omnivault.RegisterProvider.
-func NewFromVaultURI(uri string) (*TokenManager, error) {
+func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, "") }
+
+func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok {
 		if uri == "memory" {
-			return NewWithVault(memory.New())
+			return newWithVault(memory.New(), pluginDir)
 		}
 		return nil, fmt.Errorf("omnitoken: vault URI %q has no scheme (want e.g. memory://, file:///dir, env://)", uri)
 	}
 	switch scheme {
 	case "memory":
-		return NewWithVault(memory.New())
+		return newWithVault(memory.New(), pluginDir)
 	case "file":
 		if rest == "" {
 			return nil, fmt.Errorf("omnitoken: vault URI %q names no directory (want file:///path/to/dir)", uri)
 		}
-		return NewFromDirectory(rest)
+		return fromDirectory(rest, pluginDir)
 	case "env":
-		return NewFromEnv(rest)
+		return fromEnv(rest, pluginDir)
 	}
 	registered := false
 	for _, s := range omnivault.RegisteredSchemes() {
@@ -158,7 +176,7 @@ func NewFromVaultURI(uri string) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: open vault %q: %w", scheme+"://", err)
 	}
-	return NewWithVault(v)
+	return newWithVault(v, pluginDir)
 }
 
 // NewAuto creates a TokenManager by auto-detecting configuration from
@@ -170,19 +188,15 @@ func NewFromVaultURI(uri string) (*TokenManager, error) {
 // OMNITOKEN_PLUGIN_DIR, when set, names a directory of strategy plugins to
 // load.
 func NewAuto() (*TokenManager, error) {
-	var (
-		tm  *TokenManager
-		err error
-	)
+	plugins := os.Getenv(EnvPluginDir)
 	switch {
 	case os.Getenv(EnvVaultURI) != "":
-		tm, err = NewFromVaultURI(os.Getenv(EnvVaultURI))
+		return fromVaultURI(os.Getenv(EnvVaultURI), plugins)
 	case os.Getenv(EnvCredentialsFile) != "":
-		tm, err = NewFromCredentialsFile(os.Getenv(EnvCredentialsFile))
+		return fromCredentialsFile(os.Getenv(EnvCredentialsFile), plugins)
 	default:
-		tm, err = NewWithVault(memory.New())
+		return newWithVault(memory.New(), plugins)
 	}
-	return tm, err
 }
 
 // LoadGoauthCredentials loads a goauth credential from a CredentialsSet

@@ -58,6 +58,7 @@ func New(cfg Config) (*TokenManager, error) {
 		BackgroundRefresh: cfg.AutoRefresh,
 		Logger:            cfg.Logger,
 		OnEvent:           cfg.OnEvent,
+		Clock:             cfg.Clock,
 	}
 	if fv, ok := cfg.Vault.(*storage.FileVault); ok {
 		// Processes sharing the directory refresh each credential once.

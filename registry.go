@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
 	"github.com/plexusone/omnitoken/strategy/gcpsa"
@@ -85,5 +86,17 @@ func loadPlugins(cfg Config) ([]core.Strategy, error) {
 	if cfg.PluginDir == "" {
 		return nil, nil
 	}
-	return nil, fmt.Errorf("omnitoken: plugin directory %q: plugins are not wired yet", cfg.PluginDir)
+	opts := cfg.PluginOptions
+	if opts.Logger == nil {
+		opts.Logger = cfg.Logger
+	}
+	ps, err := plugins.LoadDir(cfg.PluginDir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	out := make([]core.Strategy, len(ps))
+	for i, p := range ps {
+		out[i] = p
+	}
+	return out, nil
 }

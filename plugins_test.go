@@ -1,0 +1,167 @@
+package omnitoken_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken"
+	"github.com/plexusone/omnitoken/core/coretest"
+	"github.com/plexusone/omnitoken/plugins"
+	"github.com/plexusone/omnitoken/plugins/githubapp/fakegithub"
+	"github.com/plexusone/omnitoken/plugins/plugintest"
+	"github.com/plexusone/omnitoken/storage"
+)
+
+// githubappDir builds the githubapp plugin into a fresh plugin directory.
+func githubappDir(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	built := plugintest.NewBuilder(t.TempDir()).Build(t, "github.com/plexusone/omnitoken/plugins/githubapp")
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "githubapp")
+	data, err := os.ReadFile(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin
+}
+
+// TestGithubAppThroughSeedAPI (issue 4): an operator provisions a
+// "githubapp" credential in the file vault; the seed API loads the plugin
+// from Config.PluginDir, and GetClient talks to a fake GitHub that checks
+// the app JWT. The installation token is cached, persisted in the vault,
+// and minted anew near expires_at.
+func TestGithubAppThroughSeedAPI(t *testing.T) {
+	pluginDir, bin := githubappDir(t)
+	key, keyPEM := fakegithub.NewKey(t)
+	gh := fakegithub.New("4242", "99", &key.PublicKey)
+	defer gh.Close()
+
+	vaultDir := t.TempDir()
+	v, err := storage.NewFileVault(vaultDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, _ := json.Marshal(map[string]any{"service": "github", "type": "githubapp",
+		"githubapp": map[string]any{"appID": "4242", "installationID": "99", "privateKey": keyPEM, "baseURL": gh.URL}})
+	if err := os.MkdirAll(filepath.Join(vaultDir, "credentials"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(vaultDir, "credentials", "gh.json"), cred, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(mustRead(t, bin))
+	clock := coretest.NewFakeClock(time.Now())
+	cfg := omnitoken.DefaultConfig()
+	cfg.Vault = v
+	cfg.Clock = clock
+	cfg.AutoRefresh = false // refresh in the caller, so the test sees it
+	cfg.PluginDir = pluginDir
+	cfg.PluginOptions = plugins.Options{Env: []string{"OMNITOKEN_GITHUBAPP_ALLOW_HTTP=1"}, AllowedSHA256: []string{hex.EncodeToString(sum[:])}}
+	tm, err := omnitoken.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+
+	client, err := tm.GetClient(ctx, "gh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		resp, err := client.Get(gh.URL + "/installation/repositories")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GitHub answered %d (rejections %v)", resp.StatusCode, gh.Rejections())
+		}
+	}
+	if n := gh.Mints(); n != 1 {
+		t.Fatalf("mints = %d, want 1 (cached)", n)
+	}
+	stored, err := os.ReadFile(filepath.Join(vaultDir, "tokens", "gh.json"))
+	if err != nil || !json.Valid(stored) {
+		t.Fatalf("token not persisted: %v", err)
+	}
+	exp, ok := gh.Expiry(gh.LastToken())
+	if !ok {
+		t.Fatal("fake did not record the token's expiry")
+	}
+	clock.Set(exp.Add(-30 * time.Second)) // inside the refresh window
+	tok, err := tm.GetToken(ctx, "gh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(gh.URL + "/installation/repositories")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if gh.Mints() != 2 || resp.StatusCode != http.StatusOK || tok.AccessToken != gh.LastToken() {
+		t.Fatalf("mints = %d; token is the newest: %v (%.12s vs %.12s)", gh.Mints(), tok.AccessToken == gh.LastToken(), tok.AccessToken, gh.LastToken())
+	}
+}
+
+func TestPluginChecksumRefused(t *testing.T) {
+	pluginDir, _ := githubappDir(t)
+	cfg := omnitoken.DefaultConfig()
+	cfg.Vault = mustFileVault(t)
+	cfg.PluginDir = pluginDir
+	cfg.PluginOptions = plugins.Options{AllowedSHA256: []string{hex.EncodeToString(make([]byte, 32))}}
+	if _, err := omnitoken.New(cfg); !errors.Is(err, plugins.ErrChecksumMismatch) {
+		t.Fatalf("err = %v, want ErrChecksumMismatch", err)
+	}
+}
+
+func TestNewAutoLoadsPluginDir(t *testing.T) {
+	pluginDir, _ := githubappDir(t)
+	t.Setenv(omnitoken.EnvVaultURI, "memory://")
+	t.Setenv(omnitoken.EnvPluginDir, pluginDir)
+	tm, err := omnitoken.NewAuto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	types := tm.Core().Registry().Types()
+	found := false
+	for _, typ := range types {
+		found = found || typ == "githubapp"
+	}
+	if !found {
+		t.Fatalf("githubapp not registered: %v", types)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustFileVault(t *testing.T) *storage.FileVault {
+	t.Helper()
+	v, err := storage.NewFileVault(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
