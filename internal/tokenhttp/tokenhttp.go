@@ -108,14 +108,9 @@ type Response struct {
 // parses the answer. header may carry client authentication. secrets are
 // redacted from any error description.
 func Post(ctx context.Context, c *http.Client, tokenURL string, form url.Values, header http.Header, secrets ...string) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	req, err := newFormRequest(ctx, tokenURL, form, header)
 	if err != nil {
-		return nil, fmt.Errorf("tokenhttp: build request: %w", core.ErrInvalidCredentials)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	for k, vs := range header {
-		req.Header[k] = vs
+		return nil, err
 	}
 	return Do(c, req, secrets...)
 }
@@ -124,28 +119,65 @@ func Post(ctx context.Context, c *http.Client, tokenURL string, form url.Values,
 // read, errors become *core.OAuthError, and network failures are
 // temporary errors that never quote the request.
 func Do(c *http.Client, req *http.Request, secrets ...string) (*Response, error) {
+	body, h, err := roundTrip(c, req, secrets)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(body, h.Get("Content-Type"), time.Now())
+}
+
+// PostForm sends form to endpoint as Post does and returns the body of a
+// 2xx answer, for endpoints whose answer is not a token response (such as
+// the RFC 8628 device authorization endpoint). At most MaxBody bytes are
+// read; a non-2xx answer becomes *core.OAuthError with secrets redacted.
+func PostForm(ctx context.Context, c *http.Client, endpoint string, form url.Values, header http.Header, secrets ...string) ([]byte, error) {
+	req, err := newFormRequest(ctx, endpoint, form, header)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := roundTrip(c, req, secrets)
+	return body, err
+}
+
+func newFormRequest(ctx context.Context, endpoint string, form url.Values, header http.Header) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("tokenhttp: build request: %w", core.ErrInvalidCredentials)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return req, nil
+}
+
+// roundTrip sends req and returns the body of a 2xx answer, read up to
+// MaxBody bytes. Every failure is one of: ErrRedirect, the context's
+// error, a temporary *NetError, or *core.OAuthError with secrets redacted.
+func roundTrip(c *http.Client, req *http.Request, secrets []string) ([]byte, http.Header, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		if errors.Is(err, ErrRedirect) {
-			return nil, ErrRedirect
+			return nil, nil, ErrRedirect
 		}
 		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, fmt.Errorf("tokenhttp: token request: %w", ctxErr)
+			return nil, nil, fmt.Errorf("tokenhttp: request to %s: %w", req.URL.Host, ctxErr)
 		}
-		return nil, &NetError{Op: "token request to " + req.URL.Host, Err: unwrapURLError(err)}
+		return nil, nil, &NetError{Op: "request to " + req.URL.Host, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if rerr != nil {
-		return nil, &NetError{Op: "read token response from " + req.URL.Host, Err: unwrapURLError(rerr)}
+		return nil, nil, &NetError{Op: "read response from " + req.URL.Host, Err: unwrapURLError(rerr)}
 	}
 	if len(body) > MaxBody {
-		return nil, fmt.Errorf("tokenhttp: token response from %s is larger than %d bytes", req.URL.Host, MaxBody)
+		return nil, nil, fmt.Errorf("tokenhttp: response from %s is larger than %d bytes", req.URL.Host, MaxBody)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, ErrorFromResponse(resp.StatusCode, resp.Header, body, secrets...)
+		return nil, nil, ErrorFromResponse(resp.StatusCode, resp.Header, body, secrets...)
 	}
-	return Parse(body, resp.Header.Get("Content-Type"), time.Now())
+	return body, resp.Header, nil
 }
 
 // NetError is a failed exchange with a token endpoint: connection refused,
@@ -358,42 +390,4 @@ func ExpiresIn(v any) (ttl time.Duration, ok bool) {
 		v = float64(x)
 	}
 	return ClampTTL(expiresIn(v)), true
-}
-
-// PostForm sends form to endpoint as Post does and returns the body of a
-// 2xx answer, for endpoints whose answer is not a token response (such as
-// the RFC 8628 device authorization endpoint). At most MaxBody bytes are
-// read; a non-2xx answer becomes *core.OAuthError with secrets redacted.
-func PostForm(ctx context.Context, c *http.Client, endpoint string, form url.Values, header http.Header, secrets ...string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, fmt.Errorf("tokenhttp: build request: %w", core.ErrInvalidCredentials)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		if errors.Is(err, ErrRedirect) {
-			return nil, ErrRedirect
-		}
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, fmt.Errorf("tokenhttp: request: %w", ctxErr)
-		}
-		return nil, &NetError{Op: "request to " + req.URL.Host, Err: unwrapURLError(err)}
-	}
-	defer resp.Body.Close()
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
-	if rerr != nil {
-		return nil, &NetError{Op: "read response from " + req.URL.Host, Err: unwrapURLError(rerr)}
-	}
-	if len(body) > MaxBody {
-		return nil, fmt.Errorf("tokenhttp: response from %s is larger than %d bytes", req.URL.Host, MaxBody)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, ErrorFromResponse(resp.StatusCode, resp.Header, body, secrets...)
-	}
-	return body, nil
 }

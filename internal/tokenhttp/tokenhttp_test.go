@@ -1,0 +1,91 @@
+package tokenhttp
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+)
+
+var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FuzzParse (row 11): the token-response parser never panics; what it
+// accepts has an access token and an expiry within the clamp bounds.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"access_token":"a","expires_in":3600,"refresh_token":"r"}`), "application/json")
+	f.Add([]byte(`{"access_token":"a","expires_in":-5}`), "application/json")
+	f.Add([]byte(`{"access_token":"a","expires_in":1e300}`), "application/json")
+	f.Add([]byte(`{"access_token":"a","expires_in":"12"}`), "")
+	f.Add([]byte(`access_token=a&expires_in=0`), "application/x-www-form-urlencoded")
+	f.Add([]byte(`{"error":"invalid_grant"}`), "application/json")
+	f.Fuzz(func(t *testing.T, body []byte, ct string) {
+		r, err := Parse(body, ct, now)
+		if err != nil {
+			return
+		}
+		if r.Token.AccessToken == "" {
+			t.Fatal("accepted a response without access_token")
+		}
+		if e := r.Token.Expiry; !e.IsZero() && (e.Before(now) || e.After(now.Add(MaxTTL))) {
+			t.Fatalf("expiry %v outside the clamp bounds", e)
+		}
+	})
+}
+
+func TestParseClamps(t *testing.T) {
+	for body, want := range map[string]time.Duration{
+		`{"access_token":"a","expires_in":0}`:     DefaultTTL,
+		`{"access_token":"a","expires_in":-10}`:   DefaultTTL,
+		`{"access_token":"a","expires_in":9e18}`:  MaxTTL,
+		`{"access_token":"a","expires_in":"120"}`: 2 * time.Minute,
+	} {
+		r, err := Parse([]byte(body), "application/json", now)
+		if err != nil || r.Token.Expiry.Sub(now) != want {
+			t.Errorf("%s: expiry in %v (%v), want %v", body, r.Token.Expiry.Sub(now), err, want)
+		}
+	}
+}
+
+// TestHugeBody (row 11): a 10 MB answer is refused after reading at most
+// MaxBody+1 bytes.
+func TestHugeBody(t *testing.T) {
+	var written int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for written < 10<<20 {
+			n, err := w.Write(chunk)
+			written += n
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	_, err := Post(t.Context(), NewClient(srv.Client()), srv.URL, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestErrorRedaction: a secret echoed in an error body is redacted, and
+// an echoed secret posing as the error code is dropped.
+func TestErrorRedaction(t *testing.T) {
+	const secret = "CANARY-s3cr3t-value"
+	err := ErrorFromResponse(400, nil, []byte(`{"error":"invalid_grant","error_description":"bad `+secret+`"}`), secret)
+	var oe *core.OAuthError
+	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || strings.Contains(err.Error(), secret) {
+		t.Fatalf("err = %v", err)
+	}
+	err = ErrorFromResponse(400, nil, []byte(`{"error":"`+secret+` with spaces"}`))
+	if strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("echoed code kept: %v", err)
+	}
+	h := http.Header{"Retry-After": {"7"}}
+	if d := RetryAfter(h, now); d != 7*time.Second {
+		t.Fatalf("Retry-After = %v", d)
+	}
+}
