@@ -306,8 +306,11 @@ func (c Credentials) LogValue() slog.Value {
 	)
 }
 
-// jsonErrorKind describes a JSON error without quoting the input, which
-// may be secret.
+// DescribeJSONError describes an encoding/json error without quoting the
+// input, which may be secret: the offset of a syntax error, or the field
+// and the kind of value of a type error.
+func DescribeJSONError(err error) string { return jsonErrorKind(err) }
+
 func jsonErrorKind(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError

@@ -3,11 +3,10 @@ package gcpsa
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 	"io"
 	"log/slog"
 	"net/http"
@@ -116,7 +115,7 @@ func (s Section) LogValue() slog.Value {
 func CredentialsFromJSON(saJSON []byte, scopes []string) (*core.Credentials, error) {
 	var sa ServiceAccount
 	if err := json.Unmarshal(saJSON, &sa); err != nil {
-		return nil, fmt.Errorf("gcpsa: %w: service account JSON does not decode (%s)", core.ErrInvalidCredentials, jsonErrorKind(err))
+		return nil, fmt.Errorf("gcpsa: %w: service account JSON does not decode (%s)", core.ErrInvalidCredentials, core.DescribeJSONError(err))
 	}
 	if sa.Type != serviceAccountType {
 		return nil, fmt.Errorf("gcpsa: %w: key file type is %q, want %q", core.ErrInvalidCredentials, capped(sa.Type), serviceAccountType)
@@ -237,23 +236,9 @@ func checkAccount(sa *ServiceAccount) error {
 	if sa.PrivateKey == "" {
 		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is empty", core.ErrInvalidCredentials)
 	}
-	block, _ := pem.Decode([]byte(sa.PrivateKey))
-	if block == nil {
-		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is not a PEM-encoded key", core.ErrInvalidCredentials)
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	default:
-		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key has PEM type %q, want \"PRIVATE KEY\"", core.ErrInvalidCredentials, capped(block.Type))
-	}
+	key, err := pemkey.Parse(sa.PrivateKey)
 	if err != nil {
-		// x509's message is not quoted: the key's bytes are not worth the risk.
-		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key does not parse as a %s block", core.ErrInvalidCredentials, block.Type)
+		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key %s", core.ErrInvalidCredentials, err)
 	}
 	if _, ok := key.(*rsa.PrivateKey); !ok {
 		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is a %T, want an RSA key", core.ErrInvalidCredentials, key)
@@ -397,22 +382,6 @@ func (b *recordingBody) Read(p []byte) (int, error) {
 		b.r.mu.Unlock()
 	}
 	return n, err
-}
-
-// jsonErrorKind describes a JSON error without quoting the input.
-func jsonErrorKind(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at offset %d", se.Offset)
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return fmt.Sprintf("field %q has the wrong JSON type", te.Field)
-		}
-		return "not a JSON object"
-	}
-	return "malformed JSON"
 }
 
 func capped(s string) string {

@@ -5,9 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 	"sort"
 	"strings"
 
@@ -94,31 +93,9 @@ func (m method) parseKey(s string) (any, error) {
 	if m.fam == familyHMAC {
 		return []byte(s), nil
 	}
-	block, _ := pem.Decode([]byte(s))
-	if block == nil {
-		return nil, errKey(m, "is not a PEM-encoded private key")
-	}
-	if block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
-		return nil, errKey(m, "is an encrypted PEM key, which is not supported")
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
-		return nil, errKey(m, "holds a PEM %s, not a private key", block.Type)
-	default:
-		return nil, errKey(m, "has PEM type %q, want a private key (PKCS#1, PKCS#8 or SEC 1)", capped(block.Type))
-	}
+	key, err := pemkey.Parse(s)
 	if err != nil {
-		// x509's messages describe structure only, but the key's own bytes
-		// are not worth the risk: say which form failed.
-		return nil, errKey(m, "is a PEM %q block that does not parse", block.Type)
+		return nil, errKey(m, "%s", err)
 	}
 	switch m.fam {
 	case familyRSA:
@@ -160,13 +137,6 @@ func keyKind(key any) string {
 		return "an Ed25519 key"
 	}
 	return fmt.Sprintf("a %T key", key)
-}
-
-func capped(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }
 
 func looksLikeAlg(s string) bool {

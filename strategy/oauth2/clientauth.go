@@ -6,11 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,28 +48,9 @@ func parseSigner(sec *Section) (*signer, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("oauth2: %w: metadata.%s is empty", core.ErrInvalidCredentials, MetaPrivateKey)
 	}
-	block, _ := pem.Decode([]byte(raw))
-	if block == nil {
-		return nil, fmt.Errorf("oauth2: %w: metadata.%s is not a PEM private key", core.ErrInvalidCredentials, MetaPrivateKey)
-	}
-	if _, enc := block.Headers["Proc-Type"]; enc {
-		return nil, fmt.Errorf("oauth2: %w: metadata.%s is an encrypted PEM key, which is not supported", core.ErrInvalidCredentials, MetaPrivateKey)
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("oauth2: %w: metadata.%s has PEM type %q; want RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY",
-			core.ErrInvalidCredentials, MetaPrivateKey, printable(block.Type))
-	}
+	key, err := pemkey.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("oauth2: %w: metadata.%s does not parse as a %s", core.ErrInvalidCredentials, MetaPrivateKey, printable(block.Type))
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s %s", core.ErrInvalidCredentials, MetaPrivateKey, err)
 	}
 	if k, ok := key.(*ed25519.PrivateKey); ok {
 		key = *k

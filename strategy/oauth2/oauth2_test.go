@@ -1247,7 +1247,7 @@ func TestValidate(t *testing.T) {
 		{"device no url", oauth2.Section{ClientID: "c", GrantType: "device", Endpoint: https}, "DeviceAuthURL is empty"},
 		{"bad auth method", oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"tokenEndpointAuthMethod": "tls_client_auth"}}, "is not one of"},
 		{"private_key_jwt no key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"tokenEndpointAuthMethod": "private_key_jwt"}}, "privateKey is empty"},
-		{"garbage key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": keyCanary}}, "not a PEM private key"},
+		{"garbage key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": keyCanary}}, "not a PEM-encoded private key"},
 		{"small rsa key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": pemKey(t, rsaSmall)}}, "1024 bits"},
 		{"jwt bearer nothing", oauth2.Section{GrantType: "jwt-bearer", Endpoint: https}, "privateKey is empty"},
 		{"token exchange no subject", oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "token_exchange", Endpoint: https}, "needs a subject token"},
