@@ -1,6 +1,6 @@
 // Command quickstart shows omnitoken end to end, offline, in a few
 // seconds. It starts a local API and a local OAuth 2.0 token endpoint,
-// stores three kinds of credentials in a file vault under a temporary
+// stores four kinds of credentials in a file vault under a temporary
 // directory, makes authenticated requests, shows that cached tokens cost
 // no token request, then reopens the vault to show that credentials and
 // tokens persisted.
@@ -64,6 +64,9 @@ func run(ctx context.Context, w io.Writer) error {
 		switch {
 		case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer oauth-token-"):
 			_, _ = io.WriteString(rw, "hello, OAuth 2.0 client")
+		case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ey"):
+			_, _ = io.WriteString(rw, "hello, JWT bearer") // a real API verifies the signature
+
 		case r.Header.Get("Authorization") != "":
 			if u, _, ok := r.BasicAuth(); ok {
 				_, _ = io.WriteString(rw, "hello, "+u)
@@ -99,6 +102,8 @@ func run(ctx context.Context, w io.Writer) error {
 			Basic: &goauth.CredentialsBasicAuth{Username: "alice", Password: "wonderland"}},
 		"weather": {Service: "weather", Type: goauth.TypeHeaderQuery,
 			HeaderQuery: &goauth.CredentialsHeaderQuery{Header: http.Header{"X-Api-Key": {"key-123"}}}},
+		"signer": {Type: goauth.TypeJWT,
+			JWT: &goauth.CredentialsJWT{Issuer: "quickstart", PrivateKey: "a-shared-hmac-secret", SigningMethod: "HS256"}},
 		"bot": {Service: "example", Type: goauth.TypeOAuth2,
 			OAuth2: &goauth.CredentialsOAuth2{ClientID: "bot", ClientSecret: "bot-secret", GrantType: "client_credentials",
 				Endpoint: oauth2.Endpoint{TokenURL: idp.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}},
@@ -125,7 +130,7 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		fmt.Fprintf(w, "%-8s %-12s -> %d %s\n", name, "("+creds[name].Type+")", resp.StatusCode, body)
+		fmt.Fprintf(w, "%-8s %-13s -> %d %s\n", name, "("+creds[name].Type+")", resp.StatusCode, body)
 	}
 
 	// The cached path: many requests, no new token.

@@ -10,13 +10,14 @@ import (
 	"testing"
 )
 
-const want = `stored credentials: bot, jira, weather
-bot      (oauth2)     -> 200 hello, OAuth 2.0 client
-jira     (basic)      -> 200 hello, alice
+const want = `stored credentials: bot, jira, signer, weather
+bot      (oauth2)      -> 200 hello, OAuth 2.0 client
+jira     (basic)       -> 200 hello, alice
+signer   (jwt)         -> 200 hello, JWT bearer
 weather  (headerquery) -> 200 hello, API key holder
 cached path: 10000 GetToken calls made 0 token requests
-reopened vault: credentials bot, jira, weather; bot token valid=true, token requests=0
-token files on disk: 1
+reopened vault: credentials bot, jira, signer, weather; bot token valid=true, token requests=0
+token files on disk: 2
 `
 
 func TestRun(t *testing.T) {
