@@ -25,6 +25,7 @@ import (
 	"github.com/grokify/goauth"
 	"github.com/grokify/goauth/multiservice/tokens"
 	"github.com/plexusone/omnitoken"
+	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/providers/memory"
 	"github.com/plexusone/omnivault/vault"
@@ -72,9 +73,10 @@ func TestConfigDefaults(t *testing.T) {
 func TestAutoRefreshOffStillRefreshes(t *testing.T) {
 	var n atomic.Int64
 	idp := tokenServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeToken(w, fmt.Sprintf("tok-%d", n.Add(1)), 1)
+		writeToken(w, fmt.Sprintf("tok-%d", n.Add(1)), 3600)
 	})
-	tm, err := omnitoken.New(omnitoken.Config{Vault: memory.New(), HTTPClient: idp.Client(), AutoRefresh: false, RefreshBuffer: time.Millisecond})
+	clock := coretest.NewFakeClock(time.Now())
+	tm, err := omnitoken.New(omnitoken.Config{Vault: memory.New(), HTTPClient: idp.Client(), AutoRefresh: false, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,12 +88,15 @@ func TestAutoRefreshOffStillRefreshes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for time.Until(a.Expiry) > 0 {
-		time.Sleep(50 * time.Millisecond) // the token lives 1 s of real time
-	}
+	clock.Advance(59 * time.Minute) // inside the 60 s buffer: refreshed on demand
 	b, err := tm.GetToken(ctx, "cc")
-	if err != nil || b.AccessToken == a.AccessToken {
-		t.Fatalf("not refreshed on demand: %v %v", b, err)
+	if err != nil || b.AccessToken == a.AccessToken || n.Load() != 2 {
+		t.Fatalf("not refreshed on demand: %v %v (%d requests)", b.AccessToken, err, n.Load())
+	}
+	clock.Advance(2 * time.Hour) // expired
+	c, err := tm.GetToken(ctx, "cc")
+	if err != nil || c.AccessToken == b.AccessToken || n.Load() != 3 {
+		t.Fatalf("expired token not refreshed: %v %v", c.AccessToken, err)
 	}
 }
 

@@ -18,8 +18,8 @@ func builtins(cfg Config) []core.Strategy {
 	return []core.Strategy{
 		basic.New(),
 		apikey.New(),
-		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient}),
-		jwt.New(jwt.Options{}),
+		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock}),
+		jwt.New(jwt.Options{Clock: cfg.Clock}),
 		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient}),
 	}
 }
