@@ -307,7 +307,10 @@ func (m *Manager) startFlight(e *entry, md mode, staleGen uint64, background boo
 }
 
 func (m *Manager) refreshAhead(e *entry, now int64) {
-	if now < e.notBefore.Load() || !e.bg.CompareAndSwap(false, true) {
+	// Load before CompareAndSwap: while a refresh runs, callers in the
+	// window only read e.bg, so its cache line is not bounced between
+	// cores on every call.
+	if now < e.notBefore.Load() || e.bg.Load() || !e.bg.CompareAndSwap(false, true) {
 		return
 	}
 	e.mu.Lock()
