@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -542,6 +543,11 @@ func (m *Manager) observe(e *entry, d time.Duration) {
 func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 	t.authz = ""
 	t.authz = t.AuthorizationHeader()
+	if n := len(t.AccessToken); n > 0 && strings.HasSuffix(t.authz, t.AccessToken) {
+		// Share the header's bytes, so that a long access token (a JWT)
+		// is held once, not twice, by each cached credential.
+		t.AccessToken = t.authz[len(t.authz)-n:]
+	}
 	t.o2 = t.toOAuth2()
 	if t.Expiry.IsZero() {
 		t.refreshAt, t.expireAt = math.MaxInt64, math.MaxInt64
