@@ -144,6 +144,11 @@ func (t *Token) OAuth2() *oauth2.Token {
 	return t.toOAuth2()
 }
 
+// toOAuth2 is kept out of line so that OAuth2, inlined into callers such
+// as the root package's GetToken, stays a load and a compare on the
+// cached path.
+//
+//go:noinline
 func (t *Token) toOAuth2() *oauth2.Token {
 	o := &oauth2.Token{
 		AccessToken:  t.AccessToken,
