@@ -11,6 +11,7 @@ import (
 type Histogram struct {
 	counts [histBuckets]uint64
 	n      uint64
+	sum    time.Duration
 	max    time.Duration
 }
 
@@ -47,6 +48,7 @@ func histLow(b int) int64 {
 func (h *Histogram) Record(d time.Duration) {
 	h.counts[histBucket(int64(d))]++
 	h.n++
+	h.sum += d
 	if d > h.max {
 		h.max = d
 	}
@@ -58,11 +60,20 @@ func (h *Histogram) Merge(o *Histogram) {
 		h.counts[i] += c
 	}
 	h.n += o.n
+	h.sum += o.sum
 	h.max = max(h.max, o.max)
 }
 
 // Count returns how many durations were recorded.
 func (h *Histogram) Count() uint64 { return h.n }
+
+// Mean returns the mean duration, or 0 when empty.
+func (h *Histogram) Mean() time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	return h.sum / time.Duration(h.n)
+}
 
 // Max returns the largest duration recorded.
 func (h *Histogram) Max() time.Duration { return h.max }

@@ -34,18 +34,22 @@ type LatencyOptions struct {
 // LatencySummary summarizes a set of Token call latencies, each timed
 // with the monotonic clock around one call.
 type LatencySummary struct {
+	// Calls is the number of calls; the rest are their mean, median,
+	// 99th percentile and largest latency.
 	Calls uint64
+	Mean  time.Duration
 	P50   time.Duration
 	P99   time.Duration
 	Max   time.Duration
 }
 
 func summarize(h *Histogram) LatencySummary {
-	return LatencySummary{Calls: h.Count(), P50: h.Quantile(0.50), P99: h.Quantile(0.99), Max: h.Max()}
+	return LatencySummary{Calls: h.Count(), Mean: h.Mean(), P50: h.Quantile(0.50), P99: h.Quantile(0.99), Max: h.Max()}
 }
 
 // LatencyResult is the outcome of RefreshAheadLatency.
 type LatencyResult struct {
+	// Options are the options used, defaults filled in.
 	Options LatencyOptions
 	// Cached is the baseline: the same callers on a token far from its
 	// refresh window.

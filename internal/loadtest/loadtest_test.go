@@ -351,6 +351,9 @@ func TestHistogramQuantiles(t *testing.T) {
 	if h.Max() != time.Second || h.Count() != 1001 || h.CountAbove(time.Millisecond) != 1 {
 		t.Errorf("max %s, count %d, above 1ms %d", h.Max(), h.Count(), h.CountAbove(time.Millisecond))
 	}
+	if want := (time.Second + 500500) / 1001; h.Mean() != want {
+		t.Errorf("mean %d, want %d", h.Mean(), want)
+	}
 	for _, d := range []time.Duration{1500, 123456, 7 * time.Second} {
 		var one Histogram
 		one.Record(d)

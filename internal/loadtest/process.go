@@ -66,7 +66,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	dir := os.Getenv(envDir)
 	period, err := time.ParseDuration(os.Getenv(envPeriod))
 	if err != nil || period <= 0 {
-		return fmt.Errorf("bad %s", envPeriod)
+		return fmt.Errorf("loadtest: worker: bad %s", envPeriod)
 	}
 	fv, err := storage.NewFileVault(dir)
 	if err != nil {
@@ -112,7 +112,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	say("ready")
 	if line, err := in.ReadString('\n'); err != nil || strings.TrimSpace(line) != "go" {
 		_ = m.Close()
-		return errors.New("no go on stdin")
+		return errors.New("loadtest: worker: no \"go\" on stdin")
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	go func() {
@@ -175,6 +175,7 @@ type ProcOptions struct {
 
 // ProcResult is the outcome of Processes.
 type ProcResult struct {
+	// Options are the options used, defaults filled in.
 	Options ProcOptions
 	// IdP is the token endpoint's final counts. IdP.Refreshes is the
 	// number of expiries; IdP.MaxPresented is the most refresh requests

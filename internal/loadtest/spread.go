@@ -15,8 +15,10 @@ const SliceWidth = 100 * time.Millisecond
 
 // SpreadResult is the outcome of Spread.
 type SpreadResult struct {
+	// Credentials is the number of credentials, all expiring together.
 	Credentials int
-	TTL         time.Duration
+	// TTL is their tokens' lifetime.
+	TTL time.Duration
 	// Window is the refresh window: the refresh buffer (the latency term
 	// is negligible with an in-process strategy), at most TTL/2.
 	Window time.Duration

@@ -28,6 +28,7 @@ type StampedePhase struct {
 
 // StampedeResult is the outcome of Stampede.
 type StampedeResult struct {
+	// Goroutines is the number of callers in each wave.
 	Goroutines int
 	// Cold is the wave on a credential with no token anywhere.
 	Cold StampedePhase
