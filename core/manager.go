@@ -538,7 +538,7 @@ func (m *Manager) observe(e *entry, d time.Duration) {
 // expired. The refresh window is the configured buffer plus four times the
 // endpoint's observed latency (a slow endpoint is asked earlier), at most
 // half the token's lifetime. The refresh point is spread with jitter over
-// one more window (at most a quarter of the lifetime) before it, so
+// one more window (at most a third of the lifetime) before it, so
 // credentials that expire together are not refreshed together.
 func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 	t.authz = ""
@@ -563,7 +563,7 @@ func (m *Manager) seal(e *entry, t *Token, now time.Time) {
 	window := m.buffer + 4*time.Duration(e.latency.Load())
 	window = min(window, life/2)
 	jitter := time.Duration(0)
-	if spread := min(window, life/4); spread > 1 {
+	if spread := min(window, life/3); spread > 1 {
 		jitter = rand.N(spread)
 	}
 	t.refreshAt = exp - int64(window+jitter)
