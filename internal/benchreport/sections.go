@@ -265,7 +265,7 @@ func sectionE(ctx context.Context, r *report, _, dir string, cfg config) error {
 // sectionF: refreshes of credentials that expire together.
 func sectionF(ctx context.Context, r *report, _, _ string, cfg config) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d credentials get tokens that expire at the same instant. A fake clock then steps through the refresh window in %s steps, calling `Token` on every credential at each step, and each refresh is counted in the step whose clock crossed its refresh point. Default 60 s buffer. The refresh points are jittered over min(window, lifetime/4) before the window. Asserted by `TestSpreadRefreshes`.\n\n", cfg.spreadN, loadtest.SliceWidth)
+	fmt.Fprintf(&b, "%d credentials get tokens that expire at the same instant. A fake clock then steps through the refresh window in %s steps, calling `Token` on every credential at each step, and each refresh is counted in the step whose clock crossed its refresh point. Default 60 s buffer. The refresh points are jittered over min(window, lifetime/3) before the window. Asserted by `TestSpreadRefreshes`.\n\n", cfg.spreadN, loadtest.SliceWidth)
 	b.WriteString("| Token lifetime | Window | Refreshes | First / last refresh before expiry | Span | Span / window | Largest 100 ms slice | Target | Met |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, ttl := range []time.Duration{time.Hour, time.Minute} {
 		res, err := loadtest.Spread(ctx, cfg.spreadN, ttl, 0)
@@ -282,8 +282,8 @@ func sectionF(ctx context.Context, r *report, _, _ string, cfg config) error {
 		r.add(row{"F", fmt.Sprintf("spread over ≥ half the window (row 6, %s tokens)", ttl),
 			fmt.Sprintf("%s of a %s window (%.2f)", res.Span, res.Window, float64(res.Span)/float64(res.Window)), "—", yes(spanOK)})
 		if !spanOK {
-			r.miss(fmt.Sprintf("F, %s tokens: the refreshes span %s of the %s window (%.3f), just under half. The window is capped at half the lifetime (%s) and the jitter at a quarter of it (%s), exactly half the window, so %d uniform samples cover a little less than half. Tokens whose lifetime leaves the window uncapped (over 2 × buffer = 2 min with the default buffer) spread over a whole window.",
-				ttl, res.Span, res.Window, float64(res.Span)/float64(res.Window), ttl/2, ttl/4, res.Refreshes))
+			r.miss(fmt.Sprintf("F, %s tokens: the refreshes span %s of the %s window (%.3f), under half. The window is capped at half the lifetime (%s) and the jitter at a third of it (%s), so %d uniform samples should cover about two thirds of the window; a shorter span means the jitter is not doing its work.",
+				ttl, res.Span, res.Window, float64(res.Span)/float64(res.Window), ttl/2, ttl/3, res.Refreshes))
 		}
 	}
 	r.section("F. Refreshes of credentials that expire together", b.String())
