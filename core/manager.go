@@ -349,9 +349,6 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 	}
 	fp := creds.Fingerprint()
 	digest := hex.EncodeToString(fp[:8])
-	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
-		return m.serveOrFail(e, md, pf.err)
-	}
 	strat, err := m.reg.Lookup(creds.Type)
 	if err != nil {
 		return nil, fmt.Errorf("core: token %q: %w", name, err)
@@ -389,12 +386,18 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		if (md == modeNormal && n < prev.refreshAt) || (md == modeStale && prev.Generation > staleGen && n < prev.expireAt) {
 			if prev != cur {
 				e.tok.Store(prev)
+				e.perm.Store(nil)
 				m.emit(Event{Kind: EventTokenLoaded, Name: name, Generation: prev.Generation})
 			}
 			return prev, nil
 		}
 	}
 
+	// A permanent failure is not retried until the credential changes; a
+	// newer stored token (another process re-authorized) was taken above.
+	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
+		return m.serveOrFail(e, md, pf.err)
+	}
 	if wait := time.Duration(e.notBefore.Load() - m.off(now)); wait > 0 && md != modeForce {
 		// The endpoint asked us to back off and no valid token is left.
 		if err := m.clock.Sleep(ctx, wait); err != nil {
@@ -476,6 +479,10 @@ func (m *Manager) callWithRetry(ctx context.Context, e *entry, s Strategy, c *Cr
 		start := time.Now()
 		tok, err := callStrategy(ctx, s, c, prev)
 		m.observe(e, time.Since(start))
+		if err == nil && !tok.Expiry.IsZero() && !tok.Expiry.After(m.clock.Now()) {
+			// Caching it would send every caller back to the endpoint.
+			err = fmt.Errorf("core: strategy %q returned a token that has already expired", s.Type())
+		}
 		if err == nil {
 			return tok, nil
 		}

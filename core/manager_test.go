@@ -762,3 +762,63 @@ func TestRedirectToOtherHostGetsNoSecret(t *testing.T) {
 		t.Fatal("a same-host redirect lost the token")
 	}
 }
+
+// TestExpiredTokenFromStrategy: a token that is expired on arrival is an
+// error, and callers are not sent back to the endpoint at once.
+func TestExpiredTokenFromStrategy(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	s := &expiredStrategy{clock: clock}
+	m, _ := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{s}, Clock: clock})
+	defer m.Close()
+	_ = m.SetCredentials(context.Background(), "x", coretest.Credentials("expired"))
+	if _, err := m.Token(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "already expired") {
+		t.Fatalf("err = %v", err)
+	}
+	// The next caller waits out the backoff before the endpoint is asked.
+	done := make(chan error, 1)
+	go func() { _, err := m.Token(context.Background(), "x"); done <- err }()
+	for clock.Sleepers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if c := s.calls.Load(); c != 1 {
+		t.Fatalf("calls = %d: the endpoint was asked again without backoff", c)
+	}
+	clock.Advance(time.Second)
+	if err := <-done; err == nil || s.calls.Load() != 2 {
+		t.Fatalf("after backoff: %v, calls = %d", err, s.calls.Load())
+	}
+}
+
+type expiredStrategy struct {
+	clock *coretest.FakeClock
+	calls atomic.Int64
+}
+
+func (s *expiredStrategy) Type() string { return "expired" }
+func (s *expiredStrategy) Token(context.Context, *core.Credentials, *core.Token) (*core.Token, error) {
+	s.calls.Add(1)
+	return &core.Token{AccessToken: "a", Expiry: s.clock.Now().Add(-time.Minute)}, nil
+}
+
+// TestPermanentFailureTakesNewerStoredToken: after a permanent failure, a
+// token another process stored (a re-authorization) is used without
+// calling the strategy.
+func TestPermanentFailureTakesNewerStoredToken(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	f.strat.SetErr(&core.OAuthError{Code: "invalid_grant", StatusCode: 400})
+	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrRefreshFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	other := &core.Token{AccessToken: "reauthorized", Expiry: f.clock.Now().Add(time.Hour), Generation: 7}
+	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.m.Token(ctx, "svc")
+	if err != nil || got.AccessToken != "reauthorized" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if c := f.strat.Calls.Load(); c != 1 {
+		t.Fatalf("calls = %d, want 1", c)
+	}
+}
