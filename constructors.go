@@ -24,21 +24,32 @@ const (
 
 // NewWithVault creates a new TokenManager with the given vault and default
 // configuration.
-func NewWithVault(v vault.Vault) (*TokenManager, error) { return newWithVault(v, "") }
+func NewWithVault(v vault.Vault) (*TokenManager, error) {
+	cfg := DefaultConfig()
+	cfg.Vault = v
+	return New(cfg)
+}
 
-// newWithVault is NewWithVault with a plugin directory.
+// newWithVault opens a TokenManager over a vault a constructor opened:
+// the TokenManager owns it and closes it.
 func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
 	cfg := DefaultConfig()
 	cfg.Vault = v
 	cfg.PluginDir = pluginDir
-	return New(cfg)
+	tm, err := New(cfg)
+	if err != nil {
+		_ = v.Close()
+		return nil, err
+	}
+	tm.ownVault = true
+	return tm, nil
 }
 
 // NewFromCredentials creates a TokenManager with a single credential. The
 // credential is stored in an in-memory vault under the given name. A nil
 // creds gives an empty manager.
 func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, error) {
-	tm, err := NewWithVault(memory.New())
+	tm, err := newWithVault(memory.New(), "")
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type TokenManager struct {
 	creds    *CredentialsStore
 	tokenSet *VaultTokenSet
 	closers  []func() error
+	ownVault bool // the vault was opened by a constructor, so Close closes it
 }
 
 // New creates a new TokenManager with the given configuration.
@@ -80,10 +81,19 @@ func (tm *TokenManager) Core() *core.Manager { return tm.mgr }
 
 // Close releases resources held by the token manager: background
 // refreshes stop, a token whose write had failed is written once more,
-// and plugin processes are stopped. The vault is not closed.
+// and plugin processes are stopped. A vault the TokenManager opened itself
+// (NewFromDirectory, NewFromVaultURI, NewAuto, …) is closed too; a vault
+// passed in through Config or NewWithVault is left to its owner. Close is
+// safe to call more than once.
 func (tm *TokenManager) Close() error {
-	err := tm.mgr.Close()
-	return errors.Join(err, tm.closeStrategies())
+	err := errors.Join(tm.mgr.Close(), tm.closeStrategies())
+	if tm.ownVault {
+		tm.ownVault = false
+		if cerr := tm.cfg.Vault.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("omnitoken: close vault: %w", cerr))
+		}
+	}
+	return err
 }
 
 func (tm *TokenManager) closeStrategies() error {

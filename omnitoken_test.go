@@ -460,3 +460,32 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("errors lost their meaning: %v / %v", serr, rerr)
 	}
 }
+
+// TestCloseOwnsOnlyItsVault: Close closes a vault a constructor opened,
+// and leaves a caller's vault open.
+func TestCloseOwnsOnlyItsVault(t *testing.T) {
+	v := memory.New()
+	tm, _ := omnitoken.NewWithVault(v)
+	if err := tm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Exists(ctx, "x"); err != nil {
+		t.Fatalf("the caller's vault was closed: %v", err)
+	}
+	tm, err := omnitoken.NewFromDirectory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.SetCredentials(ctx, "a", basicCreds("u", "p")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := tm.CredentialsStore().Get(ctx, "a"); !errors.Is(err, vault.ErrClosed) {
+		t.Fatalf("the directory vault is still open: %v", err)
+	}
+}
