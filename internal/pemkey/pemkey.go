@@ -15,6 +15,7 @@ import (
 // field's name, such as "is not a PEM-encoded private key".
 type Error struct{ Reason string }
 
+// Error returns the reason.
 func (e *Error) Error() string { return e.Reason }
 
 func fail(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }
