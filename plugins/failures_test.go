@@ -227,8 +227,10 @@ func TestPluginExitsMidCall(t *testing.T) {
 	}
 }
 
-// TestManagerRidesOutACrash: the Manager retries the temporary error of a
-// dead plugin, and the retry starts it again: the caller sees a token.
+// TestManagerRidesOutACrash: after the plugin process died, a Manager
+// that must get a new token gets it from a restarted plugin: the
+// temporary error of the dead process is retried, and the retry starts it
+// again. The caller sees a token.
 func TestManagerRidesOutACrash(t *testing.T) {
 	s := open(t, plugins.Options{})
 	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{s}})
@@ -237,21 +239,29 @@ func TestManagerRidesOutACrash(t *testing.T) {
 	}
 	defer m.Close()
 	ctx := ctxT(t)
-	// Tokens expire at once, so the Manager has no valid token to fall
-	// back on and must get a new one.
-	if err := m.SetCredentials(ctx, "svc", creds(t, teststrategy.Section{TTL: "1ns"})); err != nil {
+	// "first" starts the plugin; "second" has no token yet, so the
+	// Manager has nothing to fall back on and must call the plugin after
+	// it died.
+	for _, name := range []string{"first", "second"} {
+		if err := m.SetCredentials(ctx, name, creds(t, teststrategy.Section{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Token(ctx, "first"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Token(ctx, "svc"); err != nil {
-		t.Fatal(err)
-	}
-	kill(t, s.PID())
-	tok, err := m.Token(ctx, "svc")
+	pid := s.PID()
+	kill(t, pid)
+	tok, err := m.Token(ctx, "second")
 	if err != nil {
 		t.Fatalf("Token after the plugin died: %v", err)
 	}
-	if tok.Generation != 2 || s.Starts() != 2 {
-		t.Errorf("generation %d after %d starts, want 2 and 2", tok.Generation, s.Starts())
+	issuer, _ := tok.Extra["pid"].(float64)
+	if s.Starts() != 2 || int(issuer) == pid || int(issuer) != s.PID() {
+		t.Errorf("token issued by pid %v after %d starts; want the second process %d, not the dead %d", tok.Extra["pid"], s.Starts(), s.PID(), pid)
+	}
+	if tok.AccessToken != "access-1" {
+		t.Errorf("token %q, want the new process's first", tok.AccessToken)
 	}
 }
 
