@@ -83,12 +83,20 @@ func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	return fmt.Errorf("tokenhttp: %w: %s has scheme %q, want https", core.ErrInvalidCredentials, field, u.Scheme)
 }
 
-// Redact replaces every occurrence of each non-empty secret in s, and
-// caps the result at 256 bytes.
+// Redact replaces every occurrence of each secret of 4 bytes or more in
+// s, as is and in the URL-encoded forms a server may echo from a request
+// body or URL, and caps the result at 256 bytes.
 func Redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if len(sec) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if q := url.QueryEscape(sec); q != sec {
+			s = strings.ReplaceAll(s, q, "[REDACTED]")
+		}
+		if p := url.PathEscape(sec); p != sec {
+			s = strings.ReplaceAll(s, p, "[REDACTED]")
 		}
 	}
 	if len(s) > 256 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,25 @@ func TestErrorRedaction(t *testing.T) {
 	h := http.Header{"Retry-After": {"7"}}
 	if d := RetryAfter(h, now); d != 7*time.Second {
 		t.Fatalf("Retry-After = %v", d)
+	}
+}
+
+// TestRedactEncodedForms: a secret echoed URL-encoded, as a server
+// quoting a request body or URL would, is redacted too.
+func TestRedactEncodedForms(t *testing.T) {
+	const secret = "CANARY/s3cr3t+with=chars& more"
+	for _, echo := range []string{
+		secret,
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		url.Values{"client_secret": {secret}}.Encode(),
+	} {
+		got := Redact("you sent "+echo+" again", secret)
+		if strings.Contains(got, "CANARY") || !strings.Contains(got, "[REDACTED]") || !strings.HasPrefix(got, "you sent ") {
+			t.Errorf("Redact(%q) = %q", echo, got)
+		}
+	}
+	if got := Redact("abc", "ab"); got != "abc" {
+		t.Errorf("a secret shorter than 4 bytes was redacted: %q", got)
 	}
 }
