@@ -189,9 +189,7 @@ func (s *Strategy) clientAuth(cfg *config, form url.Values) (http.Header, error)
 	id, secret := cfg.sec.ClientID, cfg.sec.ClientSecret
 	switch cfg.method {
 	case AuthClientSecretBasic:
-		// RFC 6749 §2.3.1: both parts are form-encoded first.
-		cred := url.QueryEscape(id) + ":" + url.QueryEscape(secret)
-		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+		h.Set("Authorization", "Basic "+basicCredentials(id, secret))
 	case AuthClientSecretPost:
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
@@ -211,6 +209,12 @@ func (s *Strategy) clientAuth(cfg *config, form url.Values) (http.Header, error)
 		}
 	}
 	return h, nil
+}
+
+// basicCredentials is the client_secret_basic credential as x/oauth2 and
+// clientAuth send it: RFC 6749 §2.3.1 form-encodes both parts first.
+func basicCredentials(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 }
 
 // printable returns s if it is a short plain token, safe to quote in an

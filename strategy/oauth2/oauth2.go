@@ -273,11 +273,16 @@ func grantLabel(g string) string {
 	return g
 }
 
-// secrets lists what must never appear in an error, plus extra.
+// secrets lists what must never appear in an error, plus extra: the
+// credential's secrets, and the Basic header value that carries the client
+// secret (a server may echo the header).
 func (cfg *config) secrets(extra ...string) []string {
 	out := []string{cfg.sec.ClientSecret, cfg.sec.Password, cfg.sec.JWT,
 		cfg.sec.meta(MetaSubjectToken), cfg.sec.meta(MetaActorToken),
 		cfg.sec.TokenBodyOpts.Get("subject_token"), cfg.sec.TokenBodyOpts.Get("actor_token")}
+	if cfg.sec.ClientSecret != "" {
+		out = append(out, basicCredentials(cfg.sec.ClientID, cfg.sec.ClientSecret))
+	}
 	if cfg.seed != nil {
 		out = append(out, cfg.seed.AccessToken, cfg.seed.RefreshToken)
 	}
@@ -442,6 +447,7 @@ func (s *Strategy) post(ctx context.Context, cfg *config, form url.Values, secre
 	if err != nil {
 		return nil, err
 	}
+	secrets = append(secrets, form.Get("client_assertion"))
 	resp, err := tokenhttp.Post(ctx, s.hc, cfg.tokenURL, form, h, cfg.secrets(secrets...)...)
 	if err != nil {
 		return nil, err

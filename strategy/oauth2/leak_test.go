@@ -1,0 +1,111 @@
+package oauth2_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
+	xoauth2 "golang.org/x/oauth2"
+)
+
+// TestEchoedCredentialsNeverLeak (row 20): a token endpoint that echoes
+// what it was sent in its error (the client assertion, the Basic
+// Authorization header, or the raw form body with the secret still
+// URL-encoded) never gets any of it into the error, whichever grant and
+// client authentication sent it, by x/oauth2 or by hand.
+func TestEchoedCredentialsNeverLeak(t *testing.T) {
+	// Characters that URL encoding changes, so the raw body holds the
+	// secret only in escaped form.
+	const secret = "CANARY/s3cr3t+with=chars&more"
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sent []string // what the server echoed, one per request
+	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+		echo := form.Get("client_assertion")
+		if echo == "" {
+			echo = strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+		}
+		if form.Get("echo") == "raw" {
+			echo = form.Encode() // as the client sent it: the secret URL-encoded
+		}
+		mu.Lock()
+		sent = append(sent, echo)
+		mu.Unlock()
+		// The echo comes first, so the 256-byte cap on descriptions
+		// cannot be what hides it.
+		oauthError(w, 401, "invalid_client", echo)
+	})
+	expired := &core.Token{AccessToken: "x", RefreshToken: "rt-echo", Expiry: time.Now().Add(-time.Minute)}
+	for _, tc := range []struct {
+		name, grant, method, echo string
+		prev                      *core.Token
+	}{
+		{"client_credentials private_key_jwt", "client_credentials", oauth2.AuthPrivateKeyJWT, "", nil},
+		{"account_credentials private_key_jwt", "account_credentials", oauth2.AuthPrivateKeyJWT, "", nil},
+		{"refresh private_key_jwt", "client_credentials", oauth2.AuthPrivateKeyJWT, "", expired},
+		{"client_credentials client_secret_jwt", "client_credentials", oauth2.AuthClientSecretJWT, "", nil},
+		{"client_credentials basic", "client_credentials", oauth2.AuthClientSecretBasic, "", nil},
+		{"account_credentials basic", "account_credentials", oauth2.AuthClientSecretBasic, "", nil},
+		{"refresh basic", "client_credentials", oauth2.AuthClientSecretBasic, "", expired},
+		{"client_credentials post raw", "client_credentials", oauth2.AuthClientSecretPost, "raw", nil},
+		{"account_credentials post raw", "account_credentials", oauth2.AuthClientSecretPost, "raw", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			sent = nil
+			mu.Unlock()
+			sec := oauth2.Section{
+				ClientID: "echo-client", GrantType: tc.grant,
+				Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()},
+				Metadata: map[string]string{oauth2.MetaTokenEndpointAuthMethod: tc.method},
+			}
+			if tc.echo != "" {
+				sec.TokenBodyOpts = url.Values{"echo": {tc.echo}}
+			}
+			if tc.method == oauth2.AuthPrivateKeyJWT {
+				sec.Metadata[oauth2.MetaPrivateKey] = pemKey(t, ecKey)
+			} else {
+				sec.ClientSecret = secret
+			}
+			_, err := insecure(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			mu.Lock()
+			echoed := append([]string(nil), sent...)
+			mu.Unlock()
+			if len(echoed) != 1 || len(echoed[0]) < 16 {
+				t.Fatalf("the server echoed %q; want one request carrying a credential", echoed)
+			}
+			out := fmt.Sprintf("%v\n%+v\n%#v", err, err, err)
+			leaks := []string{secret, url.QueryEscape(secret), "CANARY"}
+			if tc.echo != "raw" {
+				// All of the echo is a credential: an assertion or a
+				// Basic header. Neither end of it may show.
+				e := echoed[0]
+				leaks = append(leaks, e, e[:16], e[len(e)-16:])
+			}
+			for _, leak := range leaks {
+				if strings.Contains(out, leak) {
+					t.Fatalf("the error holds %q of what was sent:\n%s", leak, out)
+				}
+			}
+			if !strings.Contains(out, "invalid_client") {
+				t.Fatalf("the error lost its code: %s", out)
+			}
+		})
+	}
+}
