@@ -35,8 +35,9 @@
 // exp one hour later, aud the token_uri, scope the scopes joined by
 // spaces) and posts it; the previous token is ignored, as a service account
 // has no refresh token. The core.Manager caches the result. The token's
-// Expiry comes from the response's expires_in; a missing one counts as
-// tokenhttp's default of one hour.
+// Expiry is Options.Clock's now plus the response's expires_in, clamped:
+// a missing, zero or negative one counts as one hour, and none counts as
+// more than 366 days.
 //
 // Requests go through a client that requires TLS 1.2 or later and never
 // follows a redirect, and are bounded by ctx and by a timeout. Token

@@ -6,19 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/plexusone/omnitoken/internal/pemkey"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 )
 
@@ -37,18 +36,34 @@ const serviceAccountType = "service_account"
 // never prints its private key or client secret: String, GoString, Format
 // and LogValue redact them.
 type ServiceAccount struct {
-	Type                    string   `json:"type,omitempty"`
-	ClientEmail             string   `json:"client_email"`
-	ClientID                string   `json:"client_id"`
-	ClientSecret            string   `json:"client_secret,omitempty"`
-	ProjectID               string   `json:"project_id"`
-	PrivateKey              string   `json:"private_key"`
-	PrivateKeyID            string   `json:"private_key_id"`
-	AuthURI                 string   `json:"auth_uri,omitempty"`
-	TokenURI                string   `json:"token_uri,omitempty"`
-	AuthProviderX509CertURL string   `json:"auth_provider_x509_cert_url,omitempty"`
-	ClientX509CertURL       string   `json:"client_x509_cert_url,omitempty"`
-	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	// Type is the key file's type: "service_account".
+	Type string `json:"type,omitempty"`
+	// ClientEmail is the account's address, the assertion's iss.
+	ClientEmail string `json:"client_email"`
+	// ClientID is the account's numeric ID. It is not sent.
+	ClientID string `json:"client_id"`
+	// ClientSecret is kept for goauth's format; service accounts have none
+	// (secret).
+	ClientSecret string `json:"client_secret,omitempty"`
+	// ProjectID is the account's Google Cloud project.
+	ProjectID string `json:"project_id"`
+	// PrivateKey is the PEM RSA key that signs assertions (secret).
+	PrivateKey string `json:"private_key"`
+	// PrivateKeyID is the key's ID, sent as the assertion's kid.
+	PrivateKeyID string `json:"private_key_id"`
+	// AuthURI is Google's authorization URL. It is not used.
+	AuthURI string `json:"auth_uri,omitempty"`
+	// TokenURI is where assertions are exchanged for tokens; empty means
+	// DefaultTokenURL.
+	TokenURI string `json:"token_uri,omitempty"`
+	// AuthProviderX509CertURL is where Google publishes its certificates.
+	// It is not used.
+	AuthProviderX509CertURL string `json:"auth_provider_x509_cert_url,omitempty"`
+	// ClientX509CertURL is where the account's public keys are published.
+	// It is not used.
+	ClientX509CertURL string `json:"client_x509_cert_url,omitempty"`
+	// RedirectURIs is kept for goauth's format. It is not used.
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
 }
 
 // String describes the account without its secrets.
@@ -146,6 +161,12 @@ type Options struct {
 	// AllowInsecureHTTP accepts a plain-http token_uri. For tests against
 	// loopback servers only.
 	AllowInsecureHTTP bool
+	// Clock is the source of time for token expiry. Default:
+	// core.SystemClock. Tests pass the same coretest.FakeClock here and to
+	// the core.Manager. The assertion's iat and exp are set by
+	// golang.org/x/oauth2/jwt from the system clock, as Google checks them
+	// against real time.
+	Clock core.Clock
 }
 
 // Strategy obtains access tokens for Google service accounts. It is safe
@@ -154,16 +175,22 @@ type Strategy struct {
 	client        *http.Client
 	ownsTransport bool
 	insecure      bool
+	clock         core.Clock
 	closeOnce     sync.Once
 }
 
 // New returns a Strategy.
 func New(opts Options) *Strategy {
-	return &Strategy{
+	s := &Strategy{
 		client:        tokenhttp.NewClient(opts.HTTPClient),
 		ownsTransport: opts.HTTPClient == nil || opts.HTTPClient.Transport == nil,
 		insecure:      opts.AllowInsecureHTTP,
+		clock:         opts.Clock,
 	}
+	if s.clock == nil {
+		s.clock = core.SystemClock{}
+	}
+	return s
 }
 
 // Type returns "gcpsa".
@@ -278,12 +305,14 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token
 	if o.AccessToken == "" {
 		return nil, fmt.Errorf("gcpsa: token response for %s has no access_token", a.sa.ClientEmail)
 	}
-	now := time.Now()
-	t := &core.Token{AccessToken: o.AccessToken, TokenType: o.TokenType, Expiry: o.Expiry}
-	if t.Expiry.IsZero() {
+	// x/oauth2 computes o.Expiry as time.Now() plus expires_in seconds,
+	// which overflows for absurd values; the raw field is clamped instead.
+	now := s.clock.Now()
+	t := &core.Token{AccessToken: o.AccessToken, TokenType: o.TokenType}
+	if ttl, ok := tokenhttp.ExpiresIn(o.Extra("expires_in")); ok {
+		t.Expiry = now.Add(ttl)
+	} else {
 		t.Expiry = now.Add(tokenhttp.DefaultTTL)
-	} else if t.Expiry.After(now.Add(tokenhttp.MaxTTL)) {
-		t.Expiry = now.Add(tokenhttp.MaxTTL)
 	}
 	for _, k := range []string{"id_token", "scope"} {
 		if v, ok := o.Extra(k).(string); ok && v != "" {

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 	"github.com/plexusone/omnitoken/strategy/gcpsa"
 )
@@ -591,5 +593,109 @@ func BenchmarkToken(b *testing.B) {
 		if _, err := s.Token(ctx, c, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestExpiresInClamped (row 11): a zero, negative, huge or missing
+// expires_in gives an expiry within tokenhttp's bounds; none gives a token
+// that has already expired.
+func TestExpiresInClamped(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want time.Duration
+	}{
+		{`"expires_in":3599`, 3599 * time.Second},
+		{`"expires_in":0`, tokenhttp.DefaultTTL},
+		{`"expires_in":-5`, tokenhttp.DefaultTTL},
+		{`"expires_in":10000000000`, tokenhttp.MaxTTL}, // overflows a Duration in ns
+		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
+		{`"x":1`, tokenhttp.DefaultTTL},
+	} {
+		t.Run(tc.raw, func(t *testing.T) {
+			ts := newTokenServer(t)
+			ts.fail(func(w http.ResponseWriter, _ string) bool {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"access_token":"ya29.t","token_type":"Bearer",` + tc.raw + `}`))
+				return true
+			})
+			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+			before := time.Now()
+			tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := time.Now()
+			if tok.Expiry.Before(before.Add(tc.want)) || tok.Expiry.After(after.Add(tc.want)) {
+				t.Fatalf("Expiry is %s from now, want %s", tok.Expiry.Sub(before), tc.want)
+			}
+		})
+	}
+}
+
+// TestClock: the token's expiry is counted from Options.Clock, so a
+// Manager on the same fake clock sees the lifetime the server gave.
+func TestClock(t *testing.T) {
+	ts := newTokenServer(t)
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true, Clock: coretest.NewFakeClock(t0)})
+	tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(3599 * time.Second); !tok.Expiry.Equal(want) {
+		t.Fatalf("Expiry = %v, want %v", tok.Expiry, want)
+	}
+}
+
+// countingTransport counts the response body bytes the client reads.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.n}
+	return resp, nil
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// TestHugeBody (row 11): a 10 MB answer is refused with a clear error that
+// does not quote it, after reading at most 1 MiB.
+func TestHugeBody(t *testing.T) {
+	ts := newTokenServer(t)
+	ts.fail(func(w http.ResponseWriter, _ string) bool {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"`)
+		chunk := strings.Repeat("a", 64<<10)
+		for range (10 << 20) / len(chunk) {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return true
+			}
+		}
+		_, _ = io.WriteString(w, `"}`)
+		return true
+	})
+	ct := &countingTransport{}
+	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}, AllowInsecureHTTP: true})
+	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
+	if err == nil {
+		t.Fatal("a 10 MB token response was accepted")
+	}
+	if n := ct.n.Load(); n > tokenhttp.MaxBody+1 {
+		t.Fatalf("read %d bytes, more than 1 MiB", n)
+	}
+	if !strings.HasPrefix(err.Error(), "gcpsa: ") || strings.Contains(err.Error(), "aaaa") {
+		t.Fatalf("err = %.300v", err)
 	}
 }
