@@ -311,24 +311,31 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 	return &Response{Token: t, Raw: raw}, nil
 }
 
+// expiresIn reads a JSON number or a decimal string of seconds. The
+// seconds are bounded before they become a Duration, so a huge value of
+// either sign cannot overflow into the other: zero or less gives 0, more
+// than MaxTTL gives MaxTTL.
 func expiresIn(v any) time.Duration {
+	var secs float64
 	switch x := v.(type) {
 	case float64:
-		if x > float64(MaxTTL/time.Second) {
-			return MaxTTL
-		}
-		return time.Duration(x) * time.Second
+		secs = x
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
 			return 0
 		}
-		if n > int64(MaxTTL/time.Second) {
-			return MaxTTL
-		}
-		return time.Duration(n) * time.Second
+		secs = float64(n)
+	default:
+		return 0
 	}
-	return 0
+	switch {
+	case !(secs > 0): // also NaN
+		return 0
+	case secs > float64(MaxTTL/time.Second):
+		return MaxTTL
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // ClampTTL applies the expires_in bounds.

@@ -43,6 +43,11 @@ func TestParseClamps(t *testing.T) {
 		`{"access_token":"a","expires_in":-10}`:   DefaultTTL,
 		`{"access_token":"a","expires_in":9e18}`:  MaxTTL,
 		`{"access_token":"a","expires_in":"120"}`: 2 * time.Minute,
+		// Seconds whose nanoseconds overflow int64 must not wrap around.
+		`{"access_token":"a","expires_in":-10000000000}`:   DefaultTTL,
+		`{"access_token":"a","expires_in":"-10000000000"}`: DefaultTTL,
+		`{"access_token":"a","expires_in":-1e300}`:         DefaultTTL,
+		`{"access_token":"a","expires_in":"99999999999"}`:  MaxTTL,
 	} {
 		r, err := Parse([]byte(body), "application/json", now)
 		if err != nil || r.Token.Expiry.Sub(now) != want {
