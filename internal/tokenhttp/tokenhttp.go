@@ -29,8 +29,10 @@ const MaxBody = 1 << 20
 // Bounds for expires_in. A token endpoint's zero or negative value is
 // taken as DefaultTTL; a value above MaxTTL is clamped to it.
 const (
+	// DefaultTTL is the lifetime given for a zero or negative expires_in.
 	DefaultTTL = time.Hour
-	MaxTTL     = 366 * 24 * time.Hour
+	// MaxTTL is the longest lifetime a token is given.
+	MaxTTL = 366 * 24 * time.Hour
 	// RequestTimeout bounds one token request when the caller's context
 	// has no earlier deadline.
 	RequestTimeout = 30 * time.Second
@@ -107,6 +109,8 @@ func Redact(s string, secrets ...string) string {
 
 // Response is a parsed successful token response.
 type Response struct {
+	// Token is the token read from the body, its Expiry from expires_in
+	// by the time given to Parse.
 	Token *core.Token
 	// Raw holds every field of the JSON body.
 	Raw map[string]any
@@ -191,7 +195,9 @@ func roundTrip(c *http.Client, req *http.Request, secrets []string) ([]byte, htt
 // NetError is a failed exchange with a token endpoint: connection refused,
 // reset, timeout or a response lost on the way back. It is temporary.
 type NetError struct {
-	Op  string
+	// Op names the exchange and the host, never the URL's query.
+	Op string
+	// Err is the cause, without the request's URL.
 	Err error
 }
 

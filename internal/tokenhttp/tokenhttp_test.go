@@ -1,16 +1,24 @@
 package tokenhttp
 
 import (
+	"crypto/tls"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/plexusone/omnitoken/core"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -113,5 +121,49 @@ func TestRedactEncodedForms(t *testing.T) {
 	}
 	if got := Redact("abc", "ab"); got != "abc" {
 		t.Errorf("a secret shorter than 4 bytes was redacted: %q", got)
+	}
+}
+
+// TestTLSRefused (row 23): the token client refuses a certificate no root
+// vouches for and a server that offers less than TLS 1.2, even through a
+// caller's transport that trusts the certificate. The request never
+// reaches the handler. Only a transport that lowers MinVersion itself (a
+// test's explicit opt-in) talks to the old server.
+func TestTLSRefused(t *testing.T) {
+	var hits atomic.Int64
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"a"}`))
+	})
+	quiet := log.New(io.Discard, "", 0) // the refused handshakes are expected
+	selfSigned := httptest.NewUnstartedServer(ok)
+	selfSigned.Config.ErrorLog = quiet
+	selfSigned.StartTLS()
+	defer selfSigned.Close()
+	_, err := Post(t.Context(), NewClient(nil), selfSigned.URL, nil, nil)
+	var ce *tls.CertificateVerificationError
+	if !errors.As(err, &ce) {
+		t.Errorf("self-signed: err = %v, want a certificate verification error", err)
+	}
+
+	old := httptest.NewUnstartedServer(ok)
+	old.Config.ErrorLog = quiet
+	old.TLS = &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
+	old.StartTLS()
+	defer old.Close()
+	_, err = Post(t.Context(), NewClient(old.Client()), old.URL, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "protocol version") {
+		t.Errorf("TLS 1.1: err = %v, want a protocol version failure", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the handler got %d requests", n)
+	}
+
+	optIn := old.Client().Transport.(*http.Transport).Clone()
+	optIn.TLSClientConfig.MinVersion = tls.VersionTLS10
+	defer optIn.CloseIdleConnections()
+	if _, err := Post(t.Context(), NewClient(&http.Client{Transport: optIn}), old.URL, nil, nil); err != nil {
+		t.Fatalf("opted-in client: %v; the TLS 1.1 server does not work, so the refusal above proves nothing", err)
 	}
 }
