@@ -628,6 +628,7 @@ func TestExpiresInClamped(t *testing.T) {
 		{`"expires_in":0`, tokenhttp.DefaultTTL},
 		{`"expires_in":-5`, tokenhttp.DefaultTTL},
 		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
+		{`"expires_in":-10000000000`, tokenhttp.DefaultTTL}, // its nanoseconds overflow int64
 		{`"x":1`, 0},
 	} {
 		for _, grant := range []string{"client_credentials", "account_credentials"} {
