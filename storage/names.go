@@ -17,17 +17,23 @@ const upperHex = "0123456789ABCDEF"
 // safeByte reports whether b is kept as is in an escaped name. '.' is kept
 // too, except as the first byte.
 func safeByte(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-'
+	return 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '_' || b == '-'
 }
 
 // EscapeName maps a credential name to one vault path segment, reversibly.
 //
-// ASCII letters, digits, '_' and '-' are kept, and so is '.' except as the
-// first byte; every other byte is written as %XX in upper-case hex. The
-// segment therefore never contains '/', '\\' or NUL, is never "." or
-// "..", never starts with '.', and distinct names give distinct segments,
-// so no name escapes its prefix or collides with another ("a/b" is
-// "a%2Fb", "a_b" stays "a_b" and "a%2Fb" is "a%252Fb").
+// Lower-case ASCII letters, digits, '_' and '-' are kept, and so is '.'
+// except as the first byte; every other byte, upper-case letters
+// included, is written as %XX in upper-case hex. The segment therefore
+// never contains '/', '\\' or NUL, is never "." or "..", never starts with
+// '.', and distinct names give distinct segments, so no name escapes its
+// prefix or collides with another ("a/b" is "a%2Fb", "a_b" stays "a_b" and
+// "a%2Fb" is "a%252%46b").
+//
+// Distinct segments also differ in more than letter case: "github" stays
+// "github" while "GitHub" is "%47it%48ub", so the two stay apart on a
+// case-insensitive file system (macOS, Windows) as well. Segments are
+// plain ASCII, so file systems that normalize Unicode leave them alone.
 //
 // The name is first checked with core.CheckName. A name that fails it, or
 // whose segment would be longer than MaxSegmentLen bytes, is an error
@@ -56,9 +62,9 @@ func EscapeName(name string) (string, error) {
 
 // UnescapeName is the inverse of EscapeName. It accepts only the canonical
 // form EscapeName produces, so a segment written by anything else (a
-// foreign entry in the vault, "%2f" in lower case, an escaped letter) is an
-// error matching core.ErrInvalidCredentials rather than a second spelling
-// of some name.
+// foreign entry in the vault, "%2f" in lower case, an escaped lower-case
+// letter, an upper-case letter as is) is an error matching
+// core.ErrInvalidCredentials rather than a second spelling of some name.
 func UnescapeName(seg string) (string, error) {
 	if seg == "" || len(seg) > MaxSegmentLen {
 		return "", fmt.Errorf("storage: %w: segment length %d is not a stored name", core.ErrInvalidCredentials, len(seg))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -160,6 +161,24 @@ func TestNames(t *testing.T) {
 			t.Errorf("%s holds %d files, want %d (%v)", sub, n, len(accepted), err)
 		}
 	}
+
+	// On a case-insensitive file system (macOS, Windows) names differing
+	// only in case ("github", "Github", "GITHUB") must still be separate
+	// files: no two file names may be equal but for case.
+	for _, sub := range []string{"credentials", "tokens", ".locks"} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		folded := map[string]string{}
+		for _, e := range entries {
+			k := strings.ToLower(e.Name())
+			if other, ok := folded[k]; ok {
+				t.Errorf("%s: %q and %q are one file on a case-insensitive file system", sub, other, e.Name())
+			}
+			folded[k] = e.Name()
+		}
+	}
 }
 
 func TestEscapeName(t *testing.T) {
@@ -167,14 +186,16 @@ func TestEscapeName(t *testing.T) {
 		{"github", "github"},
 		{"a/b", "a%2Fb"},
 		{"a_b", "a_b"},
-		{"a%2Fb", "a%252Fb"},
+		{"a%2Fb", "a%252%46b"},
 		{"..", "%2E."},
 		{".", "%2E"},
 		{"../x", "%2E.%2Fx"},
 		{"a.b", "a.b"},
-		{`C:\x`, "C%3A%5Cx"},
+		{`C:\x`, "%43%3A%5Cx"},
 		{"日本", "%E6%97%A5%E6%9C%AC"},
 		{"a b", "a%20b"},
+		{"GitHub", "%47it%48ub"},
+		{"A-Z_a-z.0-9", "%41-%5A_a-z.0-9"},
 	} {
 		seg, err := storage.EscapeName(tc.name)
 		if err != nil || seg != tc.seg {
@@ -186,7 +207,7 @@ func TestEscapeName(t *testing.T) {
 		}
 	}
 	// Segments EscapeName never produces are not names.
-	for _, seg := range []string{"", ".x", "..", ".", "a/b", `a\b`, "a%2fb", "%41", "%", "%2", "%ZZ", "a%00b", "%FF", "a b", strings.Repeat("x", 241), "a\x00b"} {
+	for _, seg := range []string{"", ".x", "..", ".", "a/b", `a\b`, "a%2fb", "%61", "A", "GitHub", "%47it%48Ub", "%", "%2", "%ZZ", "a%00b", "%FF", "a b", strings.Repeat("x", 241), "a\x00b"} {
 		if name, err := storage.UnescapeName(seg); !errors.Is(err, core.ErrInvalidCredentials) {
 			t.Errorf("UnescapeName(%q) = %q, %v; want ErrInvalidCredentials", seg, name, err)
 		}
@@ -220,8 +241,8 @@ func FuzzEscapeName(f *testing.F) {
 		if errB == nil {
 			checkSegment(t, b, segB)
 		}
-		if errA == nil && errB == nil && a != b && segA == segB {
-			t.Fatalf("%q and %q both escape to %q", a, b, segA)
+		if errA == nil && errB == nil && a != b && strings.EqualFold(segA, segB) {
+			t.Fatalf("%q and %q escape to %q and %q, one file on a case-insensitive file system", a, b, segA, segB)
 		}
 		// Any string read back as a segment decodes to a name that
 		// escapes to that very segment, or is refused.
@@ -242,6 +263,11 @@ func checkSegment(t *testing.T, name, seg string) {
 		t.Fatalf("EscapeName(%q) = %q: contains a separator or NUL", name, seg)
 	case len(seg) > storage.MaxSegmentLen:
 		t.Fatalf("EscapeName(%q) is %d bytes", name, len(seg))
+	}
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; 'A' <= c && c <= 'Z' && (i < 1 || seg[i-1] != '%') && (i < 2 || seg[i-2] != '%') {
+			t.Fatalf("EscapeName(%q) = %q: an upper-case letter outside an escape", name, seg)
+		}
 	}
 	back, err := storage.UnescapeName(seg)
 	if err != nil || back != name {

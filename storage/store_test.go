@@ -244,7 +244,7 @@ func TestListSkipsForeignEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range []string{"credentials/%2e%2e", "credentials/%41", "credentials/sub/x", "credentials/.x", "credentials/a b", "credentialsX", "tokens/zz"} {
+	for _, p := range []string{"credentials/%2e%2e", "credentials/A", "credentials/%61", "credentials/sub/x", "credentials/.x", "credentials/a b", "credentialsX", "tokens/zz"} {
 		if err := mem.Set(ctx, p, &vault.Secret{Value: "{}"}); err != nil {
 			t.Fatal(err)
 		}
