@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,5 +108,45 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 				t.Fatalf("the error lost its code: %s", out)
 			}
 		})
+	}
+}
+
+// TestCloseDropsIdleConnections: Close releases the keep-alive connections
+// of the transport the Strategy made itself, so no connection (and no
+// transport goroutine) outlives the Manager that closes it. It is safe to
+// call twice, and on a Strategy never used.
+func TestCloseDropsIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+		writeJSON(w, 200, map[string]any{"access_token": "t", "expires_in": 60})
+	})
+	p.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	s := insecure(oauth2.Options{})
+	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
+	if _, err := s.Token(context.Background(), c, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+		t.Fatal("the connection closed before Close: the test cannot tell")
+	default:
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the idle connection is still open after Close")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := oauth2.New(oauth2.Options{}).Close(); err != nil {
+		t.Fatal(err)
 	}
 }

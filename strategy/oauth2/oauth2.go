@@ -50,10 +50,12 @@ type Options struct {
 // core.Manager does. The only state it keeps is the in-progress device
 // authorizations, so that a person's approval is picked up by a later call.
 type Strategy struct {
-	hc       *http.Client
-	insecure bool
-	clock    core.Clock
-	onDevice func(context.Context, *core.ReauthRequiredError) error
+	hc        *http.Client
+	ownsHC    bool // hc's transport was made here, not given in Options
+	closeOnce sync.Once
+	insecure  bool
+	clock     core.Clock
+	onDevice  func(context.Context, *core.ReauthRequiredError) error
 
 	mu      sync.Mutex
 	devices map[[32]byte]*deviceState
@@ -63,6 +65,7 @@ type Strategy struct {
 func New(opts Options) *Strategy {
 	s := &Strategy{
 		hc:       tokenhttp.NewClient(opts.HTTPClient),
+		ownsHC:   opts.HTTPClient == nil || opts.HTTPClient.Transport == nil,
 		insecure: opts.AllowInsecureHTTP,
 		clock:    opts.Clock,
 		onDevice: opts.OnDeviceCode,
@@ -76,6 +79,19 @@ func New(opts Options) *Strategy {
 
 // Type returns "oauth2".
 func (s *Strategy) Type() string { return Type }
+
+// Close implements core.Closer: it releases the idle connections of the
+// transport the Strategy made itself; a transport given in
+// Options.HTTPClient is the caller's and is left alone. It is safe to call
+// more than once, and on a Strategy never used.
+func (s *Strategy) Close() error {
+	s.closeOnce.Do(func() {
+		if s.ownsHC {
+			s.hc.CloseIdleConnections()
+		}
+	})
+	return nil
+}
 
 // config is a credential resolved for use.
 type config struct {
@@ -595,4 +611,5 @@ func (s *Strategy) accountCredentials(ctx context.Context, cfg *config) (*core.T
 var (
 	_ core.Strategy  = (*Strategy)(nil)
 	_ core.Validator = (*Strategy)(nil)
+	_ core.Closer    = (*Strategy)(nil)
 )
