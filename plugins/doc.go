@@ -41,7 +41,8 @@
 // core.ErrTokenExpired, core.ErrInvalidCredentials,
 // core.ErrUnsupportedCredentialType, core.ErrCredentialsNotFound,
 // core.ErrTokenNotFound, core.ErrReauthRequired, core.ErrVaultNotConfigured,
-// context.Canceled and context.DeadlineExceeded). errors.As finds a
+// core.ErrClosed, core.ErrPersistFailed, context.Canceled and
+// context.DeadlineExceeded). errors.As finds a
 // *core.OAuthError with its code, description, URI, status and
 // Retry-After, and a *core.ReauthRequiredError with its URIs, user code
 // and expiry. core.IsPermanent, core.IsTemporary and core.RetryAfterOf

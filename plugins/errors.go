@@ -50,6 +50,8 @@ var kinds = []struct {
 	{pb.Error_KIND_TOKEN_NOT_FOUND, core.ErrTokenNotFound},
 	{pb.Error_KIND_REAUTH_REQUIRED, core.ErrReauthRequired},
 	{pb.Error_KIND_VAULT_NOT_CONFIGURED, core.ErrVaultNotConfigured},
+	{pb.Error_KIND_CLOSED, core.ErrClosed},
+	{pb.Error_KIND_PERSIST_FAILED, core.ErrPersistFailed},
 	{pb.Error_KIND_CANCELED, context.Canceled},
 	{pb.Error_KIND_DEADLINE_EXCEEDED, context.DeadlineExceeded},
 }

@@ -155,8 +155,8 @@ func TestErrorsAcrossBoundary(t *testing.T) {
 	sentinels := []error{
 		core.ErrRefreshFailed, core.ErrTokenExpired, core.ErrInvalidCredentials,
 		core.ErrUnsupportedCredentialType, core.ErrCredentialsNotFound, core.ErrTokenNotFound,
-		core.ErrReauthRequired, core.ErrVaultNotConfigured, context.Canceled, context.DeadlineExceeded,
-		plugins.ErrUnavailable, core.ErrClosed,
+		core.ErrReauthRequired, core.ErrVaultNotConfigured, core.ErrClosed, core.ErrPersistFailed,
+		context.Canceled, context.DeadlineExceeded, plugins.ErrUnavailable,
 	}
 	for kind := range teststrategy.Errors() {
 		t.Run(kind, func(t *testing.T) {

@@ -46,6 +46,8 @@ const (
 	Error_KIND_VAULT_NOT_CONFIGURED        Error_Kind = 8
 	Error_KIND_CANCELED                    Error_Kind = 9
 	Error_KIND_DEADLINE_EXCEEDED           Error_Kind = 10
+	Error_KIND_CLOSED                      Error_Kind = 11
+	Error_KIND_PERSIST_FAILED              Error_Kind = 12
 )
 
 // Enum value maps for Error_Kind.
@@ -62,6 +64,8 @@ var (
 		8:  "KIND_VAULT_NOT_CONFIGURED",
 		9:  "KIND_CANCELED",
 		10: "KIND_DEADLINE_EXCEEDED",
+		11: "KIND_CLOSED",
+		12: "KIND_PERSIST_FAILED",
 	}
 	Error_Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED":                 0,
@@ -75,6 +79,8 @@ var (
 		"KIND_VAULT_NOT_CONFIGURED":        8,
 		"KIND_CANCELED":                    9,
 		"KIND_DEADLINE_EXCEEDED":           10,
+		"KIND_CLOSED":                      11,
+		"KIND_PERSIST_FAILED":              12,
 	}
 )
 
@@ -777,7 +783,7 @@ const file_strategy_proto_rawDesc = "" +
 	"\vcredentials\x18\x01 \x01(\fR\vcredentials\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\fR\x05token\"B\n" +
 	"\x0eRevokeResponse\x120\n" +
-	"\x05error\x18\x01 \x01(\v2\x1a.omnitoken.plugin.v1.ErrorR\x05error\"\xe4\x04\n" +
+	"\x05error\x18\x01 \x01(\v2\x1a.omnitoken.plugin.v1.ErrorR\x05error\"\x8e\x05\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x125\n" +
 	"\x05kinds\x18\x02 \x03(\x0e2\x1f.omnitoken.plugin.v1.Error.KindR\x05kinds\x12\x1c\n" +
@@ -785,7 +791,7 @@ const file_strategy_proto_rawDesc = "" +
 	"\tpermanent\x18\x04 \x01(\bR\tpermanent\x12$\n" +
 	"\x0eretry_after_ms\x18\x05 \x01(\x03R\fretryAfterMs\x125\n" +
 	"\x05oauth\x18\x06 \x01(\v2\x1f.omnitoken.plugin.v1.OAuthErrorR\x05oauth\x12;\n" +
-	"\x06reauth\x18\a \x01(\v2#.omnitoken.plugin.v1.ReauthRequiredR\x06reauth\"\xb3\x02\n" +
+	"\x06reauth\x18\a \x01(\v2#.omnitoken.plugin.v1.ReauthRequiredR\x06reauth\"\xdd\x02\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13KIND_REFRESH_FAILED\x10\x01\x12\x16\n" +
@@ -798,7 +804,9 @@ const file_strategy_proto_rawDesc = "" +
 	"\x19KIND_VAULT_NOT_CONFIGURED\x10\b\x12\x11\n" +
 	"\rKIND_CANCELED\x10\t\x12\x1a\n" +
 	"\x16KIND_DEADLINE_EXCEEDED\x10\n" +
-	"\"\x9b\x01\n" +
+	"\x12\x0f\n" +
+	"\vKIND_CLOSED\x10\v\x12\x17\n" +
+	"\x13KIND_PERSIST_FAILED\x10\f\"\x9b\x01\n" +
 	"\n" +
 	"OAuthError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12 \n" +
