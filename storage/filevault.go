@@ -34,9 +34,10 @@ const (
 )
 
 // ErrUnsafeFile is matched by the file vault's errors for a symlink, or
-// anything other than a regular file, at a secret's path. The vault never
-// follows such a link, and never reads or writes its target. The error
-// also matches vault.ErrAccessDenied.
+// anything other than a regular file, at a secret's path, and for a
+// symlink or file in place of one of its directories. The vault never
+// follows such a link, and never reads, writes or deletes its target. The
+// error also matches vault.ErrAccessDenied.
 var ErrUnsafeFile = errors.New("not a regular file")
 
 // FileVault is a durable vault.Vault over a directory. A secret at path
@@ -56,8 +57,9 @@ var ErrUnsafeFile = errors.New("not a regular file")
 // (reserved for temp files and locks), a backslash or NUL, or a directory
 // segment ending in ".json" is an error matching vault.ErrInvalidPath. All
 // access goes through an os.Root, so nothing outside dir is ever created,
-// read or written, even through a symlinked directory. A symlink at a
-// secret's own path is refused with ErrUnsafeFile.
+// read or written. A symlink at a secret's path, or in place of one of its
+// directories, is refused with ErrUnsafeFile, so one path never reaches
+// another path's file either.
 //
 // A FileVault is safe for concurrent use. Several processes may share a
 // directory: each write replaces a whole file, so readers see one version
@@ -143,6 +145,9 @@ func (v *FileVault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 }
 
 func readSecret(root *os.Root, p string) ([]byte, fs.FileInfo, error) {
+	if err := checkDirs(root, path.Dir(p)); err != nil {
+		return nil, nil, dirError("get", p, err)
+	}
 	// A writer's rename between the Lstat check and the open makes the two
 	// differ; try again. A symlink swapped in is refused by the next check.
 	for range 8 {
@@ -204,6 +209,15 @@ func checkRegular(p string, fi fs.FileInfo) error {
 		return fmt.Errorf("storage: file vault: %q: %w (%w): %s is a %s", p, ErrUnsafeFile, vault.ErrAccessDenied, p+fileExt, fileKind(fi.Mode()))
 	}
 	return nil
+}
+
+// dirError wraps an error from checkDirs for op on path p. A missing
+// directory means a missing secret.
+func dirError(op, p string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: file vault: %s %q: %w", op, p, vault.ErrSecretNotFound)
+	}
+	return fmt.Errorf("storage: file vault: %s %q: %w", op, p, err)
 }
 
 func fileKind(m fs.FileMode) string {
@@ -290,8 +304,19 @@ func writeSecret(root *os.Root, p string, data []byte) error {
 
 // ensureDirs creates each directory of dir (a checked, slash-separated
 // path relative to the root) with mode 0700, and narrows an existing one
-// to 0700. A symlink or file in the way is an error.
-func ensureDirs(root *os.Root, dir string) error {
+// to 0700. A symlink or file in the way is an error matching
+// ErrUnsafeFile.
+func ensureDirs(root *os.Root, dir string) error { return walkDirs(root, dir, true) }
+
+// checkDirs checks that each directory of dir (a checked, slash-separated
+// path relative to the root) is a real directory. A symlink or file in
+// the way is an error matching ErrUnsafeFile: the root keeps a link
+// inside the vault, but following one would let a vault path read, list
+// or delete another path's file. A missing directory is an error matching
+// fs.ErrNotExist.
+func checkDirs(root *os.Root, dir string) error { return walkDirs(root, dir, false) }
+
+func walkDirs(root *os.Root, dir string, create bool) error {
 	if dir == "." {
 		return nil
 	}
@@ -299,7 +324,7 @@ func ensureDirs(root *os.Root, dir string) error {
 	for seg := range strings.SplitSeq(dir, "/") {
 		cur = path.Join(cur, seg)
 		fi, err := root.Lstat(cur)
-		if errors.Is(err, fs.ErrNotExist) {
+		if create && errors.Is(err, fs.ErrNotExist) {
 			if err := root.Mkdir(cur, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 				return err
 			}
@@ -311,7 +336,7 @@ func ensureDirs(root *os.Root, dir string) error {
 		if !fi.IsDir() {
 			return fmt.Errorf("%w (%w): %s is not a directory", ErrUnsafeFile, vault.ErrAccessDenied, cur)
 		}
-		if fi.Mode().Perm() != dirMode {
+		if create && fi.Mode().Perm() != dirMode {
 			if err := root.Chmod(cur, dirMode); err != nil {
 				return err
 			}
@@ -338,6 +363,12 @@ func (v *FileVault) Delete(ctx context.Context, p string) error {
 		return err
 	}
 	defer done()
+	if err := checkDirs(root, path.Dir(p)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return dirError("delete", p, err)
+	}
 	name := p + fileExt
 	fi, err := root.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -369,6 +400,12 @@ func (v *FileVault) Exists(ctx context.Context, p string) (bool, error) {
 		return false, err
 	}
 	defer done()
+	if err := checkDirs(root, path.Dir(p)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, dirError("exists", p, err)
+	}
 	fi, err := root.Lstat(p + fileExt)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -396,6 +433,12 @@ func (v *FileVault) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	defer done()
 	out := []string{}
+	if err := checkDirs(root, start); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return out, nil
+		}
+		return nil, dirError("list", prefix, err)
+	}
 	werr := fs.WalkDir(root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

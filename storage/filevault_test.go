@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -292,6 +293,71 @@ func TestFileVaultSymlink(t *testing.T) {
 	}
 	if _, err := fv.Locker().Lock(ctx, "l"); !errors.Is(err, storage.ErrUnsafeFile) {
 		t.Fatalf("Lock over a symlink = %v", err)
+	}
+}
+
+// TestFileVaultSymlinkedParent is RELIABILITY row 21 for links in a
+// secret's directories: a symlinked directory, pointing inside the vault
+// or out of it, is refused by every operation, so one vault path never
+// reads, lists or deletes another's file, and nothing outside is touched.
+func TestFileVaultSymlinkedParent(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "vault")
+	fv := newFileVault(t, dir)
+	ctx := context.Background()
+	for _, p := range []string{"tokens/x", "real/sub/x"} {
+		if err := fv.Set(ctx, p, &vault.Secret{Value: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outside := filepath.Join(parent, "outside")
+	if err := os.MkdirAll(outside, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "x.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"credentials": "tokens",        // inside the vault
+		"real/link":   "sub",           // inside, one level down
+		"away":        outside,         // out of the vault, absolute
+		"rel":         "../outside",    // out of the vault, relative
+		"real/deep":   "../../outside", // out of the vault from below
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"credentials/x", "real/link/x", "away/x", "rel/x", "real/deep/x"} {
+		if _, err := fv.Get(ctx, p); !errors.Is(err, storage.ErrUnsafeFile) || !errors.Is(err, vault.ErrAccessDenied) {
+			t.Errorf("Get(%s) = %v, want ErrUnsafeFile", p, err)
+		}
+		if ok, err := fv.Exists(ctx, p); !errors.Is(err, storage.ErrUnsafeFile) {
+			t.Errorf("Exists(%s) = %v, %v, want ErrUnsafeFile", p, ok, err)
+		}
+		if err := fv.Delete(ctx, p); !errors.Is(err, storage.ErrUnsafeFile) {
+			t.Errorf("Delete(%s) = %v, want ErrUnsafeFile", p, err)
+		}
+		if err := fv.Set(ctx, p, &vault.Secret{Value: "new"}); !errors.Is(err, storage.ErrUnsafeFile) {
+			t.Errorf("Set(%s) = %v, want ErrUnsafeFile", p, err)
+		}
+		prefix := p[:strings.LastIndexByte(p, '/')+1]
+		if got, err := fv.List(ctx, prefix); !errors.Is(err, storage.ErrUnsafeFile) {
+			t.Errorf("List(%s) = %q, %v, want ErrUnsafeFile", prefix, got, err)
+		}
+	}
+	// Listing everything shows only the real files: links are not walked.
+	if got, err := fv.List(ctx, ""); err != nil || !slices.Equal(got, []string{"real/sub/x", "tokens/x"}) {
+		t.Errorf("List() = %q, %v", got, err)
+	}
+	// The files behind the links are untouched.
+	for _, f := range []string{filepath.Join(dir, "tokens", "x.json"), filepath.Join(dir, "real", "sub", "x.json"), filepath.Join(outside, "x.json")} {
+		if b, err := os.ReadFile(f); err != nil || string(b) != "{}" {
+			t.Errorf("%s: %q, %v", f, b, err)
+		}
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Errorf("outside holds %d entries", len(entries))
 	}
 }
 
