@@ -330,21 +330,52 @@ func TestWrongProtocolVersion(t *testing.T) {
 }
 
 // TestStdoutNoise (row 27): a plugin that prints before the handshake gets
-// a clear error at once, not a timeout, and its output is not quoted.
+// a clear error at once, not a timeout, and its output is not quoted,
+// whatever it printed: prose, or a line that looks like a handshake but
+// is malformed in any of its fields.
 func TestStdoutNoise(t *testing.T) {
 	bin := plugins.BuildTestPlugin(t, 0)
+	v := strconv.Itoa(plugins.ProtocolVersion)
+	for name, env := range map[string]string{
+		"prose":               "OMNITOKEN_TESTPLUGIN_MODE=noise", // "hello from a chatty plugin"
+		"empty line":          "OMNITOKEN_TESTPLUGIN_STDOUT=",
+		"core version":        "OMNITOKEN_TESTPLUGIN_STDOUT=chatty|" + v + "|unix|/x|grpc",
+		"other core version":  "OMNITOKEN_TESTPLUGIN_STDOUT=2|" + v + "|unix|/x|grpc",
+		"protocol version":    "OMNITOKEN_TESTPLUGIN_STDOUT=1|chatty|unix|/x|grpc",
+		"network":             "OMNITOKEN_TESTPLUGIN_STDOUT=1|" + v + "|chatty|chatty-addr|grpc",
+		"tcp address":         "OMNITOKEN_TESTPLUGIN_STDOUT=1|" + v + "|tcp|chatty|grpc",
+		"tcp address literal": "OMNITOKEN_TESTPLUGIN_STDOUT=1|" + v + "|tcp|chatty:chatty|grpc",
+		"protocol":            "OMNITOKEN_TESTPLUGIN_STDOUT=1|" + v + "|unix|/chatty|chatty",
+		"server certificate":  "OMNITOKEN_TESTPLUGIN_STDOUT=1|" + v + "|unix|/chatty|grpc|" + strings.Repeat("chatty", 10),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := plugins.Open(bin, plugins.Options{
+				Env:          []string{env},
+				StartTimeout: time.Minute,
+			})
+			if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "stdout") {
+				t.Fatalf("Open = %v, want ErrHandshake about stdout", err)
+			}
+			if strings.Contains(err.Error(), "no handshake within") {
+				t.Errorf("Open waited for the start timeout: %v", err)
+			}
+			if strings.Contains(err.Error(), "chatty") {
+				t.Errorf("the error quotes the plugin's output: %v", err)
+			}
+		})
+	}
+}
+
+// TestNetRPCPluginRefused: a go-plugin plugin that offers net/rpc instead
+// of gRPC is refused at once, saying so.
+func TestNetRPCPluginRefused(t *testing.T) {
+	bin := plugins.BuildTestPlugin(t, 0)
 	_, err := plugins.Open(bin, plugins.Options{
-		Env:          []string{"OMNITOKEN_TESTPLUGIN_MODE=noise"},
+		Env:          []string{"OMNITOKEN_TESTPLUGIN_STDOUT=1|" + strconv.Itoa(plugins.ProtocolVersion) + "|unix|/nonexistent|netrpc"},
 		StartTimeout: time.Minute,
 	})
-	if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "stdout") {
-		t.Fatalf("Open = %v, want ErrHandshake about stdout", err)
-	}
-	if strings.Contains(err.Error(), "no handshake within") {
-		t.Errorf("Open waited for the start timeout: %v", err)
-	}
-	if strings.Contains(err.Error(), "chatty") {
-		t.Errorf("the error quotes the plugin's output: %v", err)
+	if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "net/rpc") {
+		t.Fatalf("Open = %v, want ErrHandshake naming net/rpc", err)
 	}
 }
 

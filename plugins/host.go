@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,21 +245,45 @@ func (s *Strategy) startError(err error) error {
 		}
 		return fmt.Errorf("plugins: %s: %w: the plugin speaks %s, this host speaks version %d; rebuild the plugin against a matching github.com/plexusone/omnitoken/plugins",
 			s.path, ErrIncompatibleVersion, theirs, ProtocolVersion)
-	case strings.Contains(msg, "Unrecognized remote plugin message"),
-		strings.Contains(msg, "error parsing core protocol version"),
-		strings.Contains(msg, "incompatible core API version"):
+	case strings.Contains(msg, `unsupported plugin protocol "netrpc"`):
+		return fmt.Errorf("plugins: %s: %w: the plugin speaks net/rpc, not gRPC", s.path, ErrHandshake)
+	case malformedHandshake(err):
 		return fmt.Errorf("plugins: %s: %w: the first line on the plugin's stdout is not a go-plugin handshake; a plugin must not print to stdout before plugins.Serve (log to stderr instead)",
 			s.path, ErrHandshake)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("plugins: %s: %w: no handshake within %s", s.path, ErrHandshake, s.opts.StartTimeout)
 	case strings.Contains(msg, "plugin exited before we could connect"):
 		return fmt.Errorf("plugins: %s: %w: the plugin exited before the handshake; is it an omnitoken plugin? its stderr is in the host's log", s.path, ErrHandshake)
-	case strings.Contains(msg, "unsupported plugin protocol"):
-		return fmt.Errorf("plugins: %s: %w: the plugin does not speak gRPC", s.path, ErrHandshake)
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		return fmt.Errorf("plugins: %s: %w: the binary changed while it was being started", s.path, ErrChecksumMismatch)
 	}
 	return fmt.Errorf("plugins: %s: start: %w", s.path, err)
+}
+
+// malformedHandshake reports whether err is go-plugin's refusal of the
+// first line on a plugin's stdout. plugins.Serve always writes a well
+// formed line, so such a line was printed by something else first. These
+// errors quote the line, which is why they are replaced, not wrapped.
+func malformedHandshake(err error) bool {
+	msg := err.Error()
+	for _, m := range []string{
+		"Unrecognized remote plugin message",
+		"error parsing core protocol version",
+		"incompatible core API version",
+		"Error parsing protocol version",
+		"unknown address type",
+		"error parsing server cert",
+		"unsupported plugin protocol",
+	} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	// The address field did not resolve.
+	var addrErr *net.AddrError
+	var dnsErr *net.DNSError
+	var parseErr *net.ParseError
+	return errors.As(err, &addrErr) || errors.As(err, &dnsErr) || errors.As(err, &parseErr)
 }
 
 // Type returns the credential type the plugin reported when it started.
