@@ -38,15 +38,7 @@ func (s *Strategy) AuthCodeURL(c *core.Credentials, state, verifier string, opts
 	if cfg.sec.PKCE && verifier == "" {
 		return "", errors.New("oauth2: AuthCodeURL: the credential requires PKCE and verifier is empty")
 	}
-	var all []xoauth2.AuthCodeOption
-	for k, vs := range cfg.sec.AuthCodeOpts {
-		for _, v := range vs {
-			all = append(all, xoauth2.SetAuthURLParam(k, v))
-		}
-	}
-	if cfg.sec.OAuthEndpointID != "" {
-		all = append(all, xoauth2.SetAuthURLParam("endpoint_id", cfg.sec.OAuthEndpointID))
-	}
+	all := cfg.authParams(cfg.sec.AuthCodeOpts)
 	if verifier != "" {
 		all = append(all, xoauth2.S256ChallengeOption(verifier))
 	}
@@ -82,15 +74,7 @@ func (s *Strategy) exchange(ctx context.Context, c *core.Credentials, code, veri
 	if code == "" {
 		return nil, errors.New("oauth2: exchange: code is empty")
 	}
-	var all []xoauth2.AuthCodeOption
-	for k, vs := range cfg.sec.AuthCodeExchangeOpts {
-		for _, v := range vs {
-			all = append(all, xoauth2.SetAuthURLParam(k, v))
-		}
-	}
-	if cfg.sec.OAuthEndpointID != "" {
-		all = append(all, xoauth2.SetAuthURLParam("endpoint_id", cfg.sec.OAuthEndpointID))
-	}
+	all := cfg.authParams(cfg.sec.AuthCodeExchangeOpts)
 	if verifier != "" {
 		all = append(all, xoauth2.VerifierOption(verifier))
 	}
@@ -111,6 +95,23 @@ func (s *Strategy) exchange(ctx context.Context, c *core.Credentials, code, veri
 		return nil, fmt.Errorf("oauth2: exchange: %w", tokenhttp.FromRetrieveError(err, cfg.secrets(code, verifier, assertion)...))
 	}
 	return s.fromX(t), nil
+}
+
+// authParams turns extra parameters (AuthCodeOpts or
+// AuthCodeExchangeOpts) and OAuthEndpointID into x/oauth2 options. Each
+// value of a repeated key is set in turn, so the last one is sent, as
+// x/oauth2 does.
+func (cfg *config) authParams(extra map[string][]string) []xoauth2.AuthCodeOption {
+	var out []xoauth2.AuthCodeOption
+	for k, vs := range extra {
+		for _, v := range vs {
+			out = append(out, xoauth2.SetAuthURLParam(k, v))
+		}
+	}
+	if cfg.sec.OAuthEndpointID != "" {
+		out = append(out, xoauth2.SetAuthURLParam("endpoint_id", cfg.sec.OAuthEndpointID))
+	}
+	return out
 }
 
 // callbackTimeout bounds reading one redirect request.

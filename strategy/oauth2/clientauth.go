@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/plexusone/omnitoken/internal/pemkey"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 )
 
 // clientAssertionType is RFC 7523 §2.2's client_assertion_type.
@@ -26,9 +26,13 @@ const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // grant assertion made from a key lives DefaultAssertionLifetime unless
 // metadata["assertionLifetime"] says otherwise, up to MaxAssertionLifetime.
 const (
-	clientAssertionLifetime  = time.Minute
+	clientAssertionLifetime = time.Minute
+	// DefaultAssertionLifetime is exp - iat of a jwt-bearer assertion
+	// signed from the credential's key.
 	DefaultAssertionLifetime = 5 * time.Minute
-	MaxAssertionLifetime     = time.Hour
+	// MaxAssertionLifetime is the longest metadata["assertionLifetime"]
+	// accepted.
+	MaxAssertionLifetime = time.Hour
 )
 
 // minRSABits is the smallest RSA key accepted for signing.
@@ -51,9 +55,6 @@ func parseSigner(sec *Section) (*signer, error) {
 	key, err := pemkey.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("oauth2: %w: metadata.%s %s", core.ErrInvalidCredentials, MetaPrivateKey, err)
-	}
-	if k, ok := key.(*ed25519.PrivateKey); ok {
-		key = *k
 	}
 	m, err := signingMethod(sec.meta(MetaSigningMethod), key)
 	if err != nil {

@@ -1349,3 +1349,47 @@ func TestSectionRedacts(t *testing.T) {
 		t.Fatalf("leak: %s", out)
 	}
 }
+
+// TestExchangeSendsEveryField: the code exchange carries the credential's
+// RedirectURL, AuthCodeExchangeOpts, OAuthEndpointID and the PKCE
+// verifier, with client authentication, and the tokens it returns are
+// stored for the name.
+func TestExchangeSendsEveryField(t *testing.T) {
+	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+		id, secret, _ := r.BasicAuth()
+		want := url.Values{
+			"grant_type":    {"authorization_code"},
+			"code":          {"the-code"},
+			"redirect_uri":  {"https://app.example/cb"},
+			"code_verifier": {"verifier-verifier-verifier-verifier-verifier"},
+			"x":             {"1"},
+			"endpoint_id":   {"ep-9"},
+		}
+		for k := range want {
+			if form.Get(k) != want.Get(k) {
+				oauthError(w, 400, "invalid_request", k)
+				return
+			}
+		}
+		if id != "web" || secret != "web-secret" {
+			oauthError(w, 401, "invalid_client", "")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"access_token": "code-at", "refresh_token": "code-rt", "expires_in": 60})
+	})
+	c := creds(t, oauth2.Section{
+		ClientID: "web", ClientSecret: "web-secret", GrantType: "authorization_code", PKCE: true,
+		RedirectURL: "https://app.example/cb", OAuthEndpointID: "ep-9",
+		AuthCodeExchangeOpts: map[string][]string{"x": {"1"}},
+		Endpoint:             xoauth2.Endpoint{TokenURL: p.tokenURL()},
+	})
+	s := insecure(oauth2.Options{})
+	m, store := newManager(t, s, core.Options{}, "web", c)
+	ctx := context.Background()
+	if err := s.Exchange(ctx, m, "web", "the-code", "verifier-verifier-verifier-verifier-verifier"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := store.GetToken(ctx, "web"); err != nil || st.AccessToken != "code-at" || st.RefreshToken != "code-rt" {
+		t.Fatalf("stored = %v, %v", st, err)
+	}
+}

@@ -115,43 +115,43 @@ func (s *Section) meta(key string) string { return strings.TrimSpace(s.Metadata[
 
 // Metadata keys read by the strategy. See the package documentation.
 const (
-	MetaTokenEndpointAuthMethod = "tokenEndpointAuthMethod"
-	MetaPrivateKey              = "privateKey"
-	MetaKeyID                   = "keyID"
-	MetaSigningMethod           = "signingMethod"
-	MetaClientAssertionAudience = "clientAssertionAudience"
-	MetaAssertionIssuer         = "assertionIssuer"
-	MetaAssertionSubject        = "assertionSubject"
-	MetaAssertionAudience       = "assertionAudience"
-	MetaAssertionLifetime       = "assertionLifetime"
-	MetaSubjectToken            = "subjectToken"
-	MetaSubjectTokenType        = "subjectTokenType"
-	MetaActorToken              = "actorToken"
-	MetaActorTokenType          = "actorTokenType"
-	MetaRequestedTokenType      = "requestedTokenType"
-	MetaAudience                = "audience"
-	MetaResource                = "resource"
+	MetaTokenEndpointAuthMethod = "tokenEndpointAuthMethod" // client authentication method, one of the Auth* constants
+	MetaPrivateKey              = "privateKey"              // PEM private key for private_key_jwt and jwt-bearer assertions (secret)
+	MetaKeyID                   = "keyID"                   // kid header of the JWTs signed with privateKey
+	MetaSigningMethod           = "signingMethod"           // JWS algorithm for privateKey; default by key type
+	MetaClientAssertionAudience = "clientAssertionAudience" // aud of client assertions; default the token URL
+	MetaAssertionIssuer         = "assertionIssuer"         // iss of a jwt-bearer assertion; default clientID
+	MetaAssertionSubject        = "assertionSubject"        // sub of a jwt-bearer assertion; default the issuer
+	MetaAssertionAudience       = "assertionAudience"       // aud of a jwt-bearer assertion; default the token URL
+	MetaAssertionLifetime       = "assertionLifetime"       // exp - iat of a jwt-bearer assertion, a Go duration
+	MetaSubjectToken            = "subjectToken"            // RFC 8693 subject_token (secret)
+	MetaSubjectTokenType        = "subjectTokenType"        // RFC 8693 subject_token_type
+	MetaActorToken              = "actorToken"              // RFC 8693 actor_token (secret)
+	MetaActorTokenType          = "actorTokenType"          // RFC 8693 actor_token_type
+	MetaRequestedTokenType      = "requestedTokenType"      // RFC 8693 requested_token_type
+	MetaAudience                = "audience"                // RFC 8693 audience
+	MetaResource                = "resource"                // RFC 8693 resource
 )
 
 // Client authentication methods (RFC 7591 token_endpoint_auth_method).
 const (
-	AuthClientSecretBasic = "client_secret_basic"
-	AuthClientSecretPost  = "client_secret_post"
-	AuthClientSecretJWT   = "client_secret_jwt"
-	AuthPrivateKeyJWT     = "private_key_jwt"
-	AuthNone              = "none"
+	AuthClientSecretBasic = "client_secret_basic" // client ID and secret in a Basic header (RFC 6749 §2.3.1)
+	AuthClientSecretPost  = "client_secret_post"  // client ID and secret in the form body
+	AuthClientSecretJWT   = "client_secret_jwt"   // a client assertion signed with the secret (HS256)
+	AuthPrivateKeyJWT     = "private_key_jwt"     // a client assertion signed with metadata privateKey (RFC 7523 §2.2)
+	AuthNone              = "none"                // a public client: client_id only
 )
 
 // Grant type names as sent on the wire.
 const (
-	GrantClientCredentials  = "client_credentials"
-	GrantPassword           = "password"
-	GrantAuthorizationCode  = "authorization_code"
-	GrantRefreshToken       = "refresh_token"
-	GrantDeviceCode         = "urn:ietf:params:oauth:grant-type:device_code"
-	GrantJWTBearer          = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-	GrantTokenExchange      = "urn:ietf:params:oauth:grant-type:token-exchange"
-	GrantAccountCredentials = "account_credentials"
+	GrantClientCredentials  = "client_credentials"                              // RFC 6749 §4.4
+	GrantPassword           = "password"                                        // RFC 6749 §4.3
+	GrantAuthorizationCode  = "authorization_code"                              // RFC 6749 §4.1
+	GrantRefreshToken       = "refresh_token"                                   // RFC 6749 §6
+	GrantDeviceCode         = "urn:ietf:params:oauth:grant-type:device_code"    // RFC 8628
+	GrantJWTBearer          = "urn:ietf:params:oauth:grant-type:jwt-bearer"     // RFC 7523 §2.1
+	GrantTokenExchange      = "urn:ietf:params:oauth:grant-type:token-exchange" // RFC 8693
+	GrantAccountCredentials = "account_credentials"                             // goauth's, as Zoom uses it
 	// grantStatic is goauth's "custom_static" and an empty grant type with
 	// a token: the credential's own token is used.
 	grantStatic = "custom_static"
@@ -159,10 +159,10 @@ const (
 
 // Token types of RFC 8693 §3.
 const (
-	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
-	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
-	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
-	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
+	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"  // an OAuth 2.0 access token
+	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token" // an OAuth 2.0 refresh token
+	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"      // an OpenID Connect ID token
+	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"           // a JWT
 )
 
 // NormalizeGrantType maps a grant type as written in a credential to its
