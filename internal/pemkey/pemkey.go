@@ -13,7 +13,10 @@ import (
 
 // Error says why a key was refused. Its text is a predicate to follow the
 // field's name, such as "is not a PEM-encoded private key".
-type Error struct{ Reason string }
+type Error struct {
+	// Reason is the predicate, never a piece of the key.
+	Reason string
+}
 
 // Error returns the reason.
 func (e *Error) Error() string { return e.Reason }

@@ -365,6 +365,8 @@ type recorder struct {
 	err        error
 }
 
+// RoundTrip sends req with the call's ctx, noting the assertion, the
+// host and any transport error.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var assertion string
 	if req.GetBody != nil {
@@ -403,6 +405,7 @@ type recordingBody struct {
 	r *recorder
 }
 
+// Read reads the body, noting any error but io.EOF.
 func (b *recordingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {

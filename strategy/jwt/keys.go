@@ -6,12 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
-	"github.com/plexusone/omnitoken/internal/pemkey"
 	"sort"
 	"strings"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/pemkey"
 )
 
 // minRSABits is the smallest RSA key accepted.
