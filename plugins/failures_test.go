@@ -379,6 +379,28 @@ func TestNetRPCPluginRefused(t *testing.T) {
 	}
 }
 
+// TestPluginExitsBeforeHandshake: a program that exits without a
+// handshake is refused at once, and the error says it exited rather than
+// blaming stdout.
+func TestPluginExitsBeforeHandshake(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a shell script")
+	}
+	bin := filepath.Join(t.TempDir(), "not-a-plugin")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho 'not a plugin' >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // go-plugin sees the exit and the closed stdout in either order
+		_, err := plugins.Open(bin, plugins.Options{StartTimeout: time.Minute})
+		if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "exited before the handshake") {
+			t.Fatalf("Open = %v, want ErrHandshake saying the plugin exited", err)
+		}
+		if strings.Contains(err.Error(), "stdout") {
+			t.Errorf("the error blames stdout: %v", err)
+		}
+	}
+}
+
 // TestSilentPluginTimesOut (row 27): a plugin that never completes the
 // handshake is refused after StartTimeout.
 func TestSilentPluginTimesOut(t *testing.T) {

@@ -247,13 +247,14 @@ func (s *Strategy) startError(err error) error {
 			s.path, ErrIncompatibleVersion, theirs, ProtocolVersion)
 	case strings.Contains(msg, `unsupported plugin protocol "netrpc"`):
 		return fmt.Errorf("plugins: %s: %w: the plugin speaks net/rpc, not gRPC", s.path, ErrHandshake)
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
+		return fmt.Errorf("plugins: %s: %w: the plugin exited before the handshake; is it an omnitoken plugin? its stderr is in the host's log", s.path, ErrHandshake)
 	case malformedHandshake(err):
 		return fmt.Errorf("plugins: %s: %w: the first line on the plugin's stdout is not a go-plugin handshake; a plugin must not print to stdout before plugins.Serve (log to stderr instead)",
 			s.path, ErrHandshake)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("plugins: %s: %w: no handshake within %s", s.path, ErrHandshake, s.opts.StartTimeout)
-	case strings.Contains(msg, "plugin exited before we could connect"):
-		return fmt.Errorf("plugins: %s: %w: the plugin exited before the handshake; is it an omnitoken plugin? its stderr is in the host's log", s.path, ErrHandshake)
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		return fmt.Errorf("plugins: %s: %w: the binary changed while it was being started", s.path, ErrChecksumMismatch)
 	}
