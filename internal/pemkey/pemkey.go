@@ -4,6 +4,9 @@
 package pemkey
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -59,7 +62,13 @@ func Parse(s string) (any, error) {
 		// are not worth the risk: say which form failed.
 		return nil, fail("is a PEM %q block that does not parse", block.Type)
 	}
-	return key, nil
+	switch key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+		return key, nil
+	}
+	// PKCS#8 also holds X25519 and X448 keys (*ecdh.PrivateKey), which
+	// agree on keys but cannot sign.
+	return nil, fail("holds a %T, which cannot sign", key)
 }
 
 // printable caps a PEM type for an error message and drops anything that

@@ -1,6 +1,7 @@
 package pemkey
 
 import (
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -28,6 +29,12 @@ func TestParse(t *testing.T) {
 		if _, err := Parse(in); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// An X25519 key parses as PKCS#8 but cannot sign: refused, by kind.
+	xk, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	xDER, _ := x509.MarshalPKCS8PrivateKey(xk)
+	if _, err := Parse(enc("PRIVATE KEY", xDER)); err == nil || !strings.Contains(err.Error(), "cannot sign") {
+		t.Errorf("X25519: err = %v, want a refusal saying it cannot sign", err)
 	}
 	const canary = "CANARYkeybytes"
 	for name, in := range map[string]string{
