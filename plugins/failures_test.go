@@ -21,38 +21,81 @@ import (
 	"github.com/plexusone/omnitoken/plugins/internal/teststrategy"
 )
 
-// procStat returns the state and start time of a process from /proc, or
-// ok false when there is no such process.
-func procStat(t *testing.T, pid int) (state byte, start string, ok bool) {
+// proc is what the tests read of a process in /proc.
+type proc struct {
+	state byte   // R, S, D, Z (zombie), …
+	ppid  int    // parent
+	start string // start time in clock ticks: tells a reused pid apart
+}
+
+// procStat reads /proc/pid/stat, or reports ok false when there is no
+// such process.
+func procStat(t *testing.T, pid int) (p proc, ok bool) {
 	t.Helper()
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, "", false
+		return proc{}, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 || i+2 >= len(s) {
-		return 0, "", false
+		return proc{}, false
 	}
-	f := strings.Fields(s[i+2:]) // f[0] is field 3 (state); field 22 (starttime) is f[19]
+	f := strings.Fields(s[i+2:]) // f[0] is field 3 (state), f[1] field 4 (ppid), f[19] field 22 (starttime)
 	if len(f) < 20 {
-		return 0, "", false
+		return proc{}, false
 	}
-	return f[0][0], f[19], true
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return proc{}, false
+	}
+	return proc{state: f[0][0], ppid: ppid, start: f[19]}, true
+}
+
+// needProc skips the test where there is no /proc.
+func needProc(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc on this system")
+	}
 }
 
 // processRunning reports whether pid runs (a zombie has exited). A start
 // time, when given, guards against a reused pid.
 func processRunning(t *testing.T, pid int, start string) bool {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("no /proc on this system")
-	}
-	state, st, ok := procStat(t, pid)
-	if !ok || state == 'Z' || state == 'X' {
+	needProc(t)
+	p, ok := procStat(t, pid)
+	if !ok || p.state == 'Z' || p.state == 'X' {
 		return false
 	}
-	return start == "" || st == start
+	return start == "" || p.start == start
+}
+
+// noChildren fails t if a child process of this test binary is still
+// running: a plugin that was refused, failed or closed must leave no
+// process behind. (A plugin would exit when the test binary does, so only
+// a check while the host lives finds such a leak.) The tests do not run
+// in parallel and wait for what else they start, so any child is a
+// leaked plugin.
+func noChildren(t *testing.T) {
+	t.Helper()
+	needProc(t)
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := os.Getpid()
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if p, ok := procStat(t, pid); ok && p.ppid == self && p.state != 'Z' && p.state != 'X' {
+			cmd, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+			t.Errorf("child process %d (%s) is still running", pid, strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
 }
 
 // kill sends SIGKILL to pid.
@@ -103,6 +146,7 @@ func TestChecksumMismatchNeverRuns(t *testing.T) {
 	if _, serr := os.Stat(marker); !errors.Is(serr, os.ErrNotExist) {
 		t.Fatalf("the refused binary ran: marker %v", serr)
 	}
+	noChildren(t)
 
 	// Control: allowed, the same tampered binary runs and writes its marker,
 	// so the absence above means something.
@@ -291,7 +335,8 @@ func TestHostKilled(t *testing.T) {
 	if err != nil || pid <= 0 {
 		t.Fatalf("helper host said %q", line)
 	}
-	_, start, ok := procStat(t, pid)
+	p, ok := procStat(t, pid)
+	start := p.start
 	if !ok || !processRunning(t, pid, start) {
 		t.Fatalf("plugin %d is not running before the host is killed", pid)
 	}
@@ -327,6 +372,7 @@ func TestWrongProtocolVersion(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
+	noChildren(t)
 }
 
 // TestStdoutNoise (row 27): a plugin that prints before the handshake gets
@@ -362,6 +408,7 @@ func TestStdoutNoise(t *testing.T) {
 			if strings.Contains(err.Error(), "chatty") {
 				t.Errorf("the error quotes the plugin's output: %v", err)
 			}
+			noChildren(t)
 		})
 	}
 }
@@ -377,6 +424,7 @@ func TestNetRPCPluginRefused(t *testing.T) {
 	if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "net/rpc") {
 		t.Fatalf("Open = %v, want ErrHandshake naming net/rpc", err)
 	}
+	noChildren(t)
 }
 
 // TestPluginExitsBeforeHandshake: a program that exits without a
@@ -398,6 +446,7 @@ func TestPluginExitsBeforeHandshake(t *testing.T) {
 		if strings.Contains(err.Error(), "stdout") {
 			t.Errorf("the error blames stdout: %v", err)
 		}
+		noChildren(t)
 	}
 }
 
@@ -420,6 +469,7 @@ func TestSilentPluginTimesOut(t *testing.T) {
 		if !errors.Is(err, plugins.ErrHandshake) || !strings.Contains(err.Error(), "no handshake within 300ms") {
 			t.Fatalf("Open = %v, want ErrHandshake after the start timeout", err)
 		}
+		noChildren(t)
 	case <-ctx.Done():
 		t.Fatal("Open hangs past its start timeout")
 	}

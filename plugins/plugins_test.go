@@ -402,6 +402,7 @@ func TestCloseStopsProcess(t *testing.T) {
 	if processRunning(t, pid2, "") {
 		t.Errorf("plugin process %d still runs after Manager.Close", pid2)
 	}
+	noChildren(t)
 }
 
 func TestLoadDir(t *testing.T) {
@@ -433,12 +434,14 @@ func TestLoadDir(t *testing.T) {
 	if strings.Join(types, ",") != "alpha,beta" {
 		t.Errorf("types %v, want [alpha beta]: every executable, by name, hidden and non-executable files skipped", types)
 	}
+	noChildren(t)
 
 	// Every plugin serving one type is an error naming both files.
 	_, err = plugins.LoadDir(dir, plugins.Options{Env: []string{"OMNITOKEN_TESTPLUGIN_TYPE=same"}})
 	if err == nil || !strings.Contains(err.Error(), `both serve type "same"`) {
 		t.Errorf("LoadDir with two plugins of one type: %v", err)
 	}
+	noChildren(t) // the plugins started before the refusal were closed
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {
