@@ -61,8 +61,9 @@ func crashWriter(dir string) error {
 
 // TestCrashDuringWrite is RELIABILITY row 17: a child process writes the
 // file vault in a loop and is SIGKILLed at random points; every time, the
-// file holds exactly the old document or the new one, and leftover temp
-// files never show up in List.
+// file holds exactly the old document or the new one, leftover temp
+// files never show up in List, and once they are old the next write in
+// their directory removes them.
 func TestCrashDuringWrite(t *testing.T) {
 	kills := 200
 	if testing.Short() {
@@ -144,6 +145,29 @@ func TestCrashDuringWrite(t *testing.T) {
 	}
 	if !slices.Equal(paths, []string{"credentials/svc"}) {
 		t.Fatalf("List = %q, want only credentials/svc", paths)
+	}
+
+	// Once they are old, the next process to write there removes them.
+	old := time.Now().Add(-time.Hour)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if err := os.Chtimes(filepath.Join(filepath.Dir(file), e.Name()), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	next, err := storage.New(newFileVaultAny(t, dir), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.SetCredentials(ctx, "svc", newC); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err := os.ReadDir(filepath.Dir(file)); err != nil || len(entries) != 1 || entries[0].Name() != "svc.json" {
+		t.Fatalf("after the next write, the directory holds %d entries (%v)", len(entries), err)
+	}
+	if data, err := os.ReadFile(file); err != nil || !bytes.Equal(data, newB) {
+		t.Fatalf("after the next write: %d bytes, %v", len(data), err)
 	}
 	names, err := st.ListCredentials(ctx)
 	if err != nil || !slices.Equal(names, []string{"svc"}) {

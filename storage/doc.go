@@ -10,8 +10,9 @@
 //
 // FileVault is a durable vault over a directory, with one file per secret
 // (<dir>/credentials/github.json holds plain goauth JSON). Its writes are
-// atomic and synced, its files 0600 and directories 0700, and it refuses
-// symlinks and path traversal. FileLocker serializes refreshes of one
+// atomic and synced, its files 0600 and directories 0700, it refuses
+// symlinks and path traversal, and it removes the temp files that writers
+// killed mid-write leave behind once they are old. FileLocker serializes refreshes of one
 // credential across the processes that share such a directory.
 //
 // The package imports core, omnivault's vault interfaces and

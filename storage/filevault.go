@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/plexusone/omnivault/vault"
 )
@@ -24,6 +25,12 @@ const (
 	// tempPrefix starts the name of a file being written. Vault paths never
 	// have a segment starting with '.', so a temp file is never listed.
 	tempPrefix = ".tmp-"
+	// tempMaxAge is the age past which a temp file is taken for one left
+	// by a writer that died; a live write holds its temp file for moments.
+	tempMaxAge = 15 * time.Minute
+	// sweepEvery is how often a FileVault looks for such temp files in a
+	// directory it writes to.
+	sweepEvery = time.Hour
 	// maxFileSegment keeps a segment plus fileExt within 255 bytes.
 	maxFileSegment = 255 - len(fileExt)
 	// MaxFileSize is the largest secret the file vault reads, in bytes.
@@ -61,6 +68,15 @@ var ErrUnsafeFile = errors.New("not a regular file")
 // directories, is refused with ErrUnsafeFile, so one path never reaches
 // another path's file either.
 //
+// A writer killed mid-write leaves its temp file behind, holding the
+// secret it was writing. Such files are never listed or read, and a write
+// removes those in its directory that are older than 15 minutes. So that
+// writes stay cheap in a directory of many thousand secrets, a FileVault
+// looks at each directory on its first write there and then at most once
+// an hour; opening a vault reads no directory. Were a live writer's temp
+// file removed, by a sweep in another process misled by a skewed clock,
+// that write would fail, never tear a file.
+//
 // A FileVault is safe for concurrent use. Several processes may share a
 // directory: each write replaces a whole file, so readers see one version
 // or the other. To serialize read-modify-write cycles across processes,
@@ -70,6 +86,9 @@ type FileVault struct {
 
 	mu   sync.RWMutex
 	root *os.Root // nil once closed
+
+	sweepMu sync.Mutex
+	swept   map[string]time.Time // directory → last look for old temp files
 }
 
 // NewFileVault opens the file vault in dir, creating the directory with
@@ -97,7 +116,7 @@ func NewFileVault(dir string) (*FileVault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: file vault: %w", err)
 	}
-	return &FileVault{dir: abs, root: root}, nil
+	return &FileVault{dir: abs, root: root, swept: map[string]time.Time{}}, nil
 }
 
 // Dir returns the vault's directory as an absolute path.
@@ -249,7 +268,46 @@ func (v *FileVault) Set(ctx context.Context, p string, secret *vault.Secret) err
 		return err
 	}
 	defer done()
-	return writeSecret(root, p, secret.Bytes())
+	if err := writeSecret(root, p, secret.Bytes()); err != nil {
+		return err
+	}
+	v.sweepTemps(root, path.Dir(p+fileExt))
+	return nil
+}
+
+// sweepTemps removes the temp files in dir older than tempMaxAge, unless
+// dir was swept less than sweepEvery ago. Errors are ignored: the sweep
+// only tidies, and the next one tries again.
+func (v *FileVault) sweepTemps(root *os.Root, dir string) {
+	now := time.Now()
+	v.sweepMu.Lock()
+	if last, ok := v.swept[dir]; ok && now.Sub(last) < sweepEvery {
+		v.sweepMu.Unlock()
+		return
+	}
+	v.swept[dir] = now
+	v.sweepMu.Unlock()
+	d, err := root.Open(dir)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	for {
+		// Names only: no stat of every secret in a large directory.
+		names, err := d.Readdirnames(1024)
+		for _, n := range names {
+			if !strings.HasPrefix(n, tempPrefix) {
+				continue
+			}
+			tmp := path.Join(dir, n)
+			if fi, err := root.Lstat(tmp); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > tempMaxAge {
+				_ = root.Remove(tmp)
+			}
+		}
+		if err != nil {
+			return // io.EOF at the end
+		}
+	}
 }
 
 func writeSecret(root *os.Root, p string, data []byte) error {

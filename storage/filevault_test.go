@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/vault"
@@ -358,6 +359,83 @@ func TestFileVaultSymlinkedParent(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
 		t.Errorf("outside holds %d entries", len(entries))
+	}
+}
+
+// TestFileVaultSweepsTemps: temp files left by writers killed mid-write
+// (they hold secrets) are removed by a later write to the same directory
+// once they are old; fresh ones, which may be a live writer's, and other
+// files stay. Each directory is swept once in a while, not on every write.
+func TestFileVaultSweepsTemps(t *testing.T) {
+	dir := t.TempDir()
+	fv := newFileVault(t, dir)
+	ctx := context.Background()
+	old := time.Now().Add(-time.Hour)
+	put := func(rel string, aged bool) string {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(`{"secret":"left behind"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if aged {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	exists := func(p string) bool {
+		_, err := os.Lstat(p)
+		return err == nil
+	}
+	oldTemp := put("credentials/.tmp-0123abcd", true)
+	freshTemp := put("credentials/.tmp-4567ef01", false)
+	oldOther := put("credentials/notes.txt", true)
+	oldElsewhere := put("tokens/.tmp-89abcdef", true)
+	tempDir := filepath.Join(dir, "credentials", ".tmp-dir")
+	if err := os.Mkdir(tempDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tempDir, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := fv.Set(ctx, "credentials/a", &vault.Secret{Value: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	if exists(oldTemp) {
+		t.Error("an hour-old temp file survived a write in its directory")
+	}
+	for _, p := range []string{freshTemp, oldOther, oldElsewhere, tempDir} {
+		if !exists(p) {
+			t.Errorf("%s was removed", p)
+		}
+	}
+	if s, err := fv.Get(ctx, "credentials/a"); err != nil || s.Value != "{}" {
+		t.Fatalf("Get = %v, %v", s, err)
+	}
+
+	// Not on every write: a second old temp file waits for the next
+	// sweep, which a new FileVault (a new process) does on its first
+	// write there.
+	again := put("credentials/.tmp-22222222", true)
+	if err := fv.Set(ctx, "credentials/b", &vault.Secret{Value: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(again) {
+		t.Error("the directory was swept again at once")
+	}
+	if err := newFileVault(t, dir).Set(ctx, "credentials/c", &vault.Secret{Value: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	if exists(again) {
+		t.Error("a new FileVault's first write did not sweep")
+	}
+	if got, err := fv.List(ctx, ""); err != nil || !slices.Equal(got, []string{"credentials/a", "credentials/b", "credentials/c"}) {
+		t.Errorf("List = %q, %v", got, err)
 	}
 }
 
