@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
@@ -31,7 +30,7 @@ var errAuthorizationPending = errors.New("oauth2: device authorization pending: 
 // deviceState is one device authorization in progress, kept between Token
 // calls so that a person's approval is picked up.
 type deviceState struct {
-	mu         sync.Mutex // held while polling
+	turn       chan struct{} // holds one value while a call polls
 	deviceCode string
 	prompt     core.ReauthRequiredError
 	interval   time.Duration
@@ -126,6 +125,7 @@ func (s *Strategy) startDevice(ctx context.Context, cfg *config, cause error) (*
 		}
 	}
 	st := &deviceState{
+		turn:       make(chan struct{}, 1),
 		deviceCode: r.DeviceCode,
 		interval:   interval,
 		next:       now.Add(interval),
@@ -158,13 +158,26 @@ func (st *deviceState) pending() error {
 	return fmt.Errorf("oauth2: device_code: %w", &p)
 }
 
+// pendingWith is pending, for a call that stopped waiting because of err.
+func (st *deviceState) pendingWith(err error) error {
+	p := st.prompt
+	p.Err = fmt.Errorf("%w: %w", errAuthorizationPending, err)
+	return fmt.Errorf("oauth2: device_code: %w", &p)
+}
+
 // pollDevice polls the token endpoint (RFC 8628 §3.4) no more often than
 // the interval, which slow_down raises by 5 s. Without OnDeviceCode it
 // polls at most once and returns the pending error; with it, it waits on
 // the clock until an answer or until ctx ends.
 func (s *Strategy) pollDevice(ctx context.Context, cfg *config, st *deviceState) (*core.Token, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	// One call polls at a time; another waits its turn no longer than its
+	// own ctx allows.
+	select {
+	case st.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, st.pendingWith(ctx.Err())
+	}
+	defer func() { <-st.turn }()
 	for {
 		now := s.clock.Now()
 		if !now.Before(st.expiry) {
@@ -178,9 +191,7 @@ func (s *Strategy) pollDevice(ctx context.Context, cfg *config, st *deviceState)
 				return nil, st.pending()
 			}
 			if err := s.clock.Sleep(ctx, st.next.Sub(now)); err != nil {
-				p := st.prompt
-				p.Err = fmt.Errorf("%w: %w", errAuthorizationPending, err)
-				return nil, fmt.Errorf("oauth2: device_code: %w", &p)
+				return nil, st.pendingWith(err)
 			}
 			continue
 		}

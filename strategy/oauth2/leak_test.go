@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	xoauth2 "golang.org/x/oauth2"
 )
@@ -148,5 +150,49 @@ func TestCloseDropsIdleConnections(t *testing.T) {
 	}
 	if err := oauth2.New(oauth2.Options{}).Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDevicePollWaitHonoursContext: while one call polls a device
+// authorization (here sleeping on the fake clock between polls), another
+// call for the same credential waits for it only as long as its own ctx
+// allows.
+func TestDevicePollWaitHonoursContext(t *testing.T) {
+	clock := coretest.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	d := newDeviceIdP(t, clock, "authorization_pending")
+	prompted := make(chan struct{}, 1)
+	s := insecure(oauth2.Options{Clock: clock, OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error {
+		prompted <- struct{}{}
+		return nil
+	}})
+	c := d.creds(t)
+	ctxA, cancelA := context.WithCancel(context.Background())
+	defer cancelA()
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := s.Token(ctxA, c, nil)
+		doneA <- err
+	}()
+	<-prompted
+	waitFor(t, "the first call to sleep between polls", func() bool { return clock.Sleepers() == 1 })
+
+	ctxB, cancelB := context.WithCancel(context.Background())
+	cancelB()
+	doneB := make(chan error, 1)
+	go func() {
+		_, err := s.Token(ctxB, c, nil)
+		doneB <- err
+	}()
+	select {
+	case err := <-doneB:
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, core.ErrReauthRequired) {
+			t.Fatalf("second call: err = %v, want ErrReauthRequired carrying context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second call waited for the first one's poll, ignoring its own cancelled ctx")
+	}
+	cancelA()
+	if err := <-doneA; !errors.Is(err, context.Canceled) {
+		t.Fatalf("first call: err = %v, want context.Canceled", err)
 	}
 }
