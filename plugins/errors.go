@@ -192,6 +192,7 @@ type callError struct {
 	err     error
 }
 
+// Error names the plugin's type, the call and the cause.
 func (e *callError) Error() string {
 	return "plugins: " + e.typ + ": " + e.op + ": plugin unavailable: " + e.err.Error()
 }

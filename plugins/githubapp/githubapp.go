@@ -66,6 +66,7 @@ type section struct {
 // flexID is an ID written as a JSON number or string.
 type flexID string
 
+// UnmarshalJSON accepts a JSON string or number.
 func (f *flexID) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
@@ -367,9 +368,16 @@ type rateLimited struct {
 	delay time.Duration
 }
 
-func (e *rateLimited) Error() string             { return "rate limited: " + e.err.Error() }
-func (e *rateLimited) Unwrap() error             { return e.err }
-func (e *rateLimited) Temporary() bool           { return true }
+// Error says the call was rate limited, with GitHub's answer.
+func (e *rateLimited) Error() string { return "rate limited: " + e.err.Error() }
+
+// Unwrap returns GitHub's answer.
+func (e *rateLimited) Unwrap() error { return e.err }
+
+// Temporary reports true: the call may be made again after RetryAfter.
+func (e *rateLimited) Temporary() bool { return true }
+
+// RetryAfter returns the delay GitHub asks for.
 func (e *rateLimited) RetryAfter() time.Duration { return e.delay }
 
 // httpError maps a failed answer from GitHub. 401, 403 (other than a rate
