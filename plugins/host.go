@@ -362,22 +362,42 @@ func (s *Strategy) callFailed(ctx context.Context, in *instance, op string, err 
 	return &callError{typ: s.typ, op: op, err: err}
 }
 
+// encodeCredentials is c as it crosses the boundary: its JSON.
+func (s *Strategy) encodeCredentials(c *core.Credentials) ([]byte, error) {
+	if c == nil {
+		return nil, fmt.Errorf("plugins: %s: %w: nil credentials", s.typ, core.ErrInvalidCredentials)
+	}
+	b, err := c.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: %w", s.typ, err)
+	}
+	return b, nil
+}
+
+// encodeToken is t as it crosses the boundary: its JSON, or empty for
+// none. what names t in the error, which never quotes it.
+func (s *Strategy) encodeToken(t *core.Token, what string) ([]byte, error) {
+	if t == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: %s does not encode", s.typ, what)
+	}
+	return b, nil
+}
+
 // Token implements core.Strategy by calling the plugin. The credential
 // and prev cross as their JSON; the plugin's error comes back with its
 // meaning: see the package documentation.
 func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.Token) (*core.Token, error) {
-	if c == nil {
-		return nil, fmt.Errorf("plugins: %s: %w: nil credentials", s.typ, core.ErrInvalidCredentials)
-	}
-	cj, err := c.MarshalJSON()
+	cj, err := s.encodeCredentials(c)
 	if err != nil {
-		return nil, fmt.Errorf("plugins: %s: %w", s.typ, err)
+		return nil, err
 	}
-	var pj []byte
-	if prev != nil {
-		if pj, err = json.Marshal(prev); err != nil {
-			return nil, fmt.Errorf("plugins: %s: previous token does not encode", s.typ)
-		}
+	pj, err := s.encodeToken(prev, "previous token")
+	if err != nil {
+		return nil, err
 	}
 	in, err := s.instance("token")
 	if err != nil {
@@ -403,12 +423,9 @@ func (s *Strategy) Validate(c *core.Credentials) error {
 	if !s.validator {
 		return nil
 	}
-	if c == nil {
-		return fmt.Errorf("plugins: %s: %w: nil credentials", s.typ, core.ErrInvalidCredentials)
-	}
-	cj, err := c.MarshalJSON()
+	cj, err := s.encodeCredentials(c)
 	if err != nil {
-		return fmt.Errorf("plugins: %s: %w", s.typ, err)
+		return err
 	}
 	in, err := s.instance("validate")
 	if err != nil {
@@ -429,18 +446,13 @@ func (s *Strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Toke
 	if !s.revoker {
 		return nil
 	}
-	if c == nil {
-		return fmt.Errorf("plugins: %s: %w: nil credentials", s.typ, core.ErrInvalidCredentials)
-	}
-	cj, err := c.MarshalJSON()
+	cj, err := s.encodeCredentials(c)
 	if err != nil {
-		return fmt.Errorf("plugins: %s: %w", s.typ, err)
+		return err
 	}
-	var tj []byte
-	if t != nil {
-		if tj, err = json.Marshal(t); err != nil {
-			return fmt.Errorf("plugins: %s: token does not encode", s.typ)
-		}
+	tj, err := s.encodeToken(t, "token")
+	if err != nil {
+		return err
 	}
 	in, err := s.instance("revoke")
 	if err != nil {
