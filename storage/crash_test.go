@@ -70,15 +70,8 @@ func TestCrashDuringWrite(t *testing.T) {
 		kills = 20
 	}
 	dir := filepath.Join(t.TempDir(), "vault")
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fv.Close() })
-	st, err := storage.New(fv, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fv := newFileVault(t, dir)
+	st := newStore(t, fv, storage.Options{})
 	oldC, newC := crashDocs()
 	oldB, _ := oldC.MarshalJSON()
 	newB, _ := newC.MarshalJSON()
@@ -156,7 +149,7 @@ func TestCrashDuringWrite(t *testing.T) {
 			}
 		}
 	}
-	next, err := storage.New(newFileVaultAny(t, dir), storage.Options{})
+	next, err := storage.New(newFileVault(t, dir), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,7 @@ func vaults(t *testing.T) map[string]func(t *testing.T) (vault.Vault, core.Locke
 	return map[string]func(t *testing.T) (vault.Vault, core.Locker){
 		"Memory": func(*testing.T) (vault.Vault, core.Locker) { return memory.New(), nil },
 		"File": func(t *testing.T) (vault.Vault, core.Locker) {
-			fv := newFileVaultAny(t, filepath.Join(t.TempDir(), "vault"))
+			fv := newFileVault(t, filepath.Join(t.TempDir(), "vault"))
 			return fv, fv.Locker()
 		},
 	}

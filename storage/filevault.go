@@ -94,29 +94,40 @@ type FileVault struct {
 // NewFileVault opens the file vault in dir, creating the directory with
 // mode 0700 if it does not exist. An existing directory keeps its mode.
 func NewFileVault(dir string) (*FileVault, error) {
-	if dir == "" {
-		return nil, fmt.Errorf("storage: file vault: %w: empty directory", vault.ErrInvalidPath)
-	}
-	if strings.IndexByte(dir, 0) >= 0 {
-		return nil, fmt.Errorf("storage: file vault: %w: directory name contains NUL", vault.ErrInvalidPath)
-	}
-	abs, err := filepath.Abs(dir)
+	abs, err := makeDir("file vault", dir)
 	if err != nil {
-		return nil, fmt.Errorf("storage: file vault: %w", err)
-	}
-	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(abs, dirMode); err != nil {
-			return nil, fmt.Errorf("storage: file vault: %w", err)
-		}
-		if err := os.Chmod(abs, dirMode); err != nil {
-			return nil, fmt.Errorf("storage: file vault: %w", err)
-		}
+		return nil, err
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("storage: file vault: %w", err)
 	}
 	return &FileVault{dir: abs, root: root, swept: map[string]time.Time{}}, nil
+}
+
+// makeDir returns dir as an absolute path, creating it with mode 0700 if
+// it does not exist; an existing directory keeps its mode. Errors start
+// with "storage: " and what.
+func makeDir(what, dir string) (string, error) {
+	switch {
+	case dir == "":
+		return "", fmt.Errorf("storage: %s: %w: empty directory name", what, vault.ErrInvalidPath)
+	case strings.IndexByte(dir, 0) >= 0:
+		return "", fmt.Errorf("storage: %s: %w: directory name contains NUL", what, vault.ErrInvalidPath)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("storage: %s: %w", what, err)
+	}
+	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(abs, dirMode); err != nil {
+			return "", fmt.Errorf("storage: %s: %w", what, err)
+		}
+		if err := os.Chmod(abs, dirMode); err != nil {
+			return "", fmt.Errorf("storage: %s: %w", what, err)
+		}
+	}
+	return abs, nil
 }
 
 // Dir returns the vault's directory as an absolute path.

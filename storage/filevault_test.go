@@ -19,16 +19,6 @@ import (
 	"github.com/plexusone/omnivault/vault"
 )
 
-func newFileVault(t *testing.T, dir string) *storage.FileVault {
-	t.Helper()
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fv.Close() })
-	return fv
-}
-
 func mode(t *testing.T, p string) fs.FileMode {
 	t.Helper()
 	fi, err := os.Lstat(p)

@@ -30,7 +30,7 @@ func TestGenerationAcrossManagers(t *testing.T) {
 	strat := &chainStrategy{CountingStrategy: &coretest.CountingStrategy{TTL: time.Minute, Clock: clock}}
 	var ms [2]*core.Manager
 	for i := range ms {
-		fv := newFileVaultAny(t, dir)
+		fv := newFileVault(t, dir)
 		m, err := core.New(core.Options{
 			Store: newStore(t, fv, storage.Options{}), Locker: fv.Locker(),
 			Strategies: []core.Strategy{strat}, Clock: clock, RefreshBuffer: 10 * time.Second,

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,20 +39,9 @@ type FileLocker struct {
 // <dir>/.locks. dir is usually a FileVault's directory (see
 // FileVault.Locker); it is created 0700 if missing.
 func NewFileLocker(dir string) (*FileLocker, error) {
-	if dir == "" || strings.IndexByte(dir, 0) >= 0 {
-		return nil, fmt.Errorf("storage: file locker: %w: bad directory name", vault.ErrInvalidPath)
-	}
-	abs, err := filepath.Abs(dir)
+	abs, err := makeDir("file locker", dir)
 	if err != nil {
-		return nil, fmt.Errorf("storage: file locker: %w", err)
-	}
-	if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(abs, dirMode); err != nil {
-			return nil, fmt.Errorf("storage: file locker: %w", err)
-		}
-		if err := os.Chmod(abs, dirMode); err != nil {
-			return nil, fmt.Errorf("storage: file locker: %w", err)
-		}
+		return nil, err
 	}
 	return &FileLocker{dir: abs}, nil
 }

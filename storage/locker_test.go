@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +20,7 @@ import (
 // would be lost.
 func TestFileLockerGoroutines(t *testing.T) {
 	dir := t.TempDir()
-	fv := newFileVaultAny(t, dir)
+	fv := newFileVault(t, dir)
 	other, err := storage.NewFileLocker(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -144,12 +145,15 @@ func TestFileLockerProcessHandoff(t *testing.T) {
 	}
 }
 
-func newFileVaultAny(t *testing.T, dir string) *storage.FileVault {
-	t.Helper()
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		t.Fatal(err)
+// TestBadDirectory: an empty directory name, or one holding NUL, is
+// refused by NewFileVault and NewFileLocker with vault.ErrInvalidPath.
+func TestBadDirectory(t *testing.T) {
+	for _, dir := range []string{"", "a\x00b"} {
+		if _, err := storage.NewFileVault(dir); !errors.Is(err, vault.ErrInvalidPath) || !strings.HasPrefix(err.Error(), "storage: file vault: ") {
+			t.Errorf("NewFileVault(%q) = %v", dir, err)
+		}
+		if _, err := storage.NewFileLocker(dir); !errors.Is(err, vault.ErrInvalidPath) || !strings.HasPrefix(err.Error(), "storage: file locker: ") {
+			t.Errorf("NewFileLocker(%q) = %v", dir, err)
+		}
 	}
-	t.Cleanup(func() { _ = fv.Close() })
-	return fv
 }

@@ -132,3 +132,14 @@ func deadline(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// newFileVault opens a FileVault in dir, closed when the test ends.
+func newFileVault(t *testing.T, dir string) *storage.FileVault {
+	t.Helper()
+	fv, err := storage.NewFileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fv.Close() })
+	return fv
+}

@@ -34,15 +34,8 @@ var adversarialNames = []string{
 func TestNames(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "vault")
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fv.Close() })
-	st, err := storage.New(fv, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fv := newFileVault(t, dir)
+	st := newStore(t, fv, storage.Options{})
 	ctx := context.Background()
 
 	var accepted []string

@@ -260,12 +260,7 @@ func TestListSkipsForeignEntries(t *testing.T) {
 // never quotes the content, on a file vault and in Fields.
 func TestMalformedNeverQuoted(t *testing.T) {
 	dir := t.TempDir()
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fv.Close() })
-	st := newStore(t, fv, storage.Options{})
+	st := newStore(t, newFileVault(t, dir), storage.Options{})
 	ctx := context.Background()
 	files := map[string]string{
 		"credentials/truncated.json": `{"service":"x","type":"basic","basic":{"password":"` + canary,
@@ -317,7 +312,7 @@ func TestMalformedNeverQuoted(t *testing.T) {
 	mem := memory.New()
 	mst := newStore(t, mem, storage.Options{})
 	_ = mem.Set(ctx, "credentials/f", &vault.Secret{Fields: map[string]string{"type": "basic", "basic": `{"password":"` + canary}})
-	_, err = mst.GetCredentials(ctx, "f")
+	_, err := mst.GetCredentials(ctx, "f")
 	check("fields", err)
 	_ = mem.Set(ctx, "credentials/empty", &vault.Secret{})
 	_, err = mst.GetCredentials(ctx, "empty")
