@@ -20,31 +20,18 @@ const (
 
 var builder *plugintest.Builder
 
-// testMain runs the tests, then removes the built plugins before goleak
-// looks for leaked goroutines.
-type testMain struct {
-	m     *testing.M
-	after func()
-}
-
-func (t testMain) Run() int {
-	code := t.m.Run()
-	t.after()
-	return code
-}
-
 func TestMain(m *testing.M) {
 	if p := os.Getenv(helperHostEnv); p != "" {
 		helperHost(p)
 		return
 	}
-	dir, err := os.MkdirTemp("", "omnitoken-plugins-test-")
+	b, run, err := plugintest.NewTempBuilder(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	builder = plugintest.NewBuilder(dir)
-	goleak.VerifyTestMain(testMain{m: m, after: func() { _ = os.RemoveAll(dir) }})
+	builder = b
+	goleak.VerifyTestMain(run)
 }
 
 // helperHost is a host process that opens a plugin, prints the plugin's

@@ -17,25 +17,14 @@ const pkgPath = "github.com/plexusone/omnitoken/plugins/githubapp"
 
 var builder *plugintest.Builder
 
-type testMain struct {
-	m     *testing.M
-	after func()
-}
-
-func (t testMain) Run() int {
-	code := t.m.Run()
-	t.after()
-	return code
-}
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "omnitoken-githubapp-test-")
+	b, run, err := plugintest.NewTempBuilder(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	builder = plugintest.NewBuilder(dir)
-	goleak.VerifyTestMain(testMain{m: m, after: func() { _ = os.RemoveAll(dir) }})
+	builder = b
+	goleak.VerifyTestMain(run)
 }
 
 // binary builds this plugin once per test binary.

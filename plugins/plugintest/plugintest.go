@@ -4,11 +4,12 @@
 //	var builder *plugintest.Builder
 //
 //	func TestMain(m *testing.M) {
-//		dir, _ := os.MkdirTemp("", "plugins")
-//		builder = plugintest.NewBuilder(dir)
-//		code := m.Run()
-//		os.RemoveAll(dir)
-//		os.Exit(code)
+//		b, run, err := plugintest.NewTempBuilder(m)
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		builder = b
+//		goleak.VerifyTestMain(run) // or os.Exit(run.Run())
 //	}
 //
 //	func TestX(t *testing.T) {
@@ -51,6 +52,36 @@ type build struct {
 // The caller removes dir when done.
 func NewBuilder(dir string) *Builder {
 	return &Builder{dir: dir, built: map[string]*build{}}
+}
+
+// TestingM is what a TestMain runs: *testing.M, and what
+// goleak.VerifyTestMain takes.
+type TestingM interface{ Run() int }
+
+// NewTempBuilder is for TestMain. It returns a Builder that writes into a
+// new temporary directory, and m wrapped so that its Run removes the
+// directory once the tests have run. Hand the wrapper to
+// goleak.VerifyTestMain, which exits before deferred calls would run, or
+// exit with the code its Run returns.
+func NewTempBuilder(m TestingM) (*Builder, TestingM, error) {
+	dir, err := os.MkdirTemp("", "omnitoken-plugintest-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("plugintest: %w", err)
+	}
+	return NewBuilder(dir), removeAfter{m: m, dir: dir}, nil
+}
+
+// removeAfter runs the tests, then removes dir.
+type removeAfter struct {
+	m   TestingM
+	dir string
+}
+
+// Run runs the tests, removes the directory and returns the tests' code.
+func (r removeAfter) Run() int {
+	code := r.m.Run()
+	_ = os.RemoveAll(r.dir)
+	return code
 }
 
 // Build compiles the main package pkg (an import path, or a directory
