@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -119,16 +120,21 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 // call twice, and on a Strategy never used.
 func TestCloseDropsIdleConnections(t *testing.T) {
 	closed := make(chan struct{}, 1)
-	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"access_token": "t", "expires_in": 60})
-	})
-	p.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateClosed {
-			closed <- struct{}{}
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
 		}
 	}
+	srv.Start()
+	t.Cleanup(srv.Close)
 	s := insecure(oauth2.Options{})
-	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
+	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: srv.URL + "/token"}})
 	if _, err := s.Token(context.Background(), c, nil); err != nil {
 		t.Fatal(err)
 	}
