@@ -3,6 +3,7 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -59,15 +60,20 @@ func crashWriter(dir string) error {
 	}
 }
 
+// crashKills is how many times TestCrashDuringWrite kills the writer:
+// 200 by default (issue 2), 20 with -short; RELIABILITY row 17's full run
+// is go test ./storage -run TestCrashDuringWrite -kills 1000.
+var crashKills = flag.Int("kills", 200, "SIGKILLs in TestCrashDuringWrite")
+
 // TestCrashDuringWrite is RELIABILITY row 17: a child process writes the
 // file vault in a loop and is SIGKILLed at random points; every time, the
 // file holds exactly the old document or the new one, leftover temp
 // files never show up in List, and once they are old the next write in
 // their directory removes them.
 func TestCrashDuringWrite(t *testing.T) {
-	kills := 200
+	kills := *crashKills
 	if testing.Short() {
-		kills = 20
+		kills = min(kills, 20)
 	}
 	dir := filepath.Join(t.TempDir(), "vault")
 	fv := newFileVault(t, dir)
