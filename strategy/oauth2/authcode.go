@@ -17,14 +17,23 @@ import (
 	xoauth2 "golang.org/x/oauth2"
 )
 
-// AuthCodeURL returns the authorization URL for credential c (RFC 6749
-// §4.1.1): its client ID, redirect URL, scopes, AuthCodeOpts and
-// OAuthEndpointID, the given state, and, when verifier is not empty, the
-// PKCE S256 challenge (RFC 7636) for it. A credential with "pkce": true
-// requires a verifier; make one with golang.org/x/oauth2.GenerateVerifier
-// and keep it for Exchange. opts are added last and win, for example
+// AuthCodeURL returns the authorization URL (RFC 6749 §4.1.1) for m's
+// credential stored under name: its client ID, redirect URL, scopes,
+// AuthCodeOpts and OAuthEndpointID, the given state, and, when verifier is
+// not empty, the PKCE S256 challenge (RFC 7636) for it. A credential with
+// "pkce": true requires a verifier; make one with
+// golang.org/x/oauth2.GenerateVerifier and keep it, with the state, for
+// Exchange. opts are added last and win, for example
 // oauth2.SetAuthURLParam("redirect_uri", …).
-func (s *Strategy) AuthCodeURL(c *core.Credentials, state, verifier string, opts ...xoauth2.AuthCodeOption) (string, error) {
+func (s *Strategy) AuthCodeURL(ctx context.Context, m *core.Manager, name, state, verifier string, opts ...xoauth2.AuthCodeOption) (string, error) {
+	c, err := m.Credentials(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("oauth2: AuthCodeURL: %w", err)
+	}
+	return s.authCodeURL(c, state, verifier, opts...)
+}
+
+func (s *Strategy) authCodeURL(c *core.Credentials, state, verifier string, opts ...xoauth2.AuthCodeOption) (string, error) {
 	cfg, err := s.load(c)
 	if err != nil {
 		return "", err
@@ -203,7 +212,7 @@ func (s *Strategy) AuthorizeLocal(ctx context.Context, m *core.Manager, name str
 		<-served
 	}()
 
-	authURL, err := s.AuthCodeURL(c, state, verifier, xoauth2.SetAuthURLParam("redirect_uri", redirect))
+	authURL, err := s.authCodeURL(c, state, verifier, xoauth2.SetAuthURLParam("redirect_uri", redirect))
 	if err != nil {
 		return err
 	}

@@ -112,8 +112,9 @@
 // # Authorization code and device grants
 //
 // A person must act before these grants yield a first token. For the
-// authorization code, AuthCodeURL builds the URL (with PKCE S256) and
-// Exchange stores the tokens for a name through core.Manager.PutToken;
+// authorization code, AuthCodeURL builds the URL (with PKCE S256) for the
+// credential stored under a name, and Exchange trades the code for tokens
+// and stores them under that name through core.Manager.PutToken;
 // AuthorizeLocal does both for a CLI, on a 127.0.0.1 redirect. Until then,
 // Token returns an error matching core.ErrReauthRequired.
 //

@@ -2,12 +2,16 @@ package oauth2_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
@@ -84,4 +88,77 @@ func Example_redaction() {
 	// Output:
 	// Token{type=Bearer access=[REDACTED] refresh=[REDACTED]}
 	// oauth2.Section{grantType="client_credentials" clientID="my-client" tokenURL="" clientSecret=[REDACTED]}
+}
+
+// The authorization-code grant with PKCE for a credential stored under a
+// name: AuthCodeURL builds the URL a person opens, and Exchange trades the
+// code from the redirect for tokens and stores them under that name. From
+// then on the Manager refreshes them. (AuthorizeLocal does all of it for
+// a CLI, on a 127.0.0.1 redirect.)
+func Example_authorizationCode() {
+	var challenge string // what the authorization server saw
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		// The server checks the PKCE verifier against the challenge.
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if r.PostForm.Get("code") != "code-from-redirect" || base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "user-token", "refresh_token": "user-refresh", "expires_in": 3600})
+	}))
+	defer idp.Close()
+
+	creds := &core.Credentials{Type: oauth2.Type}
+	if err := creds.SetSection(oauth2.Type, oauth2.Section{
+		ClientID:    "web-app",
+		GrantType:   "authorization_code",
+		PKCE:        true,
+		RedirectURL: "https://app.example/callback",
+		Scopes:      []string{"read"},
+		Endpoint:    xoauth2.Endpoint{AuthURL: idp.URL + "/authorize", TokenURL: idp.URL + "/token"},
+	}); err != nil {
+		log.Fatal(err)
+	}
+	s := oauth2.New(oauth2.Options{AllowInsecureHTTP: true}) // the stand-in is plain http
+	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{s}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "alice", creds); err != nil {
+		log.Fatal(err)
+	}
+
+	// Until someone authorizes, Token says so.
+	_, err = m.Token(ctx, "alice")
+	fmt.Println("before:", errors.Is(err, core.ErrReauthRequired))
+
+	state, verifier := "random-state", xoauth2.GenerateVerifier()
+	authURL, err := s.AuthCodeURL(ctx, m, "alice", state, verifier)
+	if err != nil {
+		log.Fatal(err)
+	}
+	q, _ := url.Parse(authURL)
+	challenge = q.Query().Get("code_challenge")
+	fmt.Println("method:", q.Query().Get("code_challenge_method"), "scope:", q.Query().Get("scope"))
+
+	// The person approves; the redirect to RedirectURL carries the code
+	// and the state, which the app checks before exchanging the code.
+	if err := s.Exchange(ctx, m, "alice", "code-from-redirect", verifier); err != nil {
+		log.Fatal(err)
+	}
+	tok, err := m.Token(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after:", tok.AccessToken)
+	// Output:
+	// before: true
+	// method: S256 scope: read
+	// after: user-token
 }

@@ -283,7 +283,7 @@ func TestRefreshRotation(t *testing.T) {
 		t.Fatalf("Token before authorization = %v, want ErrReauthRequired", err)
 	}
 	verifier := xoauth2.GenerateVerifier()
-	authURL, err := s.AuthCodeURL(c, "st", verifier)
+	authURL, err := s.AuthCodeURL(ctx, m, "web", "st", verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
