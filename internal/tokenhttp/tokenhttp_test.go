@@ -167,3 +167,55 @@ func TestTLSRefused(t *testing.T) {
 		t.Fatalf("opted-in client: %v; the TLS 1.1 server does not work, so the refusal above proves nothing", err)
 	}
 }
+
+// TestErrorClassification: what the Manager reads from a failed answer.
+// 429 and 5xx are temporary with their Retry-After (seconds or an HTTP
+// date); the final RFC 6749 codes are permanent and match
+// core.ErrRefreshFailed; a 200 carrying "error" is an error too.
+func TestErrorClassification(t *testing.T) {
+	date := http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}
+	for _, tc := range []struct {
+		name      string
+		status    int
+		h         http.Header
+		body      string
+		temporary bool
+		permanent bool
+		retry     time.Duration
+	}{
+		{"429 seconds", 429, http.Header{"Retry-After": {"7"}}, "", true, false, 7 * time.Second},
+		{"503 date", 503, date, "<html>busy</html>", true, false, 90 * time.Second},
+		{"500 no header", 500, nil, "", true, false, 0},
+		{"400 invalid_grant", 400, nil, `{"error":"invalid_grant"}`, false, true, 0},
+		{"401 invalid_client", 401, nil, `{"error":"invalid_client"}`, false, true, 0},
+		{"400 form-encoded invalid_grant", 400, nil, `error=invalid_grant&error_description=x`, false, true, 0},
+		{"503 invalid_client is still final", 503, nil, `{"error":"invalid_client"}`, false, true, 0},
+		{"400 invalid_request", 400, nil, `{"error":"invalid_request"}`, false, false, 0},
+		{"huge Retry-After is capped", 429, http.Header{"Retry-After": {"99999999"}}, "", true, false, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := errorAt(tc.status, tc.h, []byte(tc.body))
+			if core.IsTemporary(err) != tc.temporary || core.IsPermanent(err) != tc.permanent {
+				t.Fatalf("%v: temporary %v permanent %v, want %v %v", err, core.IsTemporary(err), core.IsPermanent(err), tc.temporary, tc.permanent)
+			}
+			if errors.Is(err, core.ErrRefreshFailed) != tc.permanent {
+				t.Fatalf("%v: errors.Is(ErrRefreshFailed) = %v", err, !tc.permanent)
+			}
+			if got := core.RetryAfterOf(err); got != tc.retry {
+				t.Fatalf("RetryAfterOf = %v, want %v", got, tc.retry)
+			}
+		})
+	}
+	_, err := Parse([]byte(`{"error":"invalid_grant","access_token":"x"}`), "application/json", now)
+	var oe *core.OAuthError
+	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || !core.IsPermanent(err) {
+		t.Fatalf("200 with error: %v", err)
+	}
+}
+
+// errorAt is ErrorFromResponse with Retry-After dates read at now.
+func errorAt(status int, h http.Header, body []byte) error {
+	e := ErrorFromResponse(status, h, body).(*core.OAuthError)
+	e.Retry = RetryAfter(h, now)
+	return e
+}
