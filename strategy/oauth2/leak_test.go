@@ -18,6 +18,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
+	"github.com/plexusone/omnitoken/internal/tokenhttp"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	xoauth2 "golang.org/x/oauth2"
 )
@@ -200,5 +201,34 @@ func TestDevicePollWaitHonoursContext(t *testing.T) {
 	cancelA()
 	if err := <-doneA; !errors.Is(err, context.Canceled) {
 		t.Fatalf("first call: err = %v, want context.Canceled", err)
+	}
+}
+
+// TestLostResponseIsTemporary (row 4): when the connection closes before
+// the answer arrives, the error is temporary (the Manager may retry once
+// more), names no URL query, and the strategy itself sent one request.
+func TestLostResponseIsTemporary(t *testing.T) {
+	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	})
+	for _, grant := range []string{"client_credentials", "account_credentials"} {
+		t.Run(grant, func(t *testing.T) {
+			p.hits.Store(0)
+			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "lost-secret", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL() + "?k=lost-secret"}})
+			_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			var ne *tokenhttp.NetError
+			if !errors.As(err, &ne) || !core.IsTemporary(err) || core.IsPermanent(err) {
+				t.Fatalf("err = %v, want a temporary tokenhttp.NetError", err)
+			}
+			if strings.Contains(err.Error(), "lost-secret") {
+				t.Fatalf("err quotes the URL: %v", err)
+			}
+			if n := p.hits.Load(); n != 1 {
+				t.Fatalf("requests = %d, want 1", n)
+			}
+		})
 	}
 }
