@@ -27,7 +27,9 @@
 //     the same request sent without the token). The token carries an
 //     Expiry and a refresh token exactly when Harness.Expiring and
 //     Harness.Refreshable say so.
-//   - TokenWithPrev: passing the last token as prev works.
+//   - TokenWithPrev: passing the last token as prev works: the call
+//     succeeds and its token authorizes. Whether a refresh token in prev
+//     is really used cannot be seen from here.
 //   - InputsUnchanged: Token modifies neither the credential nor prev,
 //     and the token it returns shares no memory with them.
 //   - TokensIndependent: tokens from separate calls share no memory.
@@ -54,4 +56,10 @@
 //
 // Failure messages never quote a secret: the suite replaces each one it
 // knows with a placeholder before printing.
+//
+// The package's own tests run the suite against a sound fake strategy
+// and against broken variants of it, one defect each (it modifies its
+// inputs, shares memory, ignores its context, accepts garbled sections,
+// leaks a secret in an error, …), and check that each defect fails the
+// subtest meant to catch it: no check passes whatever the strategy does.
 package strategytest

@@ -62,8 +62,11 @@ type Harness struct {
 	// Expiring says tokens carry an Expiry, in the future by Clock. When
 	// false, tokens must carry none.
 	Expiring bool
-	// Refreshable says tokens carry a refresh token that the strategy
-	// uses through prev. When false, tokens must carry none.
+	// Refreshable says tokens carry a refresh token, for the strategy to
+	// use through prev. When false, tokens must carry none. The suite
+	// checks its presence and that calls with prev succeed; whether the
+	// strategy really refreshes with it is for the strategy's own tests,
+	// which can see its token endpoint.
 	Refreshable bool
 	// HonoursContext says Token looks at its context, because it does
 	// I/O or checks ctx before working: called with a cancelled or
@@ -736,12 +739,14 @@ type syncBuffer struct {
 	b  strings.Builder
 }
 
+// Write implements io.Writer.
 func (w *syncBuffer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
 
+// String returns everything written so far.
 func (w *syncBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -114,6 +114,12 @@ func (f *fake) Token(ctx context.Context, c *core.Credentials, prev *core.Token)
 		tok.Header.Set(s.Header, s.Key+"-wrong")
 	case "Expiry":
 		tok.Expiry = time.Now().Add(time.Hour)
+	case "AliasesPrev":
+		if prev != nil {
+			tok.Header = prev.Header // what it holds anyway, so only the sharing shows
+		}
+	case "UnencodableExtra":
+		tok.Extra = map[string]any{"notJSON": func() {}}
 	}
 	return tok, nil
 }
@@ -205,6 +211,8 @@ var mutants = []struct {
 	{name: "WrongSentinel", fails: []string{"InvalidCredentials/Harness.Invalid[0]"}}, // the Manager wraps Validate errors itself
 	{name: "LeaksSecret", fails: []string{"InvalidCredentials/Harness.Invalid[1]", "Manager"}},
 	{name: "RefusesValid", fails: []string{"Validate", "Manager"}},
+	{name: "AliasesPrev", fails: []string{"InputsUnchanged"}},
+	{name: "UnencodableExtra", fails: []string{"TokenJSONRoundTrip"}},
 	{name: "CloseFails", fails: []string{"CloseUnused"}},
 	{name: "CheckRequestChecksNothing", fails: []string{"Token"}},
 	{name: "CanaryNowhere", fails: []string{"NoSecretsPrinted"}},
