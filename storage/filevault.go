@@ -591,6 +591,7 @@ func checkPath(p string) error {
 
 type pathError string
 
+// Error returns the reason the path was refused.
 func (e pathError) Error() string { return string(e) }
 
 // checkSegments checks a slash-separated relative path. With allDirs, every
