@@ -3,7 +3,6 @@ package oauth2
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -167,7 +166,7 @@ func (s *Strategy) AuthorizeLocal(ctx context.Context, m *core.Manager, name str
 	}
 	_, lport, _ := net.SplitHostPort(ln.Addr().String())
 	redirect := (&url.URL{Scheme: "http", Host: net.JoinHostPort(redirectHost, lport), Path: path}).String()
-	state, verifier := randomState(), xoauth2.GenerateVerifier()
+	state, verifier := rand.Text(), xoauth2.GenerateVerifier() // 128 random bits each
 
 	type result struct {
 		code string
@@ -244,10 +243,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func randomState() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -117,13 +116,6 @@ func (sg *signer) sign(claims gojwt.MapClaims) (string, error) {
 	return s, nil
 }
 
-// newJTI returns a fresh random JWT ID.
-func newJTI() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // clientAssertion builds the RFC 7523 §2.2 / §3 client assertion:
 // iss = sub = client_id, aud = the token endpoint (or
 // metadata["clientAssertionAudience"]), a short exp and a unique jti.
@@ -139,7 +131,7 @@ func (s *Strategy) clientAssertion(cfg *config) (string, error) {
 		"aud": aud,
 		"iat": now.Unix(),
 		"exp": now.Add(clientAssertionLifetime).Unix(),
-		"jti": newJTI(),
+		"jti": rand.Text(),
 	}
 	switch cfg.method {
 	case AuthClientSecretJWT:
@@ -175,7 +167,7 @@ func (s *Strategy) grantAssertion(cfg *config) (string, error) {
 		"aud": aud,
 		"iat": now.Unix(),
 		"exp": now.Add(cfg.assertionLifetime).Unix(),
-		"jti": newJTI(),
+		"jti": rand.Text(),
 	}
 	if len(cfg.sec.Scopes) > 0 {
 		claims["scope"] = strings.Join(cfg.sec.Scopes, " ")
