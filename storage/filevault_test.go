@@ -439,7 +439,7 @@ func TestFileVaultInvalidPaths(t *testing.T) {
 	for _, p := range []string{
 		"", "../x", "credentials/../../x", "/abs", "/etc/passwd", "a//b", "a/", "/", ".", "..", "./x",
 		"a/./b", `a\b`, `C:\x`, "a\x00b", ".hidden", "credentials/.tmp-x", ".locks/x", "x.json/y",
-		"....//x", "a/" + string(make([]byte, 251)),
+		"....//x", "a/" + string(make([]byte, 251)), "a/" + strings.Repeat("x", 251), strings.Repeat("d", 251) + "/x",
 	} {
 		if _, err := fv.Get(ctx, p); !errors.Is(err, vault.ErrInvalidPath) {
 			t.Errorf("Get(%q) = %v", p, err)
@@ -465,6 +465,15 @@ func TestFileVaultInvalidPaths(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("vault holds %v", entries)
+	}
+	// The longest segment fits the file system's 255-byte names with
+	// ".json" added.
+	longest := strings.Repeat("d", 250) + "/" + strings.Repeat("x", 250)
+	if err := fv.Set(ctx, longest, &vault.Secret{Value: "{}"}); err != nil {
+		t.Fatalf("Set(250-byte segments) = %v", err)
+	}
+	if got, err := fv.List(ctx, ""); err != nil || !slices.Equal(got, []string{longest}) {
+		t.Fatalf("List = %q, %v", got, err)
 	}
 }
 

@@ -25,6 +25,7 @@ var adversarialNames = []string{
 	"~", "*", "?", "con", "-", "_", "%", "%%", "%25", "a.", "a..", "a...b",
 	strings.Repeat("x", 300), strings.Repeat("y", 200), strings.Repeat("z", 201),
 	strings.Repeat("é", 100), strings.Repeat("/", 80), strings.Repeat("/", 81), strings.Repeat("w", core.MaxNameLen-1) + "/",
+	strings.Repeat("G", 80), strings.Repeat("G", 81), strings.Repeat("g", 200) + "G",
 	"", "\xff\xfe", " ", "credentials/../tokens/x",
 }
 
@@ -81,12 +82,12 @@ func TestNames(t *testing.T) {
 		unlock()
 	}
 	// Refused as expected, and only these.
-	for _, name := range []string{"", "a\x00b", "\xff\xfe", strings.Repeat("x", 300), strings.Repeat("z", 201), strings.Repeat("é", 100), strings.Repeat("/", 81)} {
+	for _, name := range []string{"", "a\x00b", "\xff\xfe", strings.Repeat("x", 300), strings.Repeat("z", 201), strings.Repeat("é", 100), strings.Repeat("/", 81), strings.Repeat("G", 81), strings.Repeat("g", 200) + "G"} {
 		if slices.Contains(accepted, name) {
 			t.Errorf("%q was accepted", name)
 		}
 	}
-	for _, name := range []string{"../x", "a/b", "a_b", "a%2Fb", "..", ".", "/abs", `C:\x`, "ключ", "日本", "🔑", strings.Repeat("y", 200), strings.Repeat("/", 80), ".locks", ".tmp-1234"} {
+	for _, name := range []string{"../x", "a/b", "a_b", "a%2Fb", "..", ".", "/abs", `C:\x`, "ключ", "日本", "🔑", strings.Repeat("y", 200), strings.Repeat("/", 80), strings.Repeat("G", 80), strings.Repeat("w", core.MaxNameLen-1) + "/", "github", "Github", "GITHUB", ".locks", ".tmp-1234"} {
 		if !slices.Contains(accepted, name) {
 			t.Errorf("%q was refused", name)
 		}
