@@ -49,3 +49,20 @@ func ExampleNew() {
 	// credentials/github%2Fwork
 	// Credentials{service="github" type="basic" sections=basic}
 }
+
+// Names map to one path segment each, reversibly: lower-case letters,
+// digits, '-', '_' and '.' stay readable, anything else is escaped, upper
+// case included, so that "GitHub" and "github" stay apart on
+// case-insensitive file systems too.
+func ExampleEscapeName() {
+	for _, name := range []string{"github", "GitHub", "github/work", "../etc"} {
+		seg, _ := storage.EscapeName(name)
+		back, _ := storage.UnescapeName(seg)
+		fmt.Printf("%-12s %-16s %s\n", name, seg, back)
+	}
+	// Output:
+	// github       github           github
+	// GitHub       %47it%48ub       GitHub
+	// github/work  github%2Fwork    github/work
+	// ../etc       %2E.%2Fetc       ../etc
+}
