@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -256,6 +257,68 @@ func TestPluginKilledMidCall(t *testing.T) {
 	}
 	if tok.AccessToken != "access-1" {
 		t.Errorf("token %q, want the new process's first", tok.AccessToken)
+	}
+}
+
+// TestManagerPluginKilledMidCall (row 25, through a Manager): the plugin
+// is killed while the Manager waits on it for a new token. The caller
+// gets a temporary error within 2 s, and the stored token is exactly what
+// it was: nothing is half written.
+func TestManagerPluginKilledMidCall(t *testing.T) {
+	s := open(t, plugins.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+	store := core.NewMemoryStore()
+	// One attempt: the error reaches the caller instead of a retry, which
+	// would start the plugin again and block in it once more.
+	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{s}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := ctxT(t)
+	if err := m.SetCredentials(ctx, "svc", creds(t, teststrategy.Section{Block: true, Notify: ln.Addr().String()})); err != nil {
+		t.Fatal(err)
+	}
+	// An expired token with a refresh token: the Manager must call the
+	// plugin, with this token as prev.
+	old := &core.Token{AccessToken: "old-access", RefreshToken: "old-refresh", TokenType: "Bearer",
+		Expiry: time.Now().Add(-time.Hour).Truncate(time.Second), Generation: 1}
+	if err := store.SetToken(ctx, "svc", old); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(old)
+
+	pid := s.PID()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := m.Token(ctx, "svc")
+		errc <- err
+	}()
+	conn, err := ln.Accept() // the plugin is inside Token now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	kill(t, pid)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, plugins.ErrUnavailable) || !core.IsTemporary(err) {
+			t.Errorf("err = %v, want a temporary error matching ErrUnavailable", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no error within 2 s of the plugin's death")
+	}
+	stored, err := store.GetToken(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(stored); string(got) != string(want) {
+		t.Errorf("stored token after the failed call\n%s\nwant it unchanged\n%s", got, want)
 	}
 }
 
