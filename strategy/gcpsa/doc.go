@@ -20,10 +20,11 @@
 // The account's token_uri is honoured; when empty it is Google's
 // DefaultTokenURL. It must be https: plain http is refused unless
 // Options.AllowInsecureHTTP is set, for tests against a loopback server.
-// private_key must be a PEM RSA key (PKCS#8 or PKCS#1) and client_email
-// must be set. A credential that breaks these rules is refused with an
-// error matching core.ErrInvalidCredentials, when it is stored (Validate)
-// and when a token is asked for; the error never quotes the key.
+// private_key must be a PEM RSA key of at least 2048 bits (PKCS#8 or
+// PKCS#1), and client_email must be set. A credential that breaks these
+// rules is refused with an error matching core.ErrInvalidCredentials, when
+// it is stored (Validate) and when a token is asked for; the error never
+// quotes the key.
 //
 // The optional "subject" value of the credential's top-level "additional"
 // names a user to impersonate through domain-wide delegation; it becomes

@@ -2,7 +2,6 @@ package gcpsa
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,11 +263,12 @@ func checkAccount(sa *ServiceAccount) error {
 		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is empty", core.ErrInvalidCredentials)
 	}
 	key, err := pemkey.Parse(sa.PrivateKey)
+	if err == nil {
+		// Google signs service-account assertions with RS256 only.
+		_, err = pemkey.SigningAlg(key, "RS256")
+	}
 	if err != nil {
 		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key %s", core.ErrInvalidCredentials, err)
-	}
-	if _, ok := key.(*rsa.PrivateKey); !ok {
-		return fmt.Errorf("gcpsa: %w: gcpCredentials.private_key is a %T, want an RSA key", core.ErrInvalidCredentials, key)
 	}
 	return nil
 }

@@ -441,6 +441,10 @@ func TestInvalidAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := func() map[string]any {
 		var m map[string]any
 		if err := json.Unmarshal(saJSON(t, "https://oauth2.example.com/token"), &m); err != nil {
@@ -461,6 +465,7 @@ func TestInvalidAccounts(t *testing.T) {
 			m["private_key"] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte(canary)}))
 		}, "does not parse"},
 		{"EC key", func(m map[string]any) { m["private_key"] = pkcs8PEM(t, ec) }, "want an RSA key"},
+		{"small RSA key", func(m map[string]any) { m["private_key"] = pkcs8PEM(t, small) }, "1024-bit"},
 		{"ftp token_uri", func(m map[string]any) { m["token_uri"] = "ftp://x/token" }, "token_uri"},
 	}
 	s := gcpsa.New(gcpsa.Options{})

@@ -1,11 +1,7 @@
 package oauth2
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -34,9 +30,6 @@ const (
 	MaxAssertionLifetime = time.Hour
 )
 
-// minRSABits is the smallest RSA key accepted for signing.
-const minRSABits = 2048
-
 // signer signs assertions with the credential's private key.
 type signer struct {
 	key    any
@@ -63,44 +56,13 @@ func parseSigner(sec *Section) (*signer, error) {
 }
 
 // signingMethod picks the JWS algorithm: the one named, checked against
-// the key, or the key type's usual one.
+// the key, or the key type's usual one (see pemkey.SigningAlg).
 func signingMethod(name string, key any) (gojwt.SigningMethod, error) {
-	bad := func(why string) error {
-		return fmt.Errorf("oauth2: %w: metadata.%s: %s", core.ErrInvalidCredentials, MetaPrivateKey, why)
+	alg, err := pemkey.SigningAlg(key, name)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: %w: metadata.%s %s", core.ErrInvalidCredentials, MetaPrivateKey, err)
 	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		if k.N.BitLen() < minRSABits {
-			return nil, bad(fmt.Sprintf("RSA key has %d bits, want at least %d", k.N.BitLen(), minRSABits))
-		}
-		if name == "" {
-			return gojwt.SigningMethodRS256, nil
-		}
-		switch m := gojwt.GetSigningMethod(strings.ToUpper(name)); m {
-		case gojwt.SigningMethodRS256, gojwt.SigningMethodRS384, gojwt.SigningMethodRS512,
-			gojwt.SigningMethodPS256, gojwt.SigningMethodPS384, gojwt.SigningMethodPS512:
-			return m, nil
-		}
-	case *ecdsa.PrivateKey:
-		want := map[elliptic.Curve]gojwt.SigningMethod{
-			elliptic.P256(): gojwt.SigningMethodES256,
-			elliptic.P384(): gojwt.SigningMethodES384,
-			elliptic.P521(): gojwt.SigningMethodES512,
-		}[k.Curve]
-		if want == nil {
-			return nil, bad("ECDSA key is not on P-256, P-384 or P-521")
-		}
-		if name == "" || strings.EqualFold(name, want.Alg()) {
-			return want, nil
-		}
-	case ed25519.PrivateKey:
-		if name == "" || strings.EqualFold(name, "EdDSA") || strings.EqualFold(name, "Ed25519") {
-			return gojwt.SigningMethodEdDSA, nil
-		}
-	default:
-		return nil, bad("unsupported key type")
-	}
-	return nil, fmt.Errorf("oauth2: %w: metadata.%s %q does not fit the private key", core.ErrInvalidCredentials, MetaSigningMethod, printable(name))
+	return gojwt.GetSigningMethod(alg), nil
 }
 
 // sign signs claims, adding the key id to the header when there is one.

@@ -1227,8 +1227,15 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const keyCanary = "CANARY-not-a-pem-key"
 	https := xoauth2.Endpoint{TokenURL: "https://idp.example/token"}
+	withKey := func(alg string) map[string]string {
+		return map[string]string{oauth2.MetaPrivateKey: pemKey(t, ecKey), oauth2.MetaSigningMethod: alg}
+	}
 	for _, tc := range []struct {
 		name string
 		sec  oauth2.Section
@@ -1249,7 +1256,10 @@ func TestValidate(t *testing.T) {
 		{"bad auth method", oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"tokenEndpointAuthMethod": "tls_client_auth"}}, "is not one of"},
 		{"private_key_jwt no key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"tokenEndpointAuthMethod": "private_key_jwt"}}, "privateKey is empty"},
 		{"garbage key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": keyCanary}}, "not a PEM-encoded private key"},
-		{"small rsa key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": pemKey(t, rsaSmall)}}, "1024 bits"},
+		{"small rsa key", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: map[string]string{"privateKey": pemKey(t, rsaSmall)}}, "1024-bit"},
+		{"signingMethod fits", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: withKey("es256")}, ""},
+		{"signingMethod does not fit", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: withKey("PS256")}, "holds an ECDSA P-256 key, want an RSA key"},
+		{"signingMethod holding a secret", oauth2.Section{ClientID: "c", GrantType: "client_credentials", Endpoint: https, Metadata: withKey(keyCanary)}, "cannot sign with the signing method given"},
 		{"jwt bearer nothing", oauth2.Section{GrantType: "jwt-bearer", Endpoint: https}, "privateKey is empty"},
 		{"token exchange no subject", oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "token_exchange", Endpoint: https}, "needs a subject token"},
 		{"refresh_token grant without token", oauth2.Section{ClientID: "c", GrantType: "refresh_token", Endpoint: https}, "needs a token"},

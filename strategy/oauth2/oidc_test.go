@@ -376,7 +376,7 @@ func TestOIDCJWTProfile(t *testing.T) {
 	// with a clear error.
 	weak := creds(t, oauth2.Section{GrantType: "jwt-bearer", Endpoint: opEndpoint(issuer),
 		Metadata: map[string]string{oauth2.MetaPrivateKey: serviceKeyPEM(t), oauth2.MetaAssertionIssuer: "service"}})
-	if err := insecure(oauth2.Options{}).Validate(weak); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "1024 bits") {
+	if err := insecure(oauth2.Options{}).Validate(weak); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "1024-bit") {
 		t.Fatalf("Validate(1024-bit key) = %v", err)
 	}
 }
