@@ -63,7 +63,7 @@ func (s Section) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apikey.Section{header=%s query=%s", names(s.Header), names(s.Query))
 	if s.ServerURL != "" {
-		fmt.Fprintf(&b, " serverURL=%q", redactURL(s.ServerURL))
+		fmt.Fprintf(&b, " serverURL=%q", core.RedactURL(s.ServerURL))
 	}
 	if s.AllowInsecure {
 		b.WriteString(" allowInsecure=true")
@@ -85,7 +85,7 @@ func (s Section) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("header", names(s.Header)),
 		slog.String("query", names(s.Query)),
-		slog.String("serverURL", redactURL(s.ServerURL)),
+		slog.String("serverURL", core.RedactURL(s.ServerURL)),
 	)
 }
 
@@ -103,19 +103,6 @@ func sortedKeys[M ~map[string][]string](m M) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// redactURL hides a password in u's userinfo, or all of u if it does not
-// parse.
-func redactURL(u string) string {
-	if u == "" {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	return p.Redacted()
 }
 
 // Header returns a "headerquery" credential that sends value in the

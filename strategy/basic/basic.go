@@ -26,7 +26,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -63,7 +62,7 @@ func (s Section) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "basic.Section{username=%s password=%s encoded=%s", redact(s.Username), redact(s.Password), redact(s.Encoded))
 	if s.ServerURL != "" {
-		fmt.Fprintf(&b, " serverURL=%q", redactURL(s.ServerURL))
+		fmt.Fprintf(&b, " serverURL=%q", core.RedactURL(s.ServerURL))
 	}
 	if s.AllowInsecure {
 		b.WriteString(" allowInsecure=true")
@@ -94,7 +93,7 @@ func (s Section) LogValue() slog.Value {
 		slog.Bool("username", s.Username != ""),
 		slog.Bool("password", s.Password != ""),
 		slog.Bool("encoded", s.Encoded != ""),
-		slog.String("serverURL", redactURL(s.ServerURL)),
+		slog.String("serverURL", core.RedactURL(s.ServerURL)),
 	)
 }
 
@@ -103,19 +102,6 @@ func redact(v string) string {
 		return "none"
 	}
 	return "[REDACTED]"
-}
-
-// redactURL hides a password in u's userinfo, or all of u if it does not
-// parse.
-func redactURL(u string) string {
-	if u == "" {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	return p.Redacted()
 }
 
 // Credentials returns a "basic" credential for username and password. A

@@ -1,0 +1,23 @@
+package core_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/plexusone/omnitoken/core"
+)
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                   "",
+		"https://api.example.com/v1":         "https://api.example.com/v1",
+		"https://u:SECRET@host/p":            "https://u:xxxxx@host/p",
+		"https://host/p?key=SECRET&a=SECRET": "https://host/p?a=xxxxx&key=xxxxx",
+		"://bad SECRET":                      "[unparsable URL]",
+	} {
+		got := core.RedactURL(in)
+		if got != want || strings.Contains(got, "SECRET") {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
