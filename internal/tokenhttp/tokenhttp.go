@@ -56,10 +56,23 @@ func NewClient(base *http.Client) *http.Client {
 	if c.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		c.Transport = t
+		c.Transport = ownTransport{t}
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return ErrRedirect }
 	return c
+}
+
+// ownTransport marks a transport NewClient made, which Release closes.
+type ownTransport struct{ *http.Transport }
+
+// Release closes the idle connections of c's transport if NewClient made
+// it; a transport the caller gave NewClient is theirs and is left alone.
+// A strategy's Close calls it. It is safe to call more than once, and c
+// stays usable.
+func Release(c *http.Client) {
+	if t, ok := c.Transport.(ownTransport); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // CheckEndpoint refuses a token endpoint that is not https, unless

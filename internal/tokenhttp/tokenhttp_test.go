@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -218,4 +219,52 @@ func errorAt(status int, h http.Header, body []byte) error {
 	e := ErrorFromResponse(status, h, body).(*core.OAuthError)
 	e.Retry = RetryAfter(h, now)
 	return e
+}
+
+// TestRelease: Release closes the idle connections of a transport
+// NewClient made, and leaves a caller's transport (and its pooled
+// connection) alone.
+func TestRelease(t *testing.T) {
+	var opened atomic.Int64
+	closed := make(chan struct{}, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"a"}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			opened.Add(1)
+		case http.StateClosed:
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	own := NewClient(nil)
+	if _, err := Post(t.Context(), own, srv.URL, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	Release(own)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Release left the client's own idle connection open")
+	}
+	Release(own) // again: harmless
+
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	theirs := NewClient(&http.Client{Transport: tr})
+	opened.Store(0)
+	for range 2 {
+		if _, err := Post(t.Context(), theirs, srv.URL, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		Release(theirs)
+	}
+	if n := opened.Load(); n != 1 {
+		t.Fatalf("%d connections for two requests: Release closed the caller's pooled connection", n)
+	}
 }

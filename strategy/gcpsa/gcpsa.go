@@ -171,20 +171,17 @@ type Options struct {
 // Strategy obtains access tokens for Google service accounts. It is safe
 // for concurrent use and keeps no tokens.
 type Strategy struct {
-	client        *http.Client
-	ownsTransport bool
-	insecure      bool
-	clock         core.Clock
-	closeOnce     sync.Once
+	client   *http.Client
+	insecure bool
+	clock    core.Clock
 }
 
 // New returns a Strategy.
 func New(opts Options) *Strategy {
 	s := &Strategy{
-		client:        tokenhttp.NewClient(opts.HTTPClient),
-		ownsTransport: opts.HTTPClient == nil || opts.HTTPClient.Transport == nil,
-		insecure:      opts.AllowInsecureHTTP,
-		clock:         opts.Clock,
+		client:   tokenhttp.NewClient(opts.HTTPClient),
+		insecure: opts.AllowInsecureHTTP,
+		clock:    opts.Clock,
 	}
 	if s.clock == nil {
 		s.clock = core.SystemClock{}
@@ -199,11 +196,7 @@ func (s *Strategy) Type() string { return Type }
 // itself; a transport given in Options.HTTPClient is left alone. It is
 // safe to call more than once, and on a Strategy never used.
 func (s *Strategy) Close() error {
-	s.closeOnce.Do(func() {
-		if s.ownsTransport {
-			s.client.CloseIdleConnections()
-		}
-	})
+	tokenhttp.Release(s.client)
 	return nil
 }
 

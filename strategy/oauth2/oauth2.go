@@ -50,12 +50,10 @@ type Options struct {
 // core.Manager does. The only state it keeps is the in-progress device
 // authorizations, so that a person's approval is picked up by a later call.
 type Strategy struct {
-	hc        *http.Client
-	ownsHC    bool // hc's transport was made here, not given in Options
-	closeOnce sync.Once
-	insecure  bool
-	clock     core.Clock
-	onDevice  func(context.Context, *core.ReauthRequiredError) error
+	hc       *http.Client
+	insecure bool
+	clock    core.Clock
+	onDevice func(context.Context, *core.ReauthRequiredError) error
 
 	mu      sync.Mutex
 	devices map[[32]byte]*deviceState
@@ -65,7 +63,6 @@ type Strategy struct {
 func New(opts Options) *Strategy {
 	s := &Strategy{
 		hc:       tokenhttp.NewClient(opts.HTTPClient),
-		ownsHC:   opts.HTTPClient == nil || opts.HTTPClient.Transport == nil,
 		insecure: opts.AllowInsecureHTTP,
 		clock:    opts.Clock,
 		onDevice: opts.OnDeviceCode,
@@ -85,11 +82,7 @@ func (s *Strategy) Type() string { return Type }
 // Options.HTTPClient is the caller's and is left alone. It is safe to call
 // more than once, and on a Strategy never used.
 func (s *Strategy) Close() error {
-	s.closeOnce.Do(func() {
-		if s.ownsHC {
-			s.hc.CloseIdleConnections()
-		}
-	})
+	tokenhttp.Release(s.hc)
 	return nil
 }
 
