@@ -600,3 +600,43 @@ func BenchmarkToken(b *testing.B) {
 		})
 	}
 }
+
+// TestMintedBeforeExpiry: through a Manager, a new token is minted while
+// the current one is still valid (inside the refresh window), so callers
+// never hold an expired one.
+func TestMintedBeforeExpiry(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	m, err := core.New(core.Options{
+		Store:      core.NewMemoryStore(),
+		Strategies: []core.Strategy{jwt.New(jwt.Options{Clock: clock})},
+		Clock:      clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	secret := strings.Repeat("k", 32)
+	if err := m.SetCredentials(ctx, "api", creds(t, jwt.Section{SigningMethod: "HS256", PrivateKey: secret}, url.Values{"lifetime": {"10m"}})); err != nil {
+		t.Fatal(err)
+	}
+	first, err := m.Token(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10*time.Minute - 30*time.Second) // inside the default 60 s refresh window
+	next, err := m.Token(ctx, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.AccessToken == first.AccessToken {
+		t.Fatal("no new token 30 s before expiry")
+	}
+	key := func(*gojwt.Token) (any, error) { return []byte(secret), nil }
+	if _, err := gojwt.Parse(first.AccessToken, key, gojwt.WithTimeFunc(clock.Now)); err != nil {
+		t.Fatalf("the first token had already expired, so this shows nothing: %v", err)
+	}
+	if !next.Expiry.Equal(clock.Now().Add(10 * time.Minute)) {
+		t.Errorf("new Expiry = %v, want now + 10m", next.Expiry)
+	}
+}
