@@ -179,3 +179,14 @@ func FuzzParseCredentials(f *testing.F) {
 		_ = fmt.Sprintf("%v %+v %#v", c, c, c)
 	})
 }
+
+func TestTokenCloneIsDeep(t *testing.T) {
+	tok := &core.Token{AccessToken: "a", Header: map[string][]string{"X": {"1"}},
+		Extra: map[string]any{"nested": map[string]any{"k": []any{"v"}}}}
+	c := tok.Clone()
+	c.Header["X"][0] = "changed"
+	c.Extra["nested"].(map[string]any)["k"].([]any)[0] = "changed"
+	if tok.Header["X"][0] != "1" || tok.Extra["nested"].(map[string]any)["k"].([]any)[0] != "v" {
+		t.Fatal("Clone shares memory with the original")
+	}
+}

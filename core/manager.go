@@ -366,7 +366,8 @@ func (m *Manager) refresh(ctx context.Context, e *entry, md mode, staleGen uint6
 		cur = nil // the credential changed under us
 	}
 	if cur != nil && e.dirty.Load() {
-		m.persistCurrent(ctx, e)
+		m.persistCurrent(ctx, e, true)
+		cur = e.tok.Load() // it may have adopted a newer stored token
 	}
 	prev := cur
 	stored, serr := m.store.GetToken(ctx, name)
@@ -584,22 +585,50 @@ func (m *Manager) startPersistRetry(e *entry) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		defer e.retrying.Store(false)
-		for attempt := 1; e.dirty.Load(); attempt++ {
-			if m.clock.Sleep(m.ctx, backoff(attempt)) != nil {
+		for {
+			for attempt := 1; e.dirty.Load(); attempt++ {
+				if m.clock.Sleep(m.ctx, backoff(attempt)) != nil {
+					e.retrying.Store(false)
+					return
+				}
+				m.persistCurrent(m.ctx, e, false)
+			}
+			e.retrying.Store(false)
+			// A write that failed after the loop saw dirty clear found
+			// retrying still set and left the retry to us.
+			if !e.dirty.Load() || !e.retrying.CompareAndSwap(false, true) {
 				return
 			}
-			m.persistCurrent(m.ctx, e)
 		}
 	}()
 }
 
-// persistCurrent writes the cached token if its write failed before.
-func (m *Manager) persistCurrent(ctx context.Context, e *entry) {
+// persistCurrent writes the cached token if its write failed before. It
+// takes the Locker unless the caller holds it, and it never overwrites a
+// newer token another process stored meanwhile: it adopts that one.
+func (m *Manager) persistCurrent(ctx context.Context, e *entry, locked bool) {
+	if !e.dirty.Load() {
+		return
+	}
+	if m.locker != nil && !locked {
+		unlock, err := m.locker.Lock(ctx, e.name)
+		if err != nil {
+			return
+		}
+		defer unlock()
+	}
 	e.persistMu.Lock()
 	defer e.persistMu.Unlock()
 	t := e.tok.Load()
 	if t == nil || !e.dirty.Load() {
+		return
+	}
+	if stored, err := m.store.GetToken(ctx, e.name); err == nil && stored.Generation > t.Generation &&
+		(stored.CredentialsDigest == "" || stored.CredentialsDigest == t.CredentialsDigest) {
+		m.seal(e, stored, m.clock.Now())
+		e.tok.Store(stored)
+		e.dirty.Store(false)
+		m.emit(Event{Kind: EventTokenLoaded, Name: e.name, Generation: stored.Generation})
 		return
 	}
 	if err := m.store.SetToken(ctx, e.name, t); err != nil {
@@ -749,7 +778,7 @@ func (m *Manager) Close() error {
 	m.entries.Range(func(k, v any) bool {
 		e := v.(*entry)
 		if e.dirty.Load() {
-			m.persistCurrent(flushCtx, e)
+			m.persistCurrent(flushCtx, e, false)
 			if e.dirty.Load() {
 				errs = append(errs, fmt.Errorf("core: token %q: %w", e.name, ErrPersistFailed))
 			}

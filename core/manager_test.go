@@ -189,26 +189,72 @@ func TestLoadsNewerStoredToken(t *testing.T) {
 }
 
 // TestStaleReadNeverWins (row 19): a vault that serves an older token
-// after a write never makes the Manager go back to it.
+// after a write never makes the Manager go back to it: the next refresh
+// sends the newest refresh token and takes the next generation.
 func TestStaleReadNeverWins(t *testing.T) {
-	f := newFixture(t, time.Minute, nil)
-	ctx := context.Background()
-	a, _ := f.m.Token(ctx, "svc")
-	f.clock.Advance(2 * time.Minute)
-	b, _ := f.m.Token(ctx, "svc")
-	f.store.mu.Lock()
-	f.store.staleTok = a // the replica lags
-	f.store.mu.Unlock()
-	f.clock.Advance(2 * time.Minute)
-	var prevs []string
-	f.strat.SetErr(nil)
-	c, err := f.m.Token(ctx, "svc")
+	clock := coretest.NewFakeClock(t0)
+	rec := &prevRecorder{CountingStrategy: coretest.CountingStrategy{TTL: time.Minute, Clock: clock}}
+	store := &flakyStore{Store: core.NewMemoryStore()}
+	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{rec}, Clock: clock, RefreshBuffer: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = prevs
+	defer m.Close()
+	ctx := context.Background()
+	_ = m.SetCredentials(ctx, "svc", coretest.Credentials("counting"))
+	a, _ := m.Token(ctx, "svc")
+	clock.Advance(2 * time.Minute)
+	b, _ := m.Token(ctx, "svc")
+	store.mu.Lock()
+	store.staleTok = a // the replica lags behind the write of b
+	store.mu.Unlock()
+	clock.Advance(2 * time.Minute)
+	c, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.Generation != b.Generation+1 {
 		t.Fatalf("generation %d after %d: the stale token won", c.Generation, b.Generation)
+	}
+	if got := rec.lastPrev(); got != b.RefreshToken || got == a.RefreshToken {
+		t.Fatalf("refresh sent %q, want the newest %q", got, b.RefreshToken)
+	}
+}
+
+// TestPersistRetryAdoptsNewerStored (row 19 across processes): a token
+// whose write failed is not written over a newer one that another process
+// stored meanwhile; the Manager adopts the newer one.
+func TestPersistRetryAdoptsNewerStored(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	ctx := context.Background()
+	if _, err := f.m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	f.store.failWrites.Store(true)
+	f.clock.Advance(2 * time.Minute)
+	mine, err := f.m.Token(ctx, "svc") // kept in memory, write failed
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := &core.Token{AccessToken: "other-process", RefreshToken: "rt-other", Expiry: f.clock.Now().Add(time.Hour),
+		Generation: mine.Generation + 1, CredentialsDigest: mine.CredentialsDigest}
+	if err := f.store.Store.SetToken(ctx, "svc", newer); err != nil {
+		t.Fatal(err)
+	}
+	f.store.failWrites.Store(false)
+	for {
+		got, _ := f.m.Token(ctx, "svc")
+		if got.AccessToken == "other-process" {
+			break
+		}
+		if f.clock.Sleepers() > 0 {
+			f.clock.Advance(time.Minute) // let the retry run
+		}
+		time.Sleep(time.Millisecond)
+	}
+	st, err := f.store.Store.GetToken(ctx, "svc")
+	if err != nil || st.AccessToken != "other-process" {
+		t.Fatalf("the newer stored token was overwritten: %v %v", st, err)
 	}
 }
 

@@ -187,12 +187,28 @@ func (t *Token) Clone() *Token {
 		}
 	}
 	if t.Extra != nil {
-		c.Extra = make(map[string]any, len(t.Extra))
-		for k, v := range t.Extra {
-			c.Extra[k] = v
-		}
+		c.Extra = deepCopy(t.Extra).(map[string]any)
 	}
 	return c
+}
+
+// deepCopy copies the JSON-shaped values of Token.Extra.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
 }
 
 // Equal reports whether two tokens authorize requests identically and
