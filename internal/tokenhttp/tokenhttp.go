@@ -306,9 +306,12 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 	if e, ok := raw["error"].(string); ok && e != "" {
 		return nil, ErrorFromResponse(http.StatusOK, nil, body)
 	}
-	at, _ := raw["access_token"].(string)
+	at, isString := raw["access_token"].(string)
+	if _, present := raw["access_token"]; present && !isString {
+		return nil, errors.New("tokenhttp: token response's access_token is not a JSON string")
+	}
 	if at == "" {
-		return nil, errors.New("tokenhttp: token response has no access_token")
+		return nil, errNoAccessToken
 	}
 	t := &core.Token{AccessToken: at}
 	t.TokenType, _ = raw["token_type"].(string)
@@ -400,9 +403,20 @@ func FromRetrieveError(err error, secrets ...string) error {
 	if errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &NetError{Op: "token request", Err: errors.New(Redact(unwrapURLError(err).Error(), secrets...))}
 	}
-	// x/oauth2's other errors quote the body ("oauth2: cannot parse json: …").
+	// x/oauth2's other errors quote the body ("oauth2: cannot parse json:
+	// …"): only their fixed prefixes are read.
+	switch msg := err.Error(); {
+	case msg == "oauth2: server response missing access_token":
+		return errNoAccessToken
+	case strings.HasPrefix(msg, "oauth2: cannot parse json"):
+		return errors.New("tokenhttp: token response is not a JSON token response (malformed JSON, or a field of the wrong type)")
+	case strings.HasPrefix(msg, "oauth2: cannot parse response"):
+		return errors.New("tokenhttp: token response is not form-encoded")
+	}
 	return errors.New("tokenhttp: token endpoint returned a response that could not be parsed")
 }
+
+var errNoAccessToken = errors.New("tokenhttp: token response has no access_token")
 
 // ExpiresIn reads a raw expires_in value (a JSON number, an integer or a
 // string, as in Response.Raw or oauth2.Token.Extra) and applies the

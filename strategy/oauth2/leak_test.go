@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -230,5 +231,37 @@ func TestLostResponseIsTemporary(t *testing.T) {
 				t.Fatalf("requests = %d, want 1", n)
 			}
 		})
+	}
+}
+
+// TestMalformedResponses (row 11): a 2xx answer that is not a token
+// response gives an error that says what is wrong, whether x/oauth2 or
+// the strategy parsed it, and never quotes the body.
+func TestMalformedResponses(t *testing.T) {
+	for _, tc := range []struct {
+		name, contentType, body, want string
+	}{
+		{"no access_token", "application/json", `{"token_type":"bearer","x":"body-secret-1"}`, "no access_token"},
+		{"form without access_token", "application/x-www-form-urlencoded", `token_type=bearer&x=body-secret-1`, "no access_token"},
+		{"html", "text/html", `<html>body-secret-1</html>`, "JSON"},
+		{"array", "application/json", `["body-secret-1"]`, "JSON"},
+		{"wrong type", "application/json", `{"access_token":["body-secret-1"]}`, "JSON"},
+	} {
+		p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+			w.Header().Set("Content-Type", tc.contentType)
+			_, _ = io.WriteString(w, tc.body)
+		})
+		for _, grant := range []string{"client_credentials", "account_credentials"} {
+			t.Run(tc.name+" "+grant, func(t *testing.T) {
+				c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
+				_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				if msg := err.Error(); !strings.HasPrefix(msg, "oauth2: ") || !strings.Contains(msg, tc.want) || strings.Contains(msg, "body-secret") {
+					t.Fatalf("err = %q, want it to say %q without quoting the body", msg, tc.want)
+				}
+			})
+		}
 	}
 }
