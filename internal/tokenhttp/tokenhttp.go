@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plexusone/omnitoken/core"
 	"golang.org/x/oauth2"
@@ -115,7 +116,11 @@ func Redact(s string, secrets ...string) string {
 		}
 	}
 	if len(s) > 256 {
-		s = s[:256] + "…"
+		cut := 256
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 
@@ -119,6 +120,9 @@ func TestRedactEncodedForms(t *testing.T) {
 		if strings.Contains(got, "CANARY") || !strings.Contains(got, "[REDACTED]") || !strings.HasPrefix(got, "you sent ") {
 			t.Errorf("Redact(%q) = %q", echo, got)
 		}
+	}
+	if got := Redact(strings.Repeat("é", 200)); !utf8.ValidString(got) || len(got) > 256+len("…") {
+		t.Errorf("capped description is %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
 	}
 	if got := Redact("abc", "ab"); got != "abc" {
 		t.Errorf("a secret shorter than 4 bytes was redacted: %q", got)
