@@ -3,16 +3,21 @@ package plugins
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log"
 	"log/slog"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 )
 
-// hclogAdapter sends go-plugin's log lines, and the lines a plugin writes
-// to stderr, to a *slog.Logger. go-plugin logs paths, process ids,
-// addresses and exit statuses: never a credential or a token.
+// hclogAdapter sends go-plugin's log lines to a *slog.Logger. go-plugin
+// logs paths, process ids, addresses and exit statuses: never a
+// credential or a token. The lines a plugin writes to stderr go through
+// stderrLog instead.
 type hclogAdapter struct {
 	l       *slog.Logger
 	name    string
@@ -118,15 +123,13 @@ func (a *hclogAdapter) ResetNamed(name string) hclog.Logger {
 // SetLevel does nothing: the slog handler decides.
 func (a *hclogAdapter) SetLevel(hclog.Level) {}
 
-// GetLevel returns the lowest level the slog handler takes, or hclog.Off.
-func (a *hclogAdapter) GetLevel() hclog.Level {
-	for _, l := range []hclog.Level{hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error} {
-		if a.enabled(l) {
-			return l
-		}
-	}
-	return hclog.Off
-}
+// GetLevel reports hclog.Off, whatever the slog handler takes. go-plugin
+// reads it only to decide whether to parse a plugin's stderr lines and log
+// them itself, and its parser panics on some lines (a JSON object whose
+// "@message" is not a string), which would crash the host. With Off it
+// only copies the lines to ClientConfig.Stderr, where stderrLog reads
+// them.
+func (a *hclogAdapter) GetLevel() hclog.Level { return hclog.Off }
 
 // StandardLogger returns a *log.Logger writing Info lines here.
 func (a *hclogAdapter) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
@@ -147,4 +150,101 @@ func (w lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var _ hclog.Logger = (*hclogAdapter)(nil)
+// levelPrefixes are the prefixes of plain log lines that name a level.
+var levelPrefixes = []struct {
+	prefix string
+	level  hclog.Level
+}{
+	{"[TRACE]", hclog.Trace}, {"[DEBUG]", hclog.Debug}, {"[INFO]", hclog.Info}, {"[WARN]", hclog.Warn}, {"[ERROR]", hclog.Error},
+}
+
+// maxLogLine caps one logged line of a plugin's output.
+const maxLogLine = 64 << 10
+
+// stderrLog logs what a plugin writes to stderr, one record per line. A
+// line in hclog's JSON format ("@level", "@message" and key-value pairs)
+// keeps its level and pairs; any other line is logged at Debug, except
+// that "[ERROR]"-style prefixes set the level, and a Go panic or fatal
+// error is logged at Error from its first line on.
+type stderrLog struct {
+	log *slog.Logger
+
+	mu        sync.Mutex
+	buf       []byte
+	panicking bool
+}
+
+// Write logs each complete line of p and keeps the rest for the next
+// Write. It never fails.
+func (w *stderrLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			if len(w.buf) >= maxLogLine {
+				w.line(w.buf)
+				w.buf = w.buf[:0]
+			}
+			break
+		}
+		w.buf = append(w.buf, p[:i]...)
+		w.line(w.buf)
+		w.buf = w.buf[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// line logs one line.
+func (w *stderrLog) line(b []byte) {
+	b = bytes.TrimRight(b, "\r")
+	if len(bytes.TrimSpace(b)) == 0 {
+		return
+	}
+	ctx := context.Background()
+	var entry map[string]any
+	if json.Unmarshal(b, &entry) == nil {
+		msg, okMsg := entry["@message"].(string)
+		lvl, okLvl := entry["@level"].(string)
+		if okMsg && okLvl {
+			keys := make([]string, 0, len(entry))
+			for k := range entry {
+				if !strings.HasPrefix(k, "@") {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			args := make([]any, 0, 2+2*len(keys))
+			args = append(args, "logger", "stderr")
+			for _, k := range keys {
+				args = append(args, k, entry[k])
+			}
+			w.log.Log(ctx, slogLevel(hclog.LevelFromString(lvl)), msg, args...)
+			return
+		}
+	}
+	line := string(b)
+	level := slog.LevelDebug
+	switch {
+	case strings.HasPrefix(line, "panic: "), strings.HasPrefix(line, "fatal error: "):
+		w.panicking = true
+		level = slog.LevelError
+	case w.panicking:
+		level = slog.LevelError
+	default:
+		for _, p := range levelPrefixes {
+			if strings.HasPrefix(line, p.prefix) {
+				level = slogLevel(p.level)
+			}
+		}
+	}
+	w.log.Log(ctx, level, line, "logger", "stderr")
+}
+
+var (
+	_ hclog.Logger = (*hclogAdapter)(nil)
+	_ io.Writer    = (*stderrLog)(nil)
+)

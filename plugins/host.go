@@ -46,9 +46,14 @@ type Options struct {
 	// run: they are copied into a sealed memory file first.
 	AllowedSHA256 []string
 	// Logger receives the host's lines about plugins and the lines each
-	// plugin writes to stderr. The host logs paths, types, process ids
-	// and failures, never a credential or a token; what a plugin writes
-	// to stderr is its author's responsibility. Default: discard.
+	// plugin writes to stderr, one record per line with the plugin's path
+	// and type: a line in hclog's JSON format keeps its level and
+	// key-value pairs, any other line is logged at Debug ("[WARN]"-style
+	// prefixes and Go panics raise it). The host logs paths, types,
+	// process ids and failures, never a credential or a token; what a
+	// plugin writes to stderr is its author's responsibility. What a
+	// plugin writes to stdout once it serves is discarded. Default:
+	// discard.
 	Logger *slog.Logger
 	// StartTimeout bounds the start of a plugin: from exec to the end of
 	// the handshake. Default: DefaultStartTimeout.
@@ -192,8 +197,13 @@ func (s *Strategy) start() (*instance, *pb.InfoResponse, error) {
 		AutoMTLS:         true,
 		StartTimeout:     s.opts.StartTimeout,
 		Logger:           newHCLogger(s.log, "go-plugin"),
-		SkipHostEnv:      true,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsg))},
+		// What the plugin writes to its stderr before plugins.Serve, and
+		// with the log package or slog, reaches Stderr; what it writes to
+		// os.Stderr once serving comes over gRPC to SyncStderr.
+		Stderr:          &stderrLog{log: s.log},
+		SyncStderr:      &stderrLog{log: s.log},
+		SkipHostEnv:     true,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsg))},
 	})
 	fail := func(err error) (*instance, *pb.InfoResponse, error) {
 		client.Kill()

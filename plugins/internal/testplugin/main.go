@@ -4,6 +4,7 @@
 //	OMNITOKEN_TESTPLUGIN_MARKER=path   write path at start-up, proving the binary ran
 //	OMNITOKEN_TESTPLUGIN_MODE=noise    print to stdout before Serve
 //	OMNITOKEN_TESTPLUGIN_STDOUT=line   print line to stdout before Serve
+//	OMNITOKEN_TESTPLUGIN_STDERR=text   print text to stderr before Serve
 //	OMNITOKEN_TESTPLUGIN_MODE=hang     print half a line to stdout and hang
 //	OMNITOKEN_TESTPLUGIN_TYPE=name     serve this credential type
 //
@@ -26,6 +27,9 @@ func main() {
 		if err := os.WriteFile(p, []byte("ran\n"), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, "testplugin: marker:", err)
 		}
+	}
+	if text, ok := os.LookupEnv("OMNITOKEN_TESTPLUGIN_STDERR"); ok {
+		fmt.Fprintln(os.Stderr, text)
 	}
 	if line, ok := os.LookupEnv("OMNITOKEN_TESTPLUGIN_STDOUT"); ok {
 		fmt.Println(line)

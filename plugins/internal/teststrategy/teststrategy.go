@@ -48,6 +48,8 @@ type Section struct {
 	// Env names an environment variable whose value, if set, is put into
 	// Extra["env"].
 	Env string `json:"env,omitempty"`
+	// Stderr is written to os.Stderr, with a newline, when Token begins.
+	Stderr string `json:"stderr,omitempty"`
 }
 
 // PanicCanary is the panic value of Section.Panic; it must never reach
@@ -115,6 +117,9 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 	sec, err := s.section(c)
 	if err != nil {
 		return nil, err
+	}
+	if sec.Stderr != "" {
+		fmt.Fprintln(os.Stderr, sec.Stderr)
 	}
 	if sec.Notify != "" {
 		var d net.Dialer
