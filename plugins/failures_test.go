@@ -215,30 +215,40 @@ func TestChecksumPinsBytes(t *testing.T) {
 	_ = tok
 }
 
-// TestPluginKilledMidCall (row 25): SIGKILL during a call fails that call
-// within 2 s with a temporary error, and the next call starts the plugin
-// again.
-func TestPluginKilledMidCall(t *testing.T) {
-	s := open(t, plugins.Options{})
+// callNotifier is where the test strategy dials (Section.Notify) when a
+// Token call begins, so a test knows the call is inside the plugin.
+type callNotifier struct{ ln *net.TCPListener }
+
+func newCallNotifier(t *testing.T) *callNotifier {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+	t.Cleanup(func() { _ = ln.Close() })
+	tl := ln.(*net.TCPListener)
+	_ = tl.SetDeadline(time.Now().Add(30 * time.Second))
+	return &callNotifier{ln: tl}
+}
 
-	pid := s.PID()
-	errc := make(chan error, 1)
-	go func() {
-		_, err := s.Token(ctxT(t), creds(t, teststrategy.Section{Block: true, Notify: ln.Addr().String()}), nil)
-		errc <- err
-	}()
-	conn, err := ln.Accept() // the plugin is inside Token now
+// addr is the address for Section.Notify.
+func (n *callNotifier) addr() string { return n.ln.Addr().String() }
+
+// inCall waits until a Token call is inside the plugin.
+func (n *callNotifier) inCall(t *testing.T) {
+	t.Helper()
+	conn, err := n.ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	kill(t, pid)
+	t.Cleanup(func() { _ = conn.Close() })
+}
+
+// wantUnavailableWithin2s fails t unless errc yields, within 2 s, a
+// temporary error matching ErrUnavailable: the bound for a call
+// whose plugin died.
+func wantUnavailableWithin2s(t *testing.T, errc <-chan error) {
+	t.Helper()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, plugins.ErrUnavailable) || !core.IsTemporary(err) {
@@ -247,6 +257,23 @@ func TestPluginKilledMidCall(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no error within 2 s of the plugin's death")
 	}
+}
+
+// TestPluginKilledMidCall (row 25): SIGKILL during a call fails that call
+// within 2 s with a temporary error, and the next call starts the plugin
+// again.
+func TestPluginKilledMidCall(t *testing.T) {
+	s := open(t, plugins.Options{})
+	n := newCallNotifier(t)
+	pid := s.PID()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Token(ctxT(t), creds(t, teststrategy.Section{Block: true, Notify: n.addr()}), nil)
+		errc <- err
+	}()
+	n.inCall(t)
+	kill(t, pid)
+	wantUnavailableWithin2s(t, errc)
 
 	tok, err := s.Token(ctxT(t), creds(t, teststrategy.Section{}), nil)
 	if err != nil {
@@ -266,12 +293,7 @@ func TestPluginKilledMidCall(t *testing.T) {
 // it was: nothing is half written.
 func TestManagerPluginKilledMidCall(t *testing.T) {
 	s := open(t, plugins.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
+	n := newCallNotifier(t)
 	store := core.NewMemoryStore()
 	// One attempt: the error reaches the caller instead of a retry, which
 	// would start the plugin again and block in it once more.
@@ -281,7 +303,7 @@ func TestManagerPluginKilledMidCall(t *testing.T) {
 	}
 	defer m.Close()
 	ctx := ctxT(t)
-	if err := m.SetCredentials(ctx, "svc", creds(t, teststrategy.Section{Block: true, Notify: ln.Addr().String()})); err != nil {
+	if err := m.SetCredentials(ctx, "svc", creds(t, teststrategy.Section{Block: true, Notify: n.addr()})); err != nil {
 		t.Fatal(err)
 	}
 	// An expired token with a refresh token: the Manager must call the
@@ -299,20 +321,9 @@ func TestManagerPluginKilledMidCall(t *testing.T) {
 		_, err := m.Token(ctx, "svc")
 		errc <- err
 	}()
-	conn, err := ln.Accept() // the plugin is inside Token now
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	n.inCall(t)
 	kill(t, pid)
-	select {
-	case err := <-errc:
-		if !errors.Is(err, plugins.ErrUnavailable) || !core.IsTemporary(err) {
-			t.Errorf("err = %v, want a temporary error matching ErrUnavailable", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("no error within 2 s of the plugin's death")
-	}
+	wantUnavailableWithin2s(t, errc)
 	stored, err := store.GetToken(ctx, "svc")
 	if err != nil {
 		t.Fatal(err)
