@@ -20,7 +20,7 @@ func builtins(cfg Config) []core.Strategy {
 		apikey.New(),
 		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock}),
 		jwt.New(jwt.Options{Clock: cfg.Clock}),
-		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient}),
+		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock}),
 	}
 }
 
