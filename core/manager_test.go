@@ -225,7 +225,14 @@ func TestStaleReadNeverWins(t *testing.T) {
 // whose write failed is not written over a newer one that another process
 // stored meanwhile; the Manager adopts the newer one.
 func TestPersistRetryAdoptsNewerStored(t *testing.T) {
-	f := newFixture(t, time.Minute, nil)
+	loaded := make(chan struct{}, 8)
+	f := newFixture(t, time.Minute, func(o *core.Options) {
+		o.OnEvent = func(e core.Event) {
+			if e.Kind == core.EventTokenLoaded {
+				loaded <- struct{}{}
+			}
+		}
+	})
 	ctx := context.Background()
 	if _, err := f.m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
@@ -242,15 +249,10 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.store.failWrites.Store(false)
-	for {
-		got, _ := f.m.Token(ctx, "svc")
-		if got.AccessToken == "other-process" {
-			break
-		}
-		if f.clock.Sleepers() > 0 {
-			f.clock.Advance(time.Minute) // let the retry run
-		}
-		time.Sleep(time.Millisecond)
+	wakeRetry(t, f.clock)
+	<-loaded
+	if got, _ := f.m.Token(ctx, "svc"); got.AccessToken != "other-process" {
+		t.Fatalf("serving %v, not the newer stored token", got)
 	}
 	st, err := f.store.Store.GetToken(ctx, "svc")
 	if err != nil || st.AccessToken != "other-process" {
@@ -264,12 +266,20 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 func TestPersistFailure(t *testing.T) {
 	var mu sync.Mutex
 	var events []core.Event
+	persisted := make(chan struct{}, 8)
 	rec := &prevRecorder{CountingStrategy: coretest.CountingStrategy{TTL: time.Minute}}
 	clock := coretest.NewFakeClock(t0)
 	rec.Clock = clock
 	store := &flakyStore{Store: core.NewMemoryStore()}
 	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{rec}, Clock: clock, RefreshBuffer: time.Second,
-		OnEvent: func(e core.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+		OnEvent: func(e core.Event) {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+			if e.Kind == core.EventPersisted {
+				persisted <- struct{}{}
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,15 +317,11 @@ func TestPersistFailure(t *testing.T) {
 	}
 	// The vault recovers; the background retry writes the newest token.
 	store.failWrites.Store(false)
-	for {
-		st, err := store.Store.GetToken(ctx, "svc")
-		if err == nil && st.AccessToken == c.AccessToken {
-			break
-		}
-		if clock.Sleepers() > 0 {
-			clock.Advance(time.Minute)
-		}
-		time.Sleep(time.Millisecond) // yield to the retry goroutine
+	wakeRetry(t, clock)
+	<-persisted
+	st, err := store.Store.GetToken(ctx, "svc")
+	if err != nil || st.AccessToken != c.AccessToken {
+		t.Fatalf("stored %v, %v; want the newest token", st, err)
 	}
 }
 
@@ -426,8 +432,8 @@ func TestRetryAfter(t *testing.T) {
 	f.clock.Advance(2 * time.Second)
 	done := make(chan *core.Token, 1)
 	go func() { tok, _ := f.m.Token(ctx, "svc"); done <- tok }()
-	for f.clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond)
+	if err := f.clock.WaitForSleepers(context.Background(), 1); err != nil {
+		t.Fatal(err)
 	}
 	if c := f.strat.Calls.Load(); c != 2 {
 		t.Fatalf("endpoint asked before Retry-After: calls = %d", c)
@@ -448,8 +454,8 @@ func TestRetryAfterBlocksUntilDue(t *testing.T) {
 	f.strat.SetErr(&core.OAuthError{StatusCode: 429, Retry: 7 * time.Second})
 	done := make(chan error, 1)
 	go func() { _, err := f.m.Token(context.Background(), "svc"); done <- err }()
-	for f.clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond)
+	if err := f.clock.WaitForSleepers(context.Background(), 1); err != nil {
+		t.Fatal(err)
 	}
 	if c := f.strat.Calls.Load(); c != 1 {
 		t.Fatalf("calls before Retry-After = %d", c)
@@ -823,8 +829,8 @@ func TestExpiredTokenFromStrategy(t *testing.T) {
 	// The next caller waits out the backoff before the endpoint is asked.
 	done := make(chan error, 1)
 	go func() { _, err := m.Token(context.Background(), "x"); done <- err }()
-	for clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond)
+	if err := clock.WaitForSleepers(context.Background(), 1); err != nil {
+		t.Fatal(err)
 	}
 	if c := s.calls.Load(); c != 1 {
 		t.Fatalf("calls = %d: the endpoint was asked again without backoff", c)
@@ -867,4 +873,17 @@ func TestPermanentFailureTakesNewerStoredToken(t *testing.T) {
 	if c := f.strat.Calls.Load(); c != 1 {
 		t.Fatalf("calls = %d, want 1", c)
 	}
+}
+
+// wakeRetry advances the clock past the persist retry's backoff once the
+// retry sleeps. The retry may also be mid-attempt already; the caller
+// waits for the retry's event either way.
+func wakeRetry(t *testing.T, clock *coretest.FakeClock) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		if clock.WaitForSleepers(ctx, 1) == nil {
+			clock.Advance(time.Minute)
+		}
+	}()
 }

@@ -18,6 +18,7 @@ type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []waiter
+	changed chan struct{} // closed and replaced whenever waiters grows
 }
 
 type waiter struct {
@@ -26,7 +27,7 @@ type waiter struct {
 }
 
 // NewFakeClock returns a FakeClock set to t.
-func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
+func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t, changed: make(chan struct{})} }
 
 // Now returns the fake time.
 func (c *FakeClock) Now() time.Time {
@@ -44,6 +45,8 @@ func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 	w := waiter{until: c.now.Add(d), ch: make(chan struct{})}
 	c.waiters = append(c.waiters, w)
+	close(c.changed)
+	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	select {
 	case <-w.ch:
@@ -58,6 +61,24 @@ func (c *FakeClock) Sleepers() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.waiters)
+}
+
+// WaitForSleepers blocks until at least n Sleep calls are waiting, or ctx
+// is done. Tests use it to know that a goroutine reached a backoff.
+func (c *FakeClock) WaitForSleepers(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		have, ch := len(c.waiters), c.changed
+		c.mu.Unlock()
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Advance moves the clock forward by d and wakes the sleepers whose time
