@@ -1,10 +1,12 @@
 package omnitoken_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/plugins/githubapp/fakegithub"
@@ -95,14 +98,22 @@ func TestGithubAppThroughSeedAPI(t *testing.T) {
 	if n := gh.Mints(); n != 1 {
 		t.Fatalf("mints = %d, want 1 (cached)", n)
 	}
-	stored, err := os.ReadFile(filepath.Join(vaultDir, "tokens", "gh.json"))
-	if err != nil || !json.Valid(stored) {
-		t.Fatalf("token not persisted: %v", err)
-	}
 	exp, ok := gh.Expiry(gh.LastToken())
 	if !ok {
 		t.Fatal("fake did not record the token's expiry")
 	}
+	checkPersisted := func(want string, wantExp time.Time) {
+		t.Helper()
+		raw, err := os.ReadFile(filepath.Join(vaultDir, "tokens", "gh.json"))
+		if err != nil {
+			t.Fatalf("token not persisted: %v", err)
+		}
+		st, err := core.ParseToken(raw)
+		if err != nil || st.AccessToken != want || !st.Expiry.Equal(wantExp) {
+			t.Fatalf("vault holds another token (err %v, same token %v, expiry %v want %v)", err, st != nil && st.AccessToken == want, st.Expiry, wantExp)
+		}
+	}
+	checkPersisted(gh.LastToken(), exp)
 	clock.Set(exp.Add(-30 * time.Second)) // inside the refresh window
 	tok, err := tm.GetToken(ctx, "gh")
 	if err != nil {
@@ -116,6 +127,44 @@ func TestGithubAppThroughSeedAPI(t *testing.T) {
 	if gh.Mints() != 2 || resp.StatusCode != http.StatusOK || tok.AccessToken != gh.LastToken() {
 		t.Fatalf("mints = %d; token is the newest: %v (%.12s vs %.12s)", gh.Mints(), tok.AccessToken == gh.LastToken(), tok.AccessToken, gh.LastToken())
 	}
+	exp2, _ := gh.Expiry(gh.LastToken())
+	checkPersisted(gh.LastToken(), exp2)
+
+	// Close stops the plugin process the TokenManager started.
+	if n := liveChildren(t); n == 0 {
+		t.Fatal("no plugin process while the TokenManager is open; the check below proves nothing")
+	}
+	if err := tm.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := liveChildren(t); n != 0 {
+		t.Fatalf("%d child processes left after Close", n)
+	}
+}
+
+// liveChildren counts this process's children that have not exited.
+func liveChildren(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	me := os.Getpid()
+	n := 0
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == me && state != "Z" {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPluginChecksumRefused(t *testing.T) {

@@ -64,10 +64,12 @@ func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 	if err != nil {
 		return fail(err)
 	}
-	for _, s := range plugins {
+	for i, s := range plugins {
 		if err := add(s, "plugin directory"); err != nil {
-			if c, ok := s.(core.Closer); ok {
-				_ = c.Close()
+			for _, rest := range plugins[i:] { // not yet owned by closers
+				if c, ok := rest.(core.Closer); ok {
+					_ = c.Close()
+				}
 			}
 			return fail(err)
 		}

@@ -681,7 +681,9 @@ func (m *Manager) validate(name string, c *Credentials) error {
 	if s, err := m.reg.Lookup(c.Type); err == nil {
 		if v, ok := s.(Validator); ok {
 			if err := v.Validate(c); err != nil {
-				if !errors.Is(err, ErrInvalidCredentials) {
+				// A strategy that could not answer (a crashed plugin) is
+				// not a verdict on the credential.
+				if !errors.Is(err, ErrInvalidCredentials) && !IsTemporary(err) {
 					err = fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
 				}
 				return fmt.Errorf("core: credentials %q: %w", name, err)
