@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/coretest"
 )
 
 // Concurrency is how many goroutines the Concurrent subtest runs at once.
@@ -733,28 +734,8 @@ func (s *suite) testJSONRoundTrip(t *testing.T) {
 	s.authorize(t, newRecorder(t, s.h.CheckRequest), &back)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-// Write implements io.Writer.
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-// String returns everything written so far.
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func (s *suite) testManager(t *testing.T) {
-	var logs syncBuffer
+	var logs coretest.SyncBuffer
 	m, err := core.New(core.Options{
 		Store:      core.NewMemoryStore(),
 		Strategies: []core.Strategy{s.rawStrategy(t)}, // the Manager closes it

@@ -652,29 +652,6 @@ func TestClock(t *testing.T) {
 	}
 }
 
-// countingTransport counts the response body bytes the client reads.
-type countingTransport struct{ n atomic.Int64 }
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.n}
-	return resp, nil
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
-}
-
 // TestHugeBody (row 11): a 10 MB answer is refused with a clear error that
 // does not quote it, after reading at most 1 MiB.
 func TestHugeBody(t *testing.T) {
@@ -691,13 +668,13 @@ func TestHugeBody(t *testing.T) {
 		_, _ = io.WriteString(w, `"}`)
 		return true
 	})
-	ct := &countingTransport{}
+	ct := &coretest.BodyCountingTransport{}
 	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}, AllowInsecureHTTP: true})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err == nil {
 		t.Fatal("a 10 MB token response was accepted")
 	}
-	if n := ct.n.Load(); n > tokenhttp.MaxBody+1 {
+	if n := ct.Read(); n > tokenhttp.MaxBody+1 {
 		t.Fatalf("read %d bytes, more than 1 MiB", n)
 	}
 	if !strings.HasPrefix(err.Error(), "gcpsa: ") || strings.Contains(err.Error(), "aaaa") {

@@ -526,7 +526,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 		{"refresh text", "client_credentials", "text", &core.Token{AccessToken: "x", RefreshToken: refreshCanary, Expiry: time.Now().Add(-time.Minute)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			log, buf := bufferLogger()
+			log, buf := coretest.DebugLogger()
 			c := creds(t, oauth2.Section{
 				ClientID: "cid", ClientSecret: secretCanary, GrantType: tc.grant,
 				Username: "bob", Password: passwordCanary,
@@ -577,14 +577,14 @@ func TestHugeBodyRefused(t *testing.T) {
 	p := newIdP(t, big)
 	for _, grant := range []string{"client_credentials", "account_credentials"} {
 		t.Run(grant, func(t *testing.T) {
-			ct := &countingTransport{}
+			ct := &coretest.BodyCountingTransport{}
 			s := insecure(oauth2.Options{HTTPClient: &http.Client{Transport: ct}})
 			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
 			_, err := s.Token(context.Background(), c, nil)
 			if err == nil {
 				t.Fatal("a 10 MB token response was accepted")
 			}
-			if n := ct.n.Load(); n > tokenhttp.MaxBody+1 {
+			if n := ct.Read(); n > tokenhttp.MaxBody+1 {
 				t.Fatalf("read %d bytes, more than 1 MiB", n)
 			}
 			if strings.Contains(err.Error(), "aaaa") {
@@ -1352,7 +1352,7 @@ func TestSectionDecodesEveryGoauthField(t *testing.T) {
 func TestSectionRedacts(t *testing.T) {
 	s := oauth2.Section{ClientID: "cid", ClientSecret: "CANARY-1", Password: "CANARY-2", JWT: "CANARY-3",
 		Token: &xoauth2.Token{AccessToken: "CANARY-4"}, Metadata: map[string]string{"privateKey": "CANARY-5"}}
-	log, buf := bufferLogger()
+	log, buf := coretest.DebugLogger()
 	log.Info("section", "s", s)
 	out := fmt.Sprintf("%v %+v %#v %s %q", s, s, s, s, s) + buf.String()
 	if strings.Contains(out, "CANARY") {
