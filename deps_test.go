@@ -2,33 +2,57 @@ package omnitoken_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestMinimalDependencies: a program that imports core, storage and the
-// Basic and API-key strategies links no Google, gRPC, OpenTelemetry,
-// go-plugin or goauth package. The union of the packages' dependencies is
-// exactly what such a program links, beside the standard library.
+// TestMinimalDependencies: programs that import only part of omnitoken
+// link none of the heavy packages. The union of the named packages'
+// dependencies is exactly what such a program links, beside the standard
+// library.
 func TestMinimalDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	out, err := exec.Command("go", "list", "-deps",
-		"./core", "./storage", "./strategy/basic", "./strategy/apikey").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	forbidden := []string{"google.golang.org/", "cloud.google.com/", "go.opentelemetry.io/", "github.com/grokify/", "github.com/hashicorp/"}
-	deps := strings.Fields(string(out))
-	if len(deps) < 10 {
-		t.Fatalf("suspiciously few dependencies: %v", deps)
-	}
-	for _, d := range deps {
-		for _, f := range forbidden {
-			if strings.HasPrefix(d, f) {
-				t.Errorf("minimal build links %s", d)
+	const mod = "github.com/plexusone/omnitoken/"
+	for _, tc := range []struct {
+		name      string
+		imports   []string
+		forbidden []string
+	}{{
+		// Issue 2: no Google, gRPC, OpenTelemetry, goauth or go-plugin.
+		name:      "core, storage, basic, apikey",
+		imports:   []string{"core", "storage", "strategy/basic", "strategy/apikey"},
+		forbidden: []string{"google.golang.org/", "cloud.google.com/", "go.opentelemetry.io/", "github.com/grokify/", "github.com/hashicorp/"},
+	}, {
+		// Issue 4: no plugin machinery without the plugins package.
+		name:      "core, basic",
+		imports:   []string{"core", "strategy/basic"},
+		forbidden: []string{"github.com/hashicorp/", "google.golang.org/grpc", "google.golang.org/protobuf", mod + "plugins"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"list", "-deps"}
+			for _, p := range tc.imports {
+				args = append(args, "./"+p)
 			}
-		}
+			out, err := exec.Command("go", args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			deps := strings.Fields(string(out))
+			for _, p := range tc.imports {
+				if !slices.Contains(deps, mod+p) {
+					t.Fatalf("%s missing from the list; the check would pass vacuously", p)
+				}
+			}
+			for _, d := range deps {
+				for _, f := range tc.forbidden {
+					if strings.HasPrefix(d, f) {
+						t.Errorf("a program importing %s links %s", tc.name, d)
+					}
+				}
+			}
+		})
 	}
 }
