@@ -1,0 +1,190 @@
+// Package redistest starts a real redis-server (Debian's redis-server
+// package) for tests: on a free loopback port, in a temporary directory,
+// stopped when the test ends. It can kill the server and start it again on
+// the same port, with its data (an fsynced append-only file) or without.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startTimeout bounds how long a server may take to accept connections.
+const startTimeout = 10 * time.Second
+
+// Server is a redis-server process owned by a test.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+}
+
+// Start starts redis-server on a free 127.0.0.1 port with an fsynced
+// append-only file in a temporary directory, and stops it when the test
+// ends. It skips the test when redis-server is not installed and the
+// environment does not ask for it (CI sets OMNITOKEN_REQUIRE_REDIS=1, and
+// then a missing server fails the test).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("OMNITOKEN_REQUIRE_REDIS") == "1" {
+			t.Fatal("redistest: redis-server is not installed (apt-get install redis-server)")
+		}
+		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	var lastErr error
+	for range 5 { // a free port may be taken between probe and bind
+		if s.port, err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+		if lastErr = s.start(); lastErr == nil {
+			t.Cleanup(s.Kill)
+			return s
+		}
+	}
+	t.Fatalf("redistest: starting redis-server: %v", lastErr)
+	return nil
+}
+
+// URL returns the server's redis:// URL.
+func (s *Server) URL() string { return "redis://" + s.Addr() }
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Pid returns the running server's process id, or 0.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Kill stops the server with SIGKILL and waits for it to exit. Killing a
+// stopped server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+}
+
+// Restart starts the server again on the same port after Kill. With
+// keepData false its data files are removed first, as after a restart of
+// a server without persistence.
+func (s *Server) Restart(keepData bool) {
+	s.t.Helper()
+	s.Kill()
+	if !keepData {
+		entries, err := os.ReadDir(s.dir)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+	}
+	if err := s.start(); err != nil {
+		s.t.Fatalf("redistest: restarting redis-server: %v", err)
+	}
+}
+
+// start runs redis-server and waits for its "Ready to accept connections"
+// line.
+func (s *Server) start() error {
+	cmd := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "yes",
+		"--appendfsync", "always",
+		"--logfile", "",
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+	)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	ready := make(chan struct{})
+	var logMu sync.Mutex
+	var log strings.Builder
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			logMu.Lock()
+			if log.Len() < 16<<10 {
+				log.WriteString(line + "\n")
+			}
+			logMu.Unlock()
+			if !signalled && strings.Contains(line, "Ready to accept connections") {
+				signalled = true
+				close(ready)
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+		close(done)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	select {
+	case <-ready:
+		s.mu.Lock()
+		s.cmd, s.done = cmd, done
+		s.mu.Unlock()
+		return nil
+	case <-done:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-done
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	return fmt.Errorf("redis-server on port %d exited or did not start within %s:\n%s", s.port, startTimeout, log.String())
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

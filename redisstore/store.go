@@ -1,0 +1,240 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/plexusone/omnitoken/core"
+)
+
+// casScript writes the token record unless what Redis holds is newer:
+// a higher fence, or the same fence and a higher or equal generation.
+// When Redis holds no record (it restarted empty) the durable store's
+// version, passed as ARGV[4] and ARGV[5], stands in for it, except that
+// an equal version is accepted (the same token written again). Fences and
+// generations are compared as decimal strings, exactly, as uint64.
+// Returns {1} when written, or {0, fence, generation} of what is kept.
+var casScript = goredis.NewScript(`
+local function newer(af, ag, bf, bg)
+  local function lt(a, b)
+    if #a ~= #b then return #a < #b end
+    return a < b
+  end
+  if af ~= bf then return lt(bf, af) end
+  return lt(bg, ag)
+end
+local cur = redis.call('HMGET', KEYS[1], 'f', 'g')
+if cur[1] then
+  if cur[1] == ARGV[1] and cur[2] == ARGV[2] then return {0, cur[1], cur[2]} end
+  if newer(cur[1], cur[2], ARGV[1], ARGV[2]) then return {0, cur[1], cur[2]} end
+elseif newer(ARGV[4], ARGV[5], ARGV[1], ARGV[2]) then
+  return {0, ARGV[4], ARGV[5]}
+end
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'g', ARGV[2], 'v', ARGV[3])
+return {1}
+`)
+
+// StoreOptions configures a Store.
+type StoreOptions struct {
+	// Cipher encrypts the token records in Redis. Required: see
+	// NewAESGCM.
+	Cipher Cipher
+	// Prefix starts every key; it must match the Locker's. Default
+	// DefaultPrefix.
+	Prefix string
+	// Logger receives warnings; no secret. Default: discard.
+	Logger *slog.Logger
+}
+
+// Store is a core.Store for replicas: credentials live in a durable
+// store (a vault), tokens in a shared record on Redis, versioned and
+// encrypted, and written through to the durable store.
+//
+// GetToken reads Redis (one round trip) and falls back to the durable
+// store when Redis holds no record, as after a restart without
+// persistence. SetToken first reads the durable store's token, then
+// writes the record with one compare-and-swap script (one round trip)
+// that refuses a token older than the one held, by (fence, generation),
+// with an error matching ErrConflict; then it writes the token to the
+// durable store too, so that a rotated refresh token survives the loss of
+// everything in Redis. When Redis is unavailable SetToken still writes
+// the durable store and returns an error matching ErrUnavailable, so the
+// Manager keeps the token and writes it again later.
+//
+// Credentials methods go to the durable store unchanged. A Store is safe
+// for concurrent use; it closes neither the client nor the durable store.
+type Store struct {
+	core.Store
+	durable core.Store
+	c       goredis.UniversalClient
+	prefix  string
+	cipher  Cipher
+	log     *slog.Logger
+}
+
+// NewStore returns a Store keeping tokens on c and credentials (and a
+// durable copy of each token) in durable.
+func NewStore(c goredis.UniversalClient, durable core.Store, opts StoreOptions) (*Store, error) {
+	if c == nil || durable == nil {
+		return nil, fmt.Errorf("redisstore: %w: a Redis client and a durable store are both required", core.ErrVaultNotConfigured)
+	}
+	if opts.Cipher == nil {
+		return nil, fmt.Errorf("redisstore: %w: no Cipher: tokens in Redis must be encrypted", core.ErrVaultNotConfigured)
+	}
+	prefix, err := checkPrefix(opts.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{Store: durable, durable: durable, c: c, prefix: prefix, cipher: opts.Cipher, log: log}, nil
+}
+
+// Durable returns the store that keeps credentials and the durable copy
+// of tokens.
+func (s *Store) Durable() core.Store { return s.durable }
+
+// additionalData binds a record's ciphertext to its name and version.
+func additionalData(name string, fence, gen string) []byte {
+	return []byte("omnitoken-redis-token\x00" + name + "\x00" + fence + "\x00" + gen)
+}
+
+// GetToken implements core.Store.
+func (s *Store) GetToken(ctx context.Context, name string) (*storedToken, error) {
+	k, err := keysFor(s.prefix, name)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.read(ctx, name, k)
+	if err != nil || t != nil {
+		return t, err
+	}
+	return s.durable.GetToken(ctx, name)
+}
+
+// read returns the Redis record of name, or nil when there is none.
+func (s *Store) read(ctx context.Context, name string, k keys) (*storedToken, error) {
+	vals, err := s.c.HMGet(ctx, k.token, "f", "g", "v").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: token %q: %w", name, unavailable(err))
+	}
+	f, _ := vals[0].(string)
+	g, _ := vals[1].(string)
+	v, _ := vals[2].(string)
+	if f == "" || g == "" || v == "" {
+		return nil, nil
+	}
+	fence, ferr := strconv.ParseUint(f, 10, 64)
+	gen, gerr := strconv.ParseUint(g, 10, 64)
+	if ferr != nil || gerr != nil {
+		return nil, fmt.Errorf("redisstore: token %q: %w: the record's version is malformed", name, core.ErrInvalidCredentials)
+	}
+	pt, err := s.cipher.Open([]byte(v), additionalData(name, f, g))
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: token %q: %w: %w", name, core.ErrInvalidCredentials, err)
+	}
+	t, err := core.ParseToken(pt)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: token %q: %w", name, err)
+	}
+	t.Generation = gen
+	setFence(t, fence)
+	return t, nil
+}
+
+// SetToken implements core.Store; see Store for what it writes where.
+func (s *Store) SetToken(ctx context.Context, name string, t *storedToken) error {
+	k, err := keysFor(s.prefix, name)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return fmt.Errorf("redisstore: token %q: %w: nil token", name, core.ErrInvalidCredentials)
+	}
+	f := strconv.FormatUint(fenceOf(t), 10)
+	g := strconv.FormatUint(t.Generation, 10)
+	floorF, floorG := "0", "0"
+	durable, derr := s.durable.GetToken(ctx, name)
+	switch {
+	case derr == nil:
+		floorF, floorG = strconv.FormatUint(fenceOf(durable), 10), strconv.FormatUint(durable.Generation, 10)
+	case !errors.Is(derr, core.ErrTokenNotFound):
+		s.log.Warn("redisstore: reading the durable token failed", "name", name, "error", derr)
+	}
+	pt, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("redisstore: token %q: %w", name, err)
+	}
+	ct, err := s.cipher.Seal(pt, additionalData(name, f, g))
+	if err != nil {
+		return fmt.Errorf("redisstore: token %q: %w", name, err)
+	}
+	res, err := casScript.Run(ctx, s.c, []string{k.token}, f, g, ct, floorF, floorG).Slice()
+	if err != nil {
+		rerr := fmt.Errorf("redisstore: token %q: the shared record was not written: %w", name, unavailable(err))
+		if !errors.Is(rerr, ErrUnavailable) {
+			return rerr
+		}
+		// Keep a rotated refresh token durable whatever happens to Redis;
+		// the error makes the Manager write it again once Redis is back.
+		return errors.Join(rerr, s.writeThrough(ctx, name, t, durable))
+	}
+	if len(res) == 3 {
+		hf, hg := fmt.Sprint(res[1]), fmt.Sprint(res[2])
+		if hf != f || hg != g || !s.holds(ctx, name, k, t) {
+			return fmt.Errorf("redisstore: token %q: %w: the store holds fence %s generation %s, not older than fence %s generation %s",
+				name, ErrConflict, hf, hg, f, g)
+		}
+		// The same token again, as when an earlier durable write failed.
+	}
+	return s.writeThrough(ctx, name, t, durable)
+}
+
+// holds reports whether the record of name (in Redis, else the durable
+// one) is t.
+func (s *Store) holds(ctx context.Context, name string, k keys, t *storedToken) bool {
+	cur, err := s.read(ctx, name, k)
+	if err == nil && cur == nil {
+		cur, err = s.durable.GetToken(ctx, name)
+	}
+	return err == nil && cur.Equal(t) && cur.Generation == t.Generation && fenceOf(cur) == fenceOf(t)
+}
+
+// writeThrough writes t to the durable store unless what it held when
+// SetToken began (cur) is newer.
+func (s *Store) writeThrough(ctx context.Context, name string, t, cur *storedToken) error {
+	if cur != nil && (fenceOf(cur) > fenceOf(t) || fenceOf(cur) == fenceOf(t) && cur.Generation > t.Generation) {
+		return nil
+	}
+	if err := s.durable.SetToken(ctx, name, t); err != nil {
+		return fmt.Errorf("redisstore: token %q: the durable copy was not written: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteToken implements core.Store: it deletes the Redis record and the
+// durable copy. The fencing counter stays, so fences keep increasing.
+func (s *Store) DeleteToken(ctx context.Context, name string) error {
+	k, err := keysFor(s.prefix, name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if err := s.c.Del(ctx, k.token).Err(); err != nil {
+		errs = append(errs, fmt.Errorf("redisstore: token %q: %w", name, unavailable(err)))
+	}
+	if err := s.durable.DeleteToken(ctx, name); err != nil && !errors.Is(err, core.ErrTokenNotFound) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+var _ core.Store = (*Store)(nil)

@@ -1,0 +1,3 @@
+package redisstore_test
+
+func runWorkerIfRequested() {}
