@@ -30,7 +30,8 @@ var ErrUnavailable = errors.New("redis unavailable")
 // password.
 func NewClient(rawURL string) (*goredis.Client, error) {
 	if !strings.HasPrefix(rawURL, "redis://") && !strings.HasPrefix(rawURL, "rediss://") {
-		return nil, fmt.Errorf("redisstore: %q: %w: the URL must start with redis:// or rediss://", core.RedactURL(rawURL), core.ErrInvalidCredentials)
+		// Not quoted: a mistyped value may be a password.
+		return nil, fmt.Errorf("redisstore: %w: the Redis URL must start with redis:// or rediss://", core.ErrInvalidCredentials)
 	}
 	opts, err := goredis.ParseURL(rawURL)
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 
 func TestMain(m *testing.M) {
 	runWorkerIfRequested() // the replica tests run this binary as workers
+	// go-redis logs each failed dial; the tests that stop Redis make many.
+	goredis.SetLogger(quietLogger{})
 	goleak.VerifyTestMain(m)
 }
 
@@ -65,3 +67,7 @@ func newStore(t *testing.T, c goredis.UniversalClient, key []byte, durable core.
 	}
 	return s
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}

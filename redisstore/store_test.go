@@ -1,0 +1,286 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/redistest"
+	"github.com/plexusone/omnitoken/redisstore"
+)
+
+var expiry = time.Now().Add(time.Hour).Round(0)
+
+func tok(at, rt string, gen uint64) *core.Token {
+	return &core.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry, Generation: gen}
+}
+
+// The compare-and-swap keeps the newest token: an older or equal
+// generation with other content is refused with ErrConflict and changes
+// nothing; the same token written again is accepted.
+func TestSetTokenCompareAndSwap(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, rt := client(t, srv)
+	durable := core.NewMemoryStore()
+	s := newStore(t, c, newKey(t), durable)
+
+	if err := s.SetToken(ctx, "svc", tok("at-2", "rt-2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	for _, old := range []*core.Token{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2)} {
+		err := s.SetToken(ctx, "svc", old)
+		if !errors.Is(err, redisstore.ErrConflict) {
+			t.Fatalf("writing generation %d over 2: err = %v, want ErrConflict", old.Generation, err)
+		}
+	}
+	if err := s.SetToken(ctx, "svc", tok("at-2", "rt-2", 2)); err != nil {
+		t.Fatalf("the same token again: %v", err)
+	}
+	got, err := s.GetToken(ctx, "svc")
+	if err != nil || got.AccessToken != "at-2" || got.RefreshToken != "rt-2" || got.Generation != 2 {
+		t.Fatalf("GetToken = %v, %v; want generation 2, at-2", got, err)
+	}
+	before := rt.Load()
+	if err := s.SetToken(ctx, "svc", tok("at-3", "rt-3", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if n := rt.Load() - before; n != 1 {
+		t.Errorf("a write cost %d Redis round trips, want 1", n)
+	}
+	before = rt.Load()
+	got, err = s.GetToken(ctx, "svc")
+	if err != nil || got.AccessToken != "at-3" {
+		t.Fatalf("GetToken = %v, %v", got, err)
+	}
+	if n := rt.Load() - before; n != 1 {
+		t.Errorf("a read cost %d Redis round trips, want 1", n)
+	}
+	// Written through to the durable store.
+	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.RefreshToken != "rt-3" {
+		t.Fatalf("durable copy = %v, %v; want rt-3", d, err)
+	}
+}
+
+// With no record in Redis (a restart without data) the durable copy is
+// read, and a write older than it is refused.
+func TestEmptyRedisFallsBackToDurableCopy(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	durable := core.NewMemoryStore()
+	s := newStore(t, c, newKey(t), durable)
+	if _, err := s.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+		t.Fatalf("no token anywhere: err = %v, want ErrTokenNotFound", err)
+	}
+	if err := s.SetToken(ctx, "svc", tok("at-5", "rt-5", 5)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart(false)
+	got, err := s.GetToken(ctx, "svc")
+	if err != nil || got.RefreshToken != "rt-5" {
+		t.Fatalf("after Redis lost its data: %v, %v; want the durable rt-5", got, err)
+	}
+	if err := s.SetToken(ctx, "svc", tok("at-4", "rt-4", 4)); !errors.Is(err, redisstore.ErrConflict) {
+		t.Fatalf("writing generation 4 over the durable 5: err = %v, want ErrConflict", err)
+	}
+	if err := s.SetToken(ctx, "svc", tok("at-6", "rt-6", 6)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteToken(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+		t.Fatalf("after DeleteToken: err = %v, want ErrTokenNotFound", err)
+	}
+}
+
+// Redis down: a read fails with ErrUnavailable; a write still reaches
+// the durable store, and reports ErrUnavailable so it is written again.
+func TestStoreWhileRedisDown(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	durable := core.NewMemoryStore()
+	s := newStore(t, c, newKey(t), durable)
+	srv.Kill()
+	if _, err := s.GetToken(ctx, "svc"); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("GetToken: err = %v, want ErrUnavailable", err)
+	}
+	err := s.SetToken(ctx, "svc", tok("at-1", "rt-1", 1))
+	if !errors.Is(err, redisstore.ErrUnavailable) || !core.IsTemporary(err) {
+		t.Fatalf("SetToken: err = %v, want a temporary ErrUnavailable", err)
+	}
+	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.RefreshToken != "rt-1" {
+		t.Fatalf("durable copy = %v, %v; want rt-1", d, err)
+	}
+	srv.Restart(false)
+	if err := s.SetToken(ctx, "svc", tok("at-1", "rt-1", 1)); err != nil {
+		t.Fatalf("writing it again once Redis is back: %v", err)
+	}
+}
+
+// A reader of Redis alone learns no secret: every value of every key is
+// scanned for the canaries.
+func TestRedisHoldsNoSecret(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	s := newStore(t, c, newKey(t), nil)
+	l := newLocker(t, c, redisstore.LockerOptions{})
+	canaries := []string{"CANARY-ACCESS-7f3a", "CANARY-REFRESH-9b1c", "CANARY-IDTOKEN-22d0", "CANARY-APIKEY-5e8e"}
+	for i, name := range []string{"svc", "Weird{name}:x", "a/b"} {
+		_, unlock, err := l.LockFenced(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := tok(canaries[0], canaries[1], uint64(i+1))
+		tk.Extra = map[string]any{"id_token": canaries[2]}
+		tk.Header = map[string][]string{"X-Api-Key": {canaries[3]}}
+		if err := s.SetToken(ctx, name, tk); err != nil {
+			t.Fatal(err)
+		}
+		unlock()
+	}
+	dump := dumpRedis(ctx, t, c)
+	if len(dump) == 0 {
+		t.Fatal("Redis is empty")
+	}
+	for _, cn := range canaries {
+		if strings.Contains(dump, cn) {
+			t.Errorf("Redis holds canary %s", cn)
+		}
+	}
+}
+
+// dumpRedis returns every key and every value Redis holds, as text.
+func dumpRedis(ctx context.Context, t *testing.T, c *goredis.Client) string {
+	t.Helper()
+	var b strings.Builder
+	iter := c.Scan(ctx, 0, "*", 100).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		typ, err := c.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch typ {
+		case "string":
+			v, _ := c.Get(ctx, k).Result()
+			fmt.Fprintf(&b, "%s = %s\n", k, v)
+		case "hash":
+			v, _ := c.HGetAll(ctx, k).Result()
+			fmt.Fprintf(&b, "%s = %v\n", k, v)
+		default:
+			t.Fatalf("unexpected key %s of type %s", k, typ)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Every key of one credential carries the same hash tag, which holds no
+// brace, so Redis Cluster keeps them in one slot.
+func TestKeysAreHashTaggedPerCredential(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	s := newStore(t, c, newKey(t), nil)
+	l := newLocker(t, c, redisstore.LockerOptions{TTL: time.Minute})
+	names := []string{"svc", "br{ace}", "co:lon"}
+	for _, name := range names {
+		_, unlock, err := l.LockFenced(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetToken(ctx, name, tok("at", "rt", 1)); err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+	}
+	keys, err := c.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]int{}
+	for _, k := range keys {
+		open := strings.IndexByte(k, '{')
+		end := strings.IndexByte(k[open+1:], '}')
+		if open < 0 || end < 1 {
+			t.Fatalf("key %q has no hash tag", k)
+		}
+		tags[k[open+1:open+1+end]]++
+	}
+	if len(tags) != len(names) {
+		t.Fatalf("tags %v, want one per credential (%d)", tags, len(names))
+	}
+	for tag, n := range tags {
+		if n != 3 {
+			t.Errorf("tag %q on %d keys, want 3 (lease, fence, token)", tag, n)
+		}
+	}
+}
+
+// A record read with another key, or altered in Redis, is a clear error
+// naming the credential; never garbage, never plaintext.
+func TestWrongKeyOrTamperedRecord(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	s := newStore(t, c, newKey(t), nil)
+	if err := s.SetToken(ctx, "svc", tok("CANARY-AT", "CANARY-RT", 3)); err != nil {
+		t.Fatal(err)
+	}
+	other := newStore(t, c, newKey(t), nil)
+	_, err := other.GetToken(ctx, "svc")
+	if !errors.Is(err, redisstore.ErrDecrypt) || !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"svc"`) {
+		t.Fatalf("wrong key: err = %v", err)
+	}
+	// Relabel the generation: the ciphertext is bound to it.
+	if err := c.HSet(ctx, "omnitoken:{svc}:token", "g", "9").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetToken(ctx, "svc"); !errors.Is(err, redisstore.ErrDecrypt) {
+		t.Fatalf("relabelled record: err = %v", err)
+	}
+	if _, err := redisstore.NewAESGCM(make([]byte, 16)); !errors.Is(err, core.ErrInvalidCredentials) {
+		t.Errorf("16-byte key: err = %v", err)
+	}
+	if _, err := redisstore.NewStore(c, core.NewMemoryStore(), redisstore.StoreOptions{}); !errors.Is(err, core.ErrVaultNotConfigured) {
+		t.Errorf("no cipher: err = %v", err)
+	}
+}
+
+func TestNewClientURLs(t *testing.T) {
+	for _, u := range []string{"redis://127.0.0.1:6379/0", "rediss://user:pw@example.com:6380", "redis://:pw@localhost"} {
+		c, err := redisstore.NewClient(u)
+		if err != nil {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		_ = c.Close()
+	}
+	c, err := redisstore.NewClient("rediss://alice:s3cret-PW@example.com:6380/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Options()
+	_ = c.Close()
+	if o.Username != "alice" || o.Password != "s3cret-PW" || o.TLSConfig == nil {
+		t.Errorf("rediss URL: username %q, TLS %v; want alice with TLS", o.Username, o.TLSConfig != nil)
+	}
+	for _, u := range []string{"http://x", "redis://u:s3cret-PW@host:notaport", "s3cret-PW"} {
+		_, err := redisstore.NewClient(u)
+		if !errors.Is(err, core.ErrInvalidCredentials) || strings.Contains(err.Error(), "s3cret-PW") {
+			t.Errorf("%q: err = %v, want ErrInvalidCredentials without the password", "…", err)
+		}
+	}
+}
