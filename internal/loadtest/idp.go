@@ -93,6 +93,7 @@ type IdP struct {
 	revoked  map[int]bool
 	rts      map[string]*rtState
 	latestRT string
+	issuedAT []string
 	hold     func(ctx context.Context) error
 }
 
@@ -153,6 +154,13 @@ func (p *IdP) LatestRefreshToken() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.latestRT
+}
+
+// AccessTokens returns the access tokens issued so far, oldest first.
+func (p *IdP) AccessTokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.issuedAT...)
 }
 
 // WaitFor blocks until cond holds for the stats, or ctx is done.
@@ -302,6 +310,7 @@ func (p *IdP) refreshLocked(rt string) (at, newRT, code string) {
 func (p *IdP) issueLocked(family int, withRT bool) (at, rt string) {
 	p.seq++
 	at = fmt.Sprintf("at-%d-%d", family, p.seq)
+	p.issuedAT = append(p.issuedAT, at)
 	if withRT {
 		rt = fmt.Sprintf("rt-%d-%d", family, p.seq)
 		p.rts[rt] = &rtState{family: family}

@@ -43,40 +43,91 @@ type WorkerReport struct {
 	Loaded int `json:"loaded"`
 	// FirstError describes the first failure, if any.
 	FirstError string `json:"firstError,omitempty"`
+	// WriteFailures is the Store.SetToken calls that failed, such as a
+	// write refused because the store held a newer token.
+	WriteFailures int `json:"writeFailures"`
+	// FirstWriteFailure describes the first of them.
+	FirstWriteFailure string `json:"firstWriteFailure,omitempty"`
 }
 
-// RunWorkerIfRequested turns the process into a Processes worker, and
-// exits, when the environment asks for one; otherwise it returns at once.
-// Call it first thing in main, or in TestMain before anything else.
-func RunWorkerIfRequested() {
+// Backend opens the Store and Locker that worker processes share, from
+// the environment, read through getenv: a worker calls it at start with
+// os.Getenv, and Processes calls it to seed the credential and read the
+// final token with the workers' environment. close releases what it
+// opened.
+type Backend func(ctx context.Context, getenv func(string) string) (st core.Store, l core.Locker, close func() error, err error)
+
+// FileBackend is the default Backend: a storage.FileVault and its
+// FileLocker in the directory named by the worker environment (ProcOptions.Dir).
+func FileBackend(_ context.Context, getenv func(string) string) (core.Store, core.Locker, func() error, error) {
+	fv, err := storage.NewFileVault(getenv(envDir))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := storage.New(fv, storage.Options{})
+	if err != nil {
+		fv.Close()
+		return nil, nil, nil, err
+	}
+	return st, fv.Locker(), fv.Close, nil
+}
+
+// RunWorkerIfRequested turns the process into a Processes worker over
+// FileBackend, and exits, when the environment asks for one; otherwise it
+// returns at once. Call it first thing in main, or in TestMain before
+// anything else.
+func RunWorkerIfRequested() { RunWorkerIfRequestedWith(FileBackend) }
+
+// RunWorkerIfRequestedWith is RunWorkerIfRequested over another Backend.
+func RunWorkerIfRequestedWith(open Backend) {
 	if os.Getenv(envWorker) != "1" {
 		return
 	}
-	if err := runWorker(os.Stdin, os.Stdout); err != nil {
+	if err := runWorker(open, os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest worker:", err)
 		os.Exit(2)
 	}
 	os.Exit(0)
 }
 
-// runWorker opens the vault, says "ready", waits for "go" on stdin, then
-// calls Token every period until stdin closes. It writes "issued <gen>"
-// for each token it obtains and a final "report <json>".
-func runWorker(stdin io.Reader, stdout io.Writer) error {
-	dir := os.Getenv(envDir)
+// failCounter counts a Store's failed token writes.
+type failCounter struct {
+	core.Store
+	mu    sync.Mutex
+	n     int
+	first string
+}
+
+func (f *failCounter) SetToken(ctx context.Context, name string, t *core.Token) error {
+	err := f.Store.SetToken(ctx, name, t)
+	if err != nil {
+		f.mu.Lock()
+		f.n++
+		if f.first == "" {
+			f.first = err.Error()
+		}
+		f.mu.Unlock()
+	}
+	return err
+}
+
+// runWorker opens the backend, says "ready", waits for "go" on stdin,
+// then calls Token every period until stdin closes. It writes "issued
+// <gen>" for each token it obtains, "served <access token>" each time the
+// token it hands out changes, "error <message>" when a call fails after
+// one that did not, "ok" when one succeeds after a failure, and a final
+// "report <json>".
+func runWorker(open Backend, stdin io.Reader, stdout io.Writer) error {
 	period, err := time.ParseDuration(os.Getenv(envPeriod))
 	if err != nil || period <= 0 {
 		return fmt.Errorf("loadtest: worker: bad %s", envPeriod)
 	}
-	fv, err := storage.NewFileVault(dir)
+	bst, locker, closeBackend, err := open(context.Background(), os.Getenv)
 	if err != nil {
 		return err
 	}
-	defer fv.Close()
-	st, err := storage.New(fv, storage.Options{})
-	if err != nil {
-		return err
-	}
+	defer closeBackend()
+	st := &failCounter{Store: bst}
 	var outMu sync.Mutex
 	say := func(format string, a ...any) {
 		outMu.Lock()
@@ -89,7 +140,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 		Store:             st,
 		Strategies:        []core.Strategy{oauth2.New(oauth2.Options{AllowInsecureHTTP: true})},
 		BackgroundRefresh: true,
-		Locker:            fv.Locker(),
+		Locker:            locker,
 		OnEvent: func(ev core.Event) {
 			switch ev.Kind {
 			case core.EventTokenIssued:
@@ -121,6 +172,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	}()
 	tick := time.NewTicker(period)
 	defer tick.Stop()
+	lastServed, failing := "", false
 	for ctx.Err() == nil {
 		tok, err := m.Token(ctx, CredentialName)
 		repMu.Lock()
@@ -131,10 +183,24 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 			if rep.FirstError == "" {
 				rep.FirstError = err.Error()
 			}
+			if !failing {
+				failing = true
+				say("error %s", strings.ReplaceAll(err.Error(), "\n", " "))
+			}
 		case err == nil && tok.Expired(time.Now()):
 			rep.Expired++
 		}
 		repMu.Unlock()
+		if err == nil {
+			if failing {
+				failing = false
+				say("ok")
+			}
+			if tok.AccessToken != lastServed {
+				lastServed = tok.AccessToken
+				say("served %s", lastServed)
+			}
+		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -144,6 +210,9 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	repMu.Lock()
+	st.mu.Lock()
+	rep.WriteFailures, rep.FirstWriteFailure = st.n, st.first
+	st.mu.Unlock()
 	data, _ := json.Marshal(rep)
 	repMu.Unlock()
 	say("report %s", data)
@@ -152,8 +221,15 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 
 // ProcOptions configures Processes. Zero fields take the defaults shown.
 type ProcOptions struct {
-	// Dir is the shared file vault's directory. Required.
+	// Dir is the shared file vault's directory. Required with the
+	// default Backend.
 	Dir string
+	// Backend opens the shared Store and Locker; the workers' Backend
+	// (RunWorkerIfRequestedWith) must open the same. Default FileBackend.
+	Backend Backend
+	// Env is added to each worker's environment, and set in this
+	// process's while Backend runs here.
+	Env []string
 	// Procs is the number of worker processes. Default 8.
 	Procs int
 	// Expiries is the number of refreshes to run for. Default 20.
@@ -186,17 +262,38 @@ type ProcResult struct {
 	// Generation is the highest token generation a worker obtained; with
 	// one refresh per expiry it equals IdP.Issued().
 	Generation uint64
-	// LatestRefreshTokenStored reports that the vault holds the refresh
+	// LatestRefreshTokenStored reports that the store holds the refresh
 	// token the IdP issued last.
 	LatestRefreshTokenStored bool
 	// Killed reports that the first worker was killed while it held the
 	// lock, and its request was abandoned unprocessed.
 	Killed bool
+	// Takeover is, with KillFirst, the time from the kill to the next
+	// token the IdP issued: how long the others waited for the dead
+	// holder's lock.
+	Takeover time.Duration
 	// Elapsed is the time from release to stop.
 	Elapsed time.Duration
 }
 
-type worker struct {
+// WorkerOptions configures StartWorker.
+type WorkerOptions struct {
+	// Command returns the command that starts this program again (see
+	// ProcOptions.Command). Default: os.Executable with no arguments.
+	Command func() (*exec.Cmd, error)
+	// Env is added to the worker's environment.
+	Env []string
+	// Period is the worker's pause between Token calls. Default 2 ms.
+	Period time.Duration
+	// OnLine, when set, is called with each line the worker prints, from
+	// one goroutine per worker.
+	OnLine func(line string)
+}
+
+// Worker is a worker process: it opens the shared Store and Locker, says
+// it is ready, and once released calls Token in a loop, printing what
+// happens (see RunWorkerIfRequestedWith), until Finish.
+type Worker struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stderr bytes.Buffer
@@ -205,14 +302,116 @@ type worker struct {
 	report *WorkerReport
 }
 
+func defaultCommand() (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.Command(exe), nil
+}
+
+// StartWorker starts a worker process.
+func StartWorker(o WorkerOptions) (*Worker, error) {
+	if o.Command == nil {
+		o.Command = defaultCommand
+	}
+	if o.Period == 0 {
+		o.Period = 2 * time.Millisecond
+	}
+	cmd, err := o.Command()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(append(cmd.Environ(), o.Env...), envWorker+"=1", envPeriod+"="+o.Period.String())
+	w := &Worker{cmd: cmd, ready: make(chan struct{}), done: make(chan struct{})}
+	cmd.Stderr = &w.stderr
+	if w.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "ready":
+				close(w.ready)
+			case strings.HasPrefix(line, "report "):
+				var r WorkerReport
+				if json.Unmarshal([]byte(strings.TrimPrefix(line, "report ")), &r) == nil {
+					w.report = &r
+				}
+			}
+			if o.OnLine != nil {
+				o.OnLine(line)
+			}
+		}
+	}()
+	return w, nil
+}
+
+// WaitReady waits until the worker has opened its store and waits for
+// Release.
+func (w *Worker) WaitReady(ctx context.Context) error {
+	select {
+	case <-w.ready:
+		return nil
+	case <-w.done:
+		_ = w.cmd.Wait()
+		return fmt.Errorf("loadtest: worker exited before it was ready: %s", strings.TrimSpace(w.stderr.String()))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Release lets the worker start calling Token.
+func (w *Worker) Release() error {
+	_, err := io.WriteString(w.stdin, "go\n")
+	return err
+}
+
+// Process returns the worker's OS process, to signal it.
+func (w *Worker) Process() *os.Process { return w.cmd.Process }
+
+// Kill kills the worker with SIGKILL, if it still runs, and waits for it.
+func (w *Worker) Kill() {
+	if w.cmd.ProcessState != nil {
+		return
+	}
+	_ = w.cmd.Process.Kill()
+	<-w.done
+	_ = w.cmd.Wait()
+}
+
+// Finish tells the worker to stop, waits for it to exit and returns its
+// report.
+func (w *Worker) Finish() (*WorkerReport, error) {
+	_ = w.stdin.Close()
+	<-w.done
+	if err := w.cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("loadtest: worker: %w: %s", err, strings.TrimSpace(w.stderr.String()))
+	}
+	if w.report == nil {
+		return nil, errors.New("loadtest: worker sent no report")
+	}
+	return w.report, nil
+}
+
 // Processes runs E (RELIABILITY row 2): Procs OS processes share one
-// storage.FileVault and its FileLocker, against an IdP that rotates
-// refresh tokens and revokes the whole family when one is reused. Workers
-// are released together from a barrier, call Token every Period with
-// BackgroundRefresh on, and are stopped after Expiries refreshes: the IdP
-// then holds any further request unprocessed, and Processes waits until
-// the last issued token has been stored before closing the workers'
-// stdin.
+// Store and Locker (by default a storage.FileVault and its FileLocker),
+// against an IdP that rotates refresh tokens and revokes the whole family
+// when one is reused. Workers are released together from a barrier, call
+// Token every Period with BackgroundRefresh on, and are stopped after
+// Expiries refreshes: the IdP then holds any further request unprocessed,
+// and Processes waits until the last issued token has been stored before
+// closing the workers' stdin.
 func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) {
 	if o.Procs == 0 {
 		o.Procs = 8
@@ -227,27 +426,21 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 		o.Period = 2 * time.Millisecond
 	}
 	if o.Command == nil {
-		o.Command = func() (*exec.Cmd, error) {
-			exe, err := os.Executable()
-			if err != nil {
-				return nil, err
-			}
-			return exec.Command(exe), nil
-		}
+		o.Command = defaultCommand
+	}
+	if o.Backend == nil {
+		o.Backend = FileBackend
 	}
 	res = &ProcResult{Options: o}
 
 	idp := NewIdP(IdPOptions{TTL: o.TTL})
 	defer idp.Close()
-	fv, err := storage.NewFileVault(o.Dir)
+	env := append([]string{envDir + "=" + o.Dir}, o.Env...)
+	st, _, closeBackend, err := openHere(ctx, o.Backend, env)
 	if err != nil {
 		return nil, err
 	}
-	defer fv.Close()
-	st, err := storage.New(fv, storage.Options{})
-	if err != nil {
-		return nil, err
-	}
+	defer closeBackend()
 	if err := st.SetCredentials(ctx, CredentialName, idp.Credentials()); err != nil {
 		return nil, err
 	}
@@ -255,7 +448,11 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 	var genMu sync.Mutex
 	genChanged := make(chan struct{})
 	var maxGen uint64
-	sawGen := func(g uint64) {
+	onLine := func(line string) {
+		g, err := strconv.ParseUint(strings.TrimPrefix(line, "issued "), 10, 64)
+		if !strings.HasPrefix(line, "issued ") || err != nil {
+			return
+		}
 		genMu.Lock()
 		if g > maxGen {
 			maxGen = g
@@ -265,39 +462,29 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 		genMu.Unlock()
 	}
 
-	workers := make([]*worker, o.Procs)
+	workers := make([]*Worker, o.Procs)
 	defer func() {
 		// On an early return, make sure no worker outlives us.
 		for _, w := range workers {
-			if w != nil && w.cmd.ProcessState == nil {
-				_ = w.cmd.Process.Kill()
-				_ = w.cmd.Wait()
+			if w != nil {
+				w.Kill()
 			}
 		}
 	}()
 	for i := range workers {
-		w, err := startWorker(o, sawGen)
+		w, err := StartWorker(WorkerOptions{Command: o.Command, Env: env, Period: o.Period, OnLine: onLine})
 		if err != nil {
 			return nil, err
 		}
 		workers[i] = w
 	}
 	for i, w := range workers {
-		select {
-		case <-w.ready:
-		case <-w.done:
-			_ = w.cmd.Wait()
-			return nil, fmt.Errorf("loadtest: worker %d exited before it was ready: %s", i, w.stderr.String())
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := w.WaitReady(ctx); err != nil {
+			return nil, fmt.Errorf("loadtest: worker %d: %w", i, err)
 		}
 	}
 
 	start := time.Now()
-	release := func(w *worker) error {
-		_, err := io.WriteString(w.stdin, "go\n")
-		return err
-	}
 	live := workers
 	if o.KillFirst {
 		arrived := make(chan struct{}, 1)
@@ -309,7 +496,7 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 			<-rctx.Done()
 			return rctx.Err()
 		})
-		if err := release(workers[0]); err != nil {
+		if err := workers[0].Release(); err != nil {
 			return nil, err
 		}
 		select {
@@ -318,24 +505,26 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 			return nil, ctx.Err()
 		}
 		for _, w := range workers[1:] {
-			if err := release(w); err != nil {
+			if err := w.Release(); err != nil {
 				return nil, err
 			}
 		}
 		idp.SetHold(nil)
-		if err := workers[0].cmd.Process.Kill(); err != nil {
-			return nil, err
-		}
-		<-workers[0].done
-		_ = workers[0].cmd.Wait()
+		before := idp.Stats().Issued()
+		killed := time.Now()
+		workers[0].Kill()
 		if err := idp.WaitFor(ctx, func(s IdPStats) bool { return s.Aborted >= 1 }); err != nil {
 			return nil, err
 		}
 		res.Killed = idp.Stats().Aborted == 1
+		if err := idp.WaitFor(ctx, func(s IdPStats) bool { return s.Issued() > before }); err != nil {
+			return nil, err
+		}
+		res.Takeover = time.Since(killed)
 		live = workers[1:]
 	} else {
 		for _, w := range workers {
-			if err := release(w); err != nil {
+			if err := w.Release(); err != nil {
 				return nil, err
 			}
 		}
@@ -363,21 +552,14 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 	cancel()
 	res.Elapsed = time.Since(start)
 
-	for _, w := range live {
-		_ = w.stdin.Close()
-	}
 	var errs []error
 	for i, w := range live {
-		<-w.done
-		if err := w.cmd.Wait(); err != nil {
-			errs = append(errs, fmt.Errorf("loadtest: worker %d: %w: %s", i, err, strings.TrimSpace(w.stderr.String())))
+		r, err := w.Finish()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("worker %d: %w", i, err))
 			continue
 		}
-		if w.report == nil {
-			errs = append(errs, fmt.Errorf("loadtest: worker %d sent no report", i))
-			continue
-		}
-		res.Workers = append(res.Workers, *w.report)
+		res.Workers = append(res.Workers, *r)
 	}
 	res.IdP = idp.Stats()
 	genMu.Lock()
@@ -389,45 +571,17 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 	return res, errors.Join(errs...)
 }
 
-func startWorker(o ProcOptions, sawGen func(uint64)) (*worker, error) {
-	cmd, err := o.Command()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Env = append(cmd.Environ(), envWorker+"=1", envDir+"="+o.Dir, envPeriod+"="+o.Period.String())
-	w := &worker{cmd: cmd, ready: make(chan struct{}), done: make(chan struct{})}
-	cmd.Stderr = &w.stderr
-	if w.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "ready":
-				close(w.ready)
-			case strings.HasPrefix(line, "issued "):
-				if g, err := strconv.ParseUint(strings.TrimPrefix(line, "issued "), 10, 64); err == nil {
-					sawGen(g)
-				}
-			case strings.HasPrefix(line, "report "):
-				var r WorkerReport
-				if json.Unmarshal([]byte(strings.TrimPrefix(line, "report ")), &r) == nil {
-					w.report = &r
-				}
+// openHere runs a Backend in this process with env added to what it
+// reads, as a worker would see it.
+func openHere(ctx context.Context, open Backend, env []string) (core.Store, core.Locker, func() error, error) {
+	return open(ctx, func(k string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], k+"="); ok {
+				return v
 			}
 		}
-	}()
-	return w, nil
+		return os.Getenv(k)
+	})
 }
 
 // waitStored waits until cond reports true, or ctx is done; cond also
