@@ -1,0 +1,116 @@
+package redisstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/internal/loadtest"
+	"github.com/plexusone/omnitoken/internal/redistest"
+	"github.com/plexusone/omnitoken/storage"
+)
+
+// checkReplicas asserts one refresh per expiry with nothing revoked, and
+// the newest refresh token both in Redis and in the vault.
+func checkReplicas(t *testing.T, res *loadtest.ProcResult, workers int, srv *redistest.Server, key []byte, dir string) {
+	t.Helper()
+	s := res.IdP
+	t.Logf("IdP %+v, generation %d, elapsed %s", s, res.Generation, res.Elapsed)
+	if s.Grants != 1 {
+		t.Errorf("%d client_credentials grants, want 1", s.Grants)
+	}
+	if s.Refreshes != res.Options.Expiries {
+		t.Errorf("%d refreshes, want exactly %d", s.Refreshes, res.Options.Expiries)
+	}
+	if s.MaxPresented != 1 || s.InvalidGrants != 0 || s.Reuses != 0 || s.RevokedFamilies != 0 {
+		t.Errorf("IdP: a refresh token presented up to %d times, %d invalid_grant, %d reuses, %d families revoked; want 1, 0, 0, 0",
+			s.MaxPresented, s.InvalidGrants, s.Reuses, s.RevokedFamilies)
+	}
+	if res.Generation != uint64(s.Issued()) {
+		t.Errorf("last generation %d, IdP issued %d tokens", res.Generation, s.Issued())
+	}
+	if !res.LatestRefreshTokenStored {
+		t.Error("the store does not hold the refresh token the IdP issued last")
+	}
+	if len(res.Workers) != workers {
+		t.Fatalf("%d worker reports, want %d", len(res.Workers), workers)
+	}
+	sumIssued := 0
+	for i, w := range res.Workers {
+		sumIssued += w.Issued
+		if w.Calls == 0 || w.Errors != 0 || w.Expired != 0 {
+			t.Errorf("worker %d: %d calls, %d errors (first: %s), %d expired tokens served", i, w.Calls, w.Errors, w.FirstError, w.Expired)
+		}
+	}
+	if sumIssued != s.Issued() {
+		t.Errorf("workers report %d tokens obtained, IdP issued %d", sumIssued, s.Issued())
+	}
+	// The vault's durable copy is the newest too.
+	c, _ := client(t, srv)
+	rs := newStore(t, c, key, nil)
+	inRedis, err := rs.GetToken(t.Context(), loadtest.CredentialName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fv, err := storage.NewFileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fv.Close()
+	vs, err := storage.New(fv, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inVault, err := vs.GetToken(t.Context(), loadtest.CredentialName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inVault.Equal(inRedis) || inVault.Generation != inRedis.Generation {
+		t.Errorf("vault holds generation %d, Redis %d: the write-through lags", inVault.Generation, inRedis.Generation)
+	}
+}
+
+// RELIABILITY row 29: 8 replica processes, one redis-server, 20 expiries
+// of a rotating refresh token: exactly 20 refreshes, each refresh token
+// presented once, nothing revoked, the newest refresh token stored.
+func TestReplicasRefreshOncePerExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts OS processes and waits for real token expiries")
+	}
+	srv := redistest.Start(t)
+	key, dir := newKey(t), t.TempDir()
+	res, err := loadtest.Processes(testContext(t), loadtest.ProcOptions{
+		Dir: dir, Backend: redisBackend, Env: replicaEnv(srv.URL(), key, 2*time.Second),
+		Procs: 8, Expiries: 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReplicas(t, res, 8, srv, key, dir)
+}
+
+// RELIABILITY row 30: the lease holder is SIGKILLed with its first token
+// request at the IdP; another replica takes over within the lease TTL
+// plus 1 s, and nothing is revoked.
+func TestReplicaHolderKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts OS processes and waits for real token expiries")
+	}
+	srv := redistest.Start(t)
+	key, dir := newKey(t), t.TempDir()
+	const ttl = 2 * time.Second
+	res, err := loadtest.Processes(testContext(t), loadtest.ProcOptions{
+		Dir: dir, Backend: redisBackend, Env: replicaEnv(srv.URL(), key, ttl),
+		Procs: 4, Expiries: 3, KillFirst: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Killed {
+		t.Errorf("the first worker was not killed with its request held (IdP %+v)", res.IdP)
+	}
+	t.Logf("takeover after %s (lease TTL %s)", res.Takeover, ttl)
+	if res.Takeover > ttl+time.Second {
+		t.Errorf("another replica took over %s after the kill, want within TTL + 1 s (%s)", res.Takeover, ttl+time.Second)
+	}
+	checkReplicas(t, res, 3, srv, key, dir)
+}
