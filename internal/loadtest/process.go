@@ -281,6 +281,8 @@ type WorkerOptions struct {
 	// Command returns the command that starts this program again (see
 	// ProcOptions.Command). Default: os.Executable with no arguments.
 	Command func() (*exec.Cmd, error)
+	// Dir is the file vault's directory, for FileBackend.
+	Dir string
 	// Env is added to the worker's environment.
 	Env []string
 	// Period is the worker's pause between Token calls. Default 2 ms.
@@ -322,7 +324,8 @@ func StartWorker(o WorkerOptions) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd.Env = append(append(cmd.Environ(), o.Env...), envWorker+"=1", envPeriod+"="+o.Period.String())
+	cmd.Env = append(append(cmd.Environ(), envDir+"="+o.Dir), o.Env...)
+	cmd.Env = append(cmd.Env, envWorker+"=1", envPeriod+"="+o.Period.String())
 	w := &Worker{cmd: cmd, ready: make(chan struct{}), done: make(chan struct{})}
 	cmd.Stderr = &w.stderr
 	if w.stdin, err = cmd.StdinPipe(); err != nil {
@@ -435,8 +438,7 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 
 	idp := NewIdP(IdPOptions{TTL: o.TTL})
 	defer idp.Close()
-	env := append([]string{envDir + "=" + o.Dir}, o.Env...)
-	st, _, closeBackend, err := openHere(ctx, o.Backend, env)
+	st, _, closeBackend, err := openHere(ctx, o.Backend, append([]string{envDir + "=" + o.Dir}, o.Env...))
 	if err != nil {
 		return nil, err
 	}
@@ -472,7 +474,7 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 		}
 	}()
 	for i := range workers {
-		w, err := StartWorker(WorkerOptions{Command: o.Command, Env: env, Period: o.Period, OnLine: onLine})
+		w, err := StartWorker(WorkerOptions{Command: o.Command, Dir: o.Dir, Env: o.Env, Period: o.Period, OnLine: onLine})
 		if err != nil {
 			return nil, err
 		}
