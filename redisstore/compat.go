@@ -22,3 +22,7 @@ var ErrConflict = errors.New("conflicting write")
 func fenceOf(*storedToken) uint64 { return 0 }
 
 func setFence(*storedToken, uint64) {}
+
+// coreAdoptsOnConflict reports whether the Manager, when SetToken fails
+// with ErrConflict, adopts the stored token instead of serving its own.
+const coreAdoptsOnConflict = false

@@ -72,8 +72,9 @@ type LockerOptions struct {
 	// it unlocks; a holder that dies or stops stops renewing, and another
 	// replica takes the lease at most TTL later. Default DefaultLeaseTTL.
 	TTL time.Duration
-	// Poll is the pause, with jitter, between tries while another replica
-	// holds the lease. Default DefaultPoll.
+	// Poll is the first pause, with jitter, between tries while another
+	// replica holds the lease; each later pause doubles, up to 8×Poll.
+	// Default DefaultPoll.
 	Poll time.Duration
 	// AllowUncoordinated makes Lock succeed, with fence 0 and a warning,
 	// when Redis is unavailable, instead of failing. RISK: replicas then
@@ -154,7 +155,7 @@ func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), e
 	}
 	owner := newOwner()
 	ttlMs := l.ttl.Milliseconds()
-	for {
+	for try := 0; ; try++ {
 		res, err := acquireScript.Run(ctx, l.c, []string{k.lease, k.fence}, owner, ttlMs).Int64Slice()
 		if err == nil && len(res) != 2 {
 			err = errors.New("unexpected reply to the lease script")
@@ -173,7 +174,8 @@ func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), e
 		if res[0] == 1 {
 			return uint64(res[1]), l.hold(k.lease, owner, name), nil
 		}
-		wait := l.poll/2 + mrand.N(l.poll/2+1)
+		step := l.poll << min(try, 3)
+		wait := step/2 + mrand.N(step/2+1)
 		if left := time.Duration(res[1]) * time.Millisecond; left > 0 && left < wait {
 			wait = left
 		}

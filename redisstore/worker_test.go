@@ -20,15 +20,25 @@ const (
 
 func runWorkerIfRequested() { loadtest.RunWorkerIfRequestedWith(redisBackend) }
 
+// redisBackend is countingBackend without a counter.
+var redisBackend = countingBackend(nil)
+
 // replicaEnv is the environment of replicas sharing srvURL and key, with
 // leases of ttl.
 func replicaEnv(srvURL string, key []byte, ttl time.Duration) []string {
 	return []string{envRedisURL + "=" + srvURL, envRedisKey + "=" + hex.EncodeToString(key), envLeaseTTL + "=" + ttl.String()}
 }
 
-// redisBackend is a replica's Store and Locker: a Store on Redis over the
-// file vault loadtest.FileBackend opens, and a Locker on Redis.
-func redisBackend(ctx context.Context, getenv func(string) string) (core.Store, core.Locker, func() error, error) {
+// countingBackend opens a replica's Store and Locker: a Store on Redis
+// over the file vault loadtest.FileBackend opens, and a Locker on Redis.
+// Their round trips are added to rt, when it is not nil.
+func countingBackend(rt *redisstore.RoundTrips) loadtest.Backend {
+	return func(ctx context.Context, getenv func(string) string) (core.Store, core.Locker, func() error, error) {
+		return openReplica(ctx, getenv, rt)
+	}
+}
+
+func openReplica(ctx context.Context, getenv func(string) string, rt *redisstore.RoundTrips) (core.Store, core.Locker, func() error, error) {
 	key, err := hex.DecodeString(getenv(envRedisKey))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("bad %s", envRedisKey)
@@ -45,6 +55,9 @@ func redisBackend(ctx context.Context, getenv func(string) string) (core.Store, 
 	if err != nil {
 		_ = closeVault()
 		return nil, nil, nil, err
+	}
+	if rt != nil {
+		c.AddHook(rt)
 	}
 	closeAll := func() error { _ = c.Close(); return closeVault() }
 	l, err := redisstore.NewLocker(c, redisstore.LockerOptions{TTL: ttl})

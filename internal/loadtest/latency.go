@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 )
 
@@ -29,6 +28,17 @@ type LatencyOptions struct {
 	Callers int
 	// Baseline is how long the cached path is measured. Default 2 s.
 	Baseline time.Duration
+	// Replicas is the number of Managers, each with its own Store and
+	// Locker from Backend, sharing the callers round-robin. Default 1.
+	Replicas int
+	// Backend opens each replica's Store and Locker, reading Env (see
+	// ProcOptions); its file vault, if any, is in a directory under Dir.
+	// Default FileBackend.
+	Backend Backend
+	// Env is what Backend reads besides the file vault's directory.
+	Env []string
+	// OnRefreshPhase, when set, is called as the refresh phase begins.
+	OnRefreshPhase func()
 }
 
 // LatencySummary summarizes a set of Token call latencies, each timed
@@ -91,12 +101,18 @@ func RefreshAheadLatency(ctx context.Context, o LatencyOptions) (*LatencyResult,
 	if o.Baseline == 0 {
 		o.Baseline = 2 * time.Second
 	}
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
+	if o.Backend == nil {
+		o.Backend = FileBackend
+	}
 	res := &LatencyResult{Options: o}
 
 	// Baseline: an hour-long token.
 	{
 		idp := NewIdP(IdPOptions{TTL: time.Hour})
-		m, closeAll, err := latencyManager(ctx, filepath.Join(o.Dir, "cached"), idp)
+		m, closeAll, err := latencyManagers(ctx, o, filepath.Join(o.Dir, "cached"), idp)
 		if err != nil {
 			idp.Close()
 			return nil, err
@@ -115,11 +131,14 @@ func RefreshAheadLatency(ctx context.Context, o LatencyOptions) (*LatencyResult,
 	// Refresh phase.
 	idp := NewIdP(IdPOptions{TTL: o.TTL, Latency: o.EndpointLatency})
 	defer idp.Close()
-	m, closeAll, err := latencyManager(ctx, filepath.Join(o.Dir, "refresh"), idp)
+	m, closeAll, err := latencyManagers(ctx, o, filepath.Join(o.Dir, "refresh"), idp)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll()
+	if o.OnRefreshPhase != nil {
+		o.OnRefreshPhase()
+	}
 	base := idp.Stats()
 	stop := make(chan struct{})
 	werr := make(chan error, 1)
@@ -140,44 +159,57 @@ func RefreshAheadLatency(ctx context.Context, o LatencyOptions) (*LatencyResult,
 	return res, nil
 }
 
-// latencyManager returns a Manager with BackgroundRefresh over a file
-// vault in dir, holding a first token for CredentialName.
-func latencyManager(ctx context.Context, dir string, idp *IdP) (*core.Manager, func(), error) {
-	fv, err := storage.NewFileVault(dir)
-	if err != nil {
-		return nil, nil, err
+// latencyManagers returns o.Replicas Managers with BackgroundRefresh,
+// each over its own Store and Locker from o.Backend with its file vault
+// in dir, holding a first token for CredentialName.
+func latencyManagers(ctx context.Context, o LatencyOptions, dir string, idp *IdP) ([]*core.Manager, func(), error) {
+	var ms []*core.Manager
+	var closers []func() error
+	closeAll := func() {
+		for _, m := range ms {
+			_ = m.Close()
+		}
+		for _, c := range closers {
+			_ = c()
+		}
 	}
-	st, err := storage.New(fv, storage.Options{})
-	if err != nil {
-		fv.Close()
-		return nil, nil, err
+	env := append([]string{envDir + "=" + dir}, o.Env...)
+	for range o.Replicas {
+		st, locker, closeBackend, err := openHere(ctx, o.Backend, env)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		closers = append(closers, closeBackend)
+		m, err := core.New(core.Options{
+			Store:             st,
+			Strategies:        []core.Strategy{oauth2.New(oauth2.Options{AllowInsecureHTTP: true})},
+			BackgroundRefresh: true,
+			Locker:            locker,
+		})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		ms = append(ms, m)
 	}
-	m, err := core.New(core.Options{
-		Store:             st,
-		Strategies:        []core.Strategy{oauth2.New(oauth2.Options{AllowInsecureHTTP: true})},
-		BackgroundRefresh: true,
-		Locker:            fv.Locker(),
-	})
-	if err != nil {
-		fv.Close()
-		return nil, nil, err
-	}
-	closeAll := func() { _ = m.Close(); _ = fv.Close() }
-	if err := m.SetCredentials(ctx, CredentialName, idp.Credentials()); err != nil {
+	if err := ms[0].SetCredentials(ctx, CredentialName, idp.Credentials()); err != nil {
 		closeAll()
 		return nil, nil, err
 	}
-	if _, err := m.Token(ctx, CredentialName); err != nil {
-		closeAll()
-		return nil, nil, err
+	for _, m := range ms {
+		if _, err := m.Token(ctx, CredentialName); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
 	}
-	return m, closeAll, nil
+	return ms, closeAll, nil
 }
 
-// callLoop runs callers goroutines that time Token calls until stop is
-// closed. A call begun while the IdP was busy goes to during, any other
+// callLoop runs callers goroutines, spread over ms, that time Token calls
+// until stop is closed. A call begun while the IdP was busy goes to during, any other
 // to outside.
-func callLoop(ctx context.Context, m *core.Manager, idp *IdP, callers int, stop <-chan struct{}) (during, outside *Histogram, errs uint64) {
+func callLoop(ctx context.Context, ms []*core.Manager, idp *IdP, callers int, stop <-chan struct{}) (during, outside *Histogram, errs uint64) {
 	var stopped atomic.Bool
 	go func() {
 		<-stop
@@ -187,7 +219,8 @@ func callLoop(ctx context.Context, m *core.Manager, idp *IdP, callers int, stop 
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var nerr atomic.Uint64
-	for range callers {
+	for i := range callers {
+		m := ms[i%len(ms)]
 		wg.Go(func() {
 			d, o := new(Histogram), new(Histogram)
 			for !stopped.Load() {

@@ -1,0 +1,4 @@
+package redisstore
+
+// CoreAdoptsOnConflict is coreAdoptsOnConflict, for the tests.
+const CoreAdoptsOnConflict = coreAdoptsOnConflict
