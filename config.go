@@ -76,6 +76,19 @@ type Config struct {
 	// OnEvent, when set, receives token lifecycle events (issued,
 	// refresh failed, persist failed, …). It must not block.
 	OnEvent func(core.Event)
+
+	// RedisURL, when set (redis:// or rediss://, with user and password
+	// as needed), coordinates replicas sharing the vault on Redis: one
+	// refresh per expiry across all of them, under a fenced lease, with
+	// tokens in a shared encrypted record that is also written to the
+	// vault (see package redisstore). NewAuto reads it from
+	// OMNITOKEN_REDIS_URL.
+	RedisURL string
+
+	// RedisKey is the 32-byte key that encrypts tokens in Redis, the same
+	// on every replica; required with RedisURL. NewAuto reads it, hex or
+	// base64, from OMNITOKEN_REDIS_KEY.
+	RedisKey []byte
 }
 
 // DefaultConfig returns a Config with default values. Vault must still be
@@ -98,6 +111,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RefreshBuffer < 0 {
 		return fmt.Errorf("omnitoken: %w: RefreshBuffer is negative", ErrInvalidCredentials)
+	}
+	if c.RedisURL != "" && len(c.RedisKey) != 32 {
+		return fmt.Errorf("omnitoken: %w: RedisKey is %d bytes, want 32", ErrInvalidCredentials, len(c.RedisKey))
 	}
 	if c.CredentialsPrefix != "" && c.CredentialsPrefix == c.TokensPrefix {
 		return fmt.Errorf("omnitoken: CredentialsPrefix and TokensPrefix are both %q", c.CredentialsPrefix)

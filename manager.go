@@ -65,6 +65,12 @@ func New(cfg Config) (*TokenManager, error) {
 		// Processes sharing the directory refresh each credential once.
 		opts.Locker = fv.Locker()
 	}
+	if cfg.RedisURL != "" {
+		if err := tm.useRedis(&opts); err != nil {
+			_ = tm.closeStrategies()
+			return nil, err
+		}
+	}
 	tm.mgr, err = core.New(opts)
 	if err != nil {
 		_ = tm.closeStrategies()
