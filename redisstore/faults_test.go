@@ -327,7 +327,9 @@ func TestReplicasSurviveRedisRestart(t *testing.T) {
 			t.Errorf("round %d: %d token requests while Redis was down, want none (no uncoordinated refresh)", round, s.Requests-atKill.Requests)
 		}
 
-		srv.Restart(keepData)
+		if err := srv.Restart(keepData); err != nil {
+			t.Fatal(err)
+		}
 		from = len(r.snapshot())
 		r.waitFor(ctx, "every replica to recover", func(lines []line) bool {
 			ok := map[int]bool{}

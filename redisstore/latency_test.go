@@ -20,7 +20,7 @@ func replicaLatency(tb testing.TB, cycles int, baseline time.Duration) (*loadtes
 	var atStart int64
 	res, err := loadtest.RefreshAheadLatency(ctx, loadtest.LatencyOptions{
 		Dir: tb.TempDir(), Replicas: 8, Callers: 8, Cycles: cycles, Baseline: baseline,
-		Backend: countingBackend(rt), Env: replicaEnv(srv.URL(), newKey(tb), 2*time.Second),
+		Backend: redistest.Backend(rt), Env: replicaEnv(srv.URL(), newKey(tb), 2*time.Second),
 		OnRefreshPhase: func() { atStart = rt.Load() },
 	})
 	if err != nil {

@@ -174,7 +174,9 @@ func TestFenceSurvivesRestart(t *testing.T) {
 	}
 	last := take()
 	for _, keep := range []bool{true, false} {
-		srv.Restart(keep)
+		if err := srv.Restart(keep); err != nil {
+			t.Fatal(err)
+		}
 		if f := take(); f <= last {
 			t.Fatalf("after a restart (keep data: %v) the fence is %d, not above %d", keep, f, last)
 		} else {
@@ -208,7 +210,9 @@ func TestLockWhileRedisDown(t *testing.T) {
 	}
 	unlock()
 
-	srv.Restart(false)
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
 	f, unlock, err = strict.LockFenced(ctx, "svc")
 	if err != nil || f == 0 {
 		t.Fatalf("after Redis came back: fence %d, err %v", f, err)

@@ -82,7 +82,9 @@ func TestEmptyRedisFallsBackToDurableCopy(t *testing.T) {
 	if err := s.SetToken(ctx, "svc", tok("at-5", "rt-5", 5)); err != nil {
 		t.Fatal(err)
 	}
-	srv.Restart(false)
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
 	got, err := s.GetToken(ctx, "svc")
 	if err != nil || got.RefreshToken != "rt-5" {
 		t.Fatalf("after Redis lost its data: %v, %v; want the durable rt-5", got, err)
@@ -120,7 +122,9 @@ func TestStoreWhileRedisDown(t *testing.T) {
 	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.RefreshToken != "rt-1" {
 		t.Fatalf("durable copy = %v, %v; want rt-1", d, err)
 	}
-	srv.Restart(false)
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetToken(ctx, "svc", tok("at-1", "rt-1", 1)); err != nil {
 		t.Fatalf("writing it again once Redis is back: %v", err)
 	}

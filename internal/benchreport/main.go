@@ -7,7 +7,7 @@
 // It runs `go test -bench` on the core and root packages and parses the
 // output (rows A and B), runs the internal/loadtest scenarios in process
 // (C, D, F, G) and as worker processes that are this program run again
-// (E), and builds two small programs to compare binary sizes (H). It must
+// (E, and R on a redis-server it starts), and builds two small programs to compare binary sizes (H). It must
 // be run from inside the module.
 package main
 
@@ -23,10 +23,12 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/internal/loadtest"
+	"github.com/plexusone/omnitoken/internal/redistest"
 )
 
 func main() {
-	loadtest.RunWorkerIfRequested() // row E runs this program as workers
+	// Rows E and R run this program as workers, over a file vault or Redis.
+	loadtest.RunWorkerIfRequestedWith(redistest.Backend(nil))
 	out := flag.String("out", "", "report file (default BENCHMARKS.md at the module root)")
 	quick := flag.Bool("quick", false, "fewer repetitions and smaller scenarios, for a smoke run")
 	count := flag.Int("count", 5, "go test -count for the micro-benchmarks")
@@ -87,6 +89,7 @@ func run(out string, quick bool, count int) error {
 		{"F: spread", sectionF},
 		{"G: scale", sectionG},
 		{"H: binary size", sectionH},
+		{"R: replicas on Redis", sectionR},
 	}
 	for i, s := range steps {
 		t := time.Now()

@@ -173,9 +173,8 @@ func latencyManagers(ctx context.Context, o LatencyOptions, dir string, idp *IdP
 			_ = c()
 		}
 	}
-	env := append([]string{envDir + "=" + dir}, o.Env...)
 	for range o.Replicas {
-		st, locker, closeBackend, err := openHere(ctx, o.Backend, env)
+		st, locker, closeBackend, err := OpenBackend(ctx, o.Backend, dir, o.Env)
 		if err != nil {
 			closeAll()
 			return nil, nil, err

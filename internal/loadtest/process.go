@@ -438,7 +438,7 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 
 	idp := NewIdP(IdPOptions{TTL: o.TTL})
 	defer idp.Close()
-	st, _, closeBackend, err := openHere(ctx, o.Backend, append([]string{envDir + "=" + o.Dir}, o.Env...))
+	st, _, closeBackend, err := OpenBackend(ctx, o.Backend, o.Dir, o.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -573,9 +573,10 @@ func Processes(ctx context.Context, o ProcOptions) (res *ProcResult, err error) 
 	return res, errors.Join(errs...)
 }
 
-// openHere runs a Backend in this process with env added to what it
-// reads, as a worker would see it.
-func openHere(ctx context.Context, open Backend, env []string) (core.Store, core.Locker, func() error, error) {
+// OpenBackend runs a Backend in this process as a worker with Dir dir
+// and Env env would: it reads env, then this process's environment.
+func OpenBackend(ctx context.Context, open Backend, dir string, env []string) (core.Store, core.Locker, func() error, error) {
+	env = append([]string{envDir + "=" + dir}, env...)
 	return open(ctx, func(k string) string {
 		for i := len(env) - 1; i >= 0; i-- {
 			if v, ok := strings.CutPrefix(env[i], k+"="); ok {

@@ -1,7 +1,9 @@
 // Package redistest starts a real redis-server (Debian's redis-server
-// package) for tests: on a free loopback port, in a temporary directory,
-// stopped when the test ends. It can kill the server and start it again on
-// the same port, with its data (an fsynced append-only file) or without.
+// package) for tests and benchmarks: on a free loopback port, in a
+// temporary directory, stopped when the test ends. It can kill the server
+// and start it again on the same port, with its data (an fsynced
+// append-only file) or without. Backend opens the Store and Locker of a
+// replica on such a server, for loadtest's worker processes.
 package redistest
 
 import (
@@ -24,9 +26,8 @@ import (
 // startTimeout bounds how long a server may take to accept connections.
 const startTimeout = 10 * time.Second
 
-// Server is a redis-server process owned by a test.
+// Server is a redis-server process owned by a test or a program.
 type Server struct {
-	t    testing.TB
 	bin  string
 	dir  string
 	port int
@@ -43,26 +44,57 @@ type Server struct {
 // then a missing server fails the test).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("OMNITOKEN_REQUIRE_REDIS") == "1" {
 			t.Fatal("redistest: redis-server is not installed (apt-get install redis-server)")
 		}
 		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s, err := run(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Run starts a server as Start does, for a program: Close stops it and
+// removes its directory.
+func Run() (*Server, error) {
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		return nil, err
+	}
+	s, err := run(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops a server started by Run and removes its directory.
+func (s *Server) Close() {
+	s.Kill()
+	_ = os.RemoveAll(s.dir)
+}
+
+func run(dir string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: redis-server is not installed (apt-get install redis-server): %w", err)
+	}
+	s := &Server{bin: bin, dir: dir}
 	var lastErr error
 	for range 5 { // a free port may be taken between probe and bind
 		if s.port, err = freePort(); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if lastErr = s.start(); lastErr == nil {
-			t.Cleanup(s.Kill)
-			return s
+			return s, nil
 		}
 	}
-	t.Fatalf("redistest: starting redis-server: %v", lastErr)
-	return nil
+	return nil, fmt.Errorf("redistest: starting redis-server: %w", lastErr)
 }
 
 // URL returns the server's redis:// URL.
@@ -95,26 +127,26 @@ func (s *Server) Kill() {
 	<-done
 }
 
-// Restart starts the server again on the same port after Kill. With
-// keepData false its data files are removed first, as after a restart of
-// a server without persistence.
-func (s *Server) Restart(keepData bool) {
-	s.t.Helper()
+// Restart kills the server if it runs and starts it again on the same
+// port. With keepData false its data files are removed first, as after a
+// restart of a server without persistence.
+func (s *Server) Restart(keepData bool) error {
 	s.Kill()
 	if !keepData {
 		entries, err := os.ReadDir(s.dir)
 		if err != nil {
-			s.t.Fatal(err)
+			return err
 		}
 		for _, e := range entries {
 			if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
-				s.t.Fatal(err)
+				return err
 			}
 		}
 	}
 	if err := s.start(); err != nil {
-		s.t.Fatalf("redistest: restarting redis-server: %v", err)
+		return fmt.Errorf("redistest: restarting redis-server: %w", err)
 	}
+	return nil
 }
 
 // start runs redis-server and waits for its "Ready to accept connections"
