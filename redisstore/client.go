@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // ErrUnavailable matches every error caused by Redis not answering: a
@@ -36,7 +37,7 @@ func NewClient(rawURL string) (*goredis.Client, error) {
 	opts, err := goredis.ParseURL(rawURL)
 	if err != nil {
 		// go-redis errors may quote the URL; name only the redacted one.
-		return nil, fmt.Errorf("redisstore: %q: %w: not a valid Redis URL", core.RedactURL(rawURL), core.ErrInvalidCredentials)
+		return nil, fmt.Errorf("redisstore: %q: %w: not a valid Redis URL", driver.RedactURL(rawURL), core.ErrInvalidCredentials)
 	}
 	opts.DisableIdentity = true // no CLIENT SETINFO round trips per connection
 	return goredis.NewClient(opts), nil

@@ -12,7 +12,6 @@ import (
 
 	"github.com/plexusone/omnitoken/internal/loadtest"
 	"github.com/plexusone/omnitoken/internal/redistest"
-	"github.com/plexusone/omnitoken/redisstore"
 	"github.com/plexusone/omnitoken/storage"
 )
 
@@ -170,9 +169,6 @@ func (r *replicas) finish() []*loadtest.WorkerReport {
 func TestReplicaHolderPausedPastLease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts OS processes")
-	}
-	if !redisstore.CoreAdoptsOnConflict {
-		t.Skip("needs a core Manager that adopts the stored token when SetToken reports a conflict")
 	}
 	ctx := testContext(t)
 	srv := redistest.Start(t)

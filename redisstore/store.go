@@ -141,7 +141,7 @@ func (s *Store) read(ctx context.Context, name string, k keys) (*storedToken, er
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: token %q: %w: %w", name, core.ErrInvalidCredentials, err)
 	}
-	t, err := core.ParseToken(pt)
+	t, err := core.ParseStoredToken(pt)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: token %q: %w", name, err)
 	}
@@ -205,7 +205,7 @@ func (s *Store) holds(ctx context.Context, name string, k keys, t *storedToken) 
 	if err == nil && cur == nil {
 		cur, err = s.durable.GetToken(ctx, name)
 	}
-	return err == nil && cur.Equal(t) && cur.Generation == t.Generation && fenceOf(cur) == fenceOf(t)
+	return err == nil && cur.Token.Equal(&t.Token) && cur.Generation == t.Generation && fenceOf(cur) == fenceOf(t)
 }
 
 // writeThrough writes t to the durable store unless what it held when

@@ -17,8 +17,8 @@ import (
 
 var expiry = time.Now().Add(time.Hour).Round(0)
 
-func tok(at, rt string, gen uint64) *core.Token {
-	return &core.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry, Generation: gen}
+func tok(at, rt string, gen uint64) *core.StoredToken {
+	return &core.StoredToken{Token: core.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry}, Generation: gen}
 }
 
 // The compare-and-swap keeps the newest token: an older or equal
@@ -34,7 +34,7 @@ func TestSetTokenCompareAndSwap(t *testing.T) {
 	if err := s.SetToken(ctx, "svc", tok("at-2", "rt-2", 2)); err != nil {
 		t.Fatal(err)
 	}
-	for _, old := range []*core.Token{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2)} {
+	for _, old := range []*core.StoredToken{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2)} {
 		err := s.SetToken(ctx, "svc", old)
 		if !errors.Is(err, redisstore.ErrConflict) {
 			t.Fatalf("writing generation %d over 2: err = %v, want ErrConflict", old.Generation, err)
@@ -286,5 +286,45 @@ func TestNewClientURLs(t *testing.T) {
 		if !errors.Is(err, core.ErrInvalidCredentials) || strings.Contains(err.Error(), "s3cret-PW") {
 			t.Errorf("%q: err = %v, want ErrInvalidCredentials without the password", "…", err)
 		}
+	}
+}
+
+// The fence orders writes first: a holder whose lease lapsed writes with
+// an older fence and is refused even with a higher generation; a newer
+// fence wins whatever the generation.
+func TestSetTokenFenceOrdersWrites(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	durable := core.NewMemoryStore()
+	s := newStore(t, c, newKey(t), durable)
+	fenced := func(at string, fence, gen uint64) *core.StoredToken {
+		tk := tok(at, "rt-"+at, gen)
+		tk.Fence = fence
+		return tk
+	}
+	if err := s.SetToken(ctx, "svc", fenced("a", 10, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetToken(ctx, "svc", fenced("late", 9, 6)); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("older fence, higher generation: err = %v, want ErrConflict", err)
+	}
+	if err := s.SetToken(ctx, "svc", fenced("b", 11, 5)); err != nil {
+		t.Fatalf("newer fence, same generation: %v", err)
+	}
+	got, err := s.GetToken(ctx, "svc")
+	if err != nil || got.AccessToken != "b" || got.Fence != 11 || got.Generation != 5 {
+		t.Fatalf("GetToken = %v (fence %d), %v; want b at fence 11", got, got.Fence, err)
+	}
+	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.AccessToken != "b" {
+		t.Fatalf("durable copy = %v, %v; want b", d, err)
+	}
+	// The durable copy keeps the fence, so after Redis loses its data the
+	// late writer is still refused.
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetToken(ctx, "svc", fenced("late", 10, 7)); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("after Redis lost its data, an older fence: err = %v, want ErrConflict", err)
 	}
 }

@@ -98,7 +98,7 @@ type failCounter struct {
 	first string
 }
 
-func (f *failCounter) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (f *failCounter) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	err := f.Store.SetToken(ctx, name, t)
 	if err != nil {
 		f.mu.Lock()

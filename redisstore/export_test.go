@@ -1,4 +1,0 @@
-package redisstore
-
-// CoreAdoptsOnConflict is coreAdoptsOnConflict, for the tests.
-const CoreAdoptsOnConflict = coreAdoptsOnConflict
