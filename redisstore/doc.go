@@ -37,7 +37,8 @@
 //
 //   - Redis down: cached tokens that are still valid keep being served. A
 //     refresh that needs the lease fails at once with an error matching
-//     ErrUnavailable (temporary), and the Manager reports it; no replica
+//     ErrUnavailable (temporary), and the Manager reports
+//     core.EventLockFailed; no replica
 //     refreshes without coordination unless
 //     LockerOptions.AllowUncoordinated is set. When Redis answers again,
 //     the next refresh succeeds with nothing to do by hand.
@@ -49,7 +50,7 @@
 //     without data for the missed writes.
 //   - A holder paused past its TTL: another replica takes the lease after
 //     the TTL. The paused one's write carries an older fence and is
-//     refused with ErrConflict. If it was paused after the identity
+//     refused with core.ErrConflict. If it was paused after the identity
 //     provider rotated its refresh token and before storing it, the new
 //     holder presents the old refresh token; no lock can prevent that, and
 //     a provider that detects reuse revokes the family. Keep the TTL well

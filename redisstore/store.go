@@ -61,7 +61,7 @@ type StoreOptions struct {
 // persistence. SetToken first reads the durable store's token, then
 // writes the record with one compare-and-swap script (one round trip)
 // that refuses a token older than the one held, by (fence, generation),
-// with an error matching ErrConflict; then it writes the token to the
+// with an error matching core.ErrConflict; then it writes the token to the
 // durable store too, so that a rotated refresh token survives the loss of
 // everything in Redis. When Redis is unavailable SetToken still writes
 // the durable store and returns an error matching ErrUnavailable, so the
@@ -108,7 +108,7 @@ func additionalData(name string, fence, gen string) []byte {
 }
 
 // GetToken implements core.Store.
-func (s *Store) GetToken(ctx context.Context, name string) (*storedToken, error) {
+func (s *Store) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
 	k, err := keysFor(s.prefix, name)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Store) GetToken(ctx context.Context, name string) (*storedToken, error)
 }
 
 // read returns the Redis record of name, or nil when there is none.
-func (s *Store) read(ctx context.Context, name string, k keys) (*storedToken, error) {
+func (s *Store) read(ctx context.Context, name string, k keys) (*core.StoredToken, error) {
 	vals, err := s.c.HMGet(ctx, k.token, "f", "g", "v").Result()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: token %q: %w", name, unavailable(err))
@@ -146,12 +146,12 @@ func (s *Store) read(ctx context.Context, name string, k keys) (*storedToken, er
 		return nil, fmt.Errorf("redisstore: token %q: %w", name, err)
 	}
 	t.Generation = gen
-	setFence(t, fence)
+	t.Fence = fence
 	return t, nil
 }
 
 // SetToken implements core.Store; see Store for what it writes where.
-func (s *Store) SetToken(ctx context.Context, name string, t *storedToken) error {
+func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	k, err := keysFor(s.prefix, name)
 	if err != nil {
 		return err
@@ -159,13 +159,13 @@ func (s *Store) SetToken(ctx context.Context, name string, t *storedToken) error
 	if t == nil {
 		return fmt.Errorf("redisstore: token %q: %w: nil token", name, core.ErrInvalidCredentials)
 	}
-	f := strconv.FormatUint(fenceOf(t), 10)
+	f := strconv.FormatUint(t.Fence, 10)
 	g := strconv.FormatUint(t.Generation, 10)
 	floorF, floorG := "0", "0"
 	durable, derr := s.durable.GetToken(ctx, name)
 	switch {
 	case derr == nil:
-		floorF, floorG = strconv.FormatUint(fenceOf(durable), 10), strconv.FormatUint(durable.Generation, 10)
+		floorF, floorG = strconv.FormatUint(durable.Fence, 10), strconv.FormatUint(durable.Generation, 10)
 	case !errors.Is(derr, core.ErrTokenNotFound):
 		s.log.Warn("redisstore: reading the durable token failed", "name", name, "error", derr)
 	}
@@ -191,7 +191,7 @@ func (s *Store) SetToken(ctx context.Context, name string, t *storedToken) error
 		hf, hg := fmt.Sprint(res[1]), fmt.Sprint(res[2])
 		if hf != f || hg != g || !s.holds(ctx, name, k, t) {
 			return fmt.Errorf("redisstore: token %q: %w: the store holds fence %s generation %s, not older than fence %s generation %s",
-				name, ErrConflict, hf, hg, f, g)
+				name, core.ErrConflict, hf, hg, f, g)
 		}
 		// The same token again, as when an earlier durable write failed.
 	}
@@ -200,18 +200,18 @@ func (s *Store) SetToken(ctx context.Context, name string, t *storedToken) error
 
 // holds reports whether the record of name (in Redis, else the durable
 // one) is t.
-func (s *Store) holds(ctx context.Context, name string, k keys, t *storedToken) bool {
+func (s *Store) holds(ctx context.Context, name string, k keys, t *core.StoredToken) bool {
 	cur, err := s.read(ctx, name, k)
 	if err == nil && cur == nil {
 		cur, err = s.durable.GetToken(ctx, name)
 	}
-	return err == nil && cur.Token.Equal(&t.Token) && cur.Generation == t.Generation && fenceOf(cur) == fenceOf(t)
+	return err == nil && cur.Token.Equal(&t.Token) && cur.Generation == t.Generation && cur.Fence == t.Fence
 }
 
 // writeThrough writes t to the durable store unless what it held when
 // SetToken began (cur) is newer.
-func (s *Store) writeThrough(ctx context.Context, name string, t, cur *storedToken) error {
-	if cur != nil && (fenceOf(cur) > fenceOf(t) || fenceOf(cur) == fenceOf(t) && cur.Generation > t.Generation) {
+func (s *Store) writeThrough(ctx context.Context, name string, t, cur *core.StoredToken) error {
+	if cur != nil && (cur.Fence > t.Fence || cur.Fence == t.Fence && cur.Generation > t.Generation) {
 		return nil
 	}
 	if err := s.durable.SetToken(ctx, name, t); err != nil {

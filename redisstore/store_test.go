@@ -36,7 +36,7 @@ func TestSetTokenCompareAndSwap(t *testing.T) {
 	}
 	for _, old := range []*core.StoredToken{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2)} {
 		err := s.SetToken(ctx, "svc", old)
-		if !errors.Is(err, redisstore.ErrConflict) {
+		if !errors.Is(err, core.ErrConflict) {
 			t.Fatalf("writing generation %d over 2: err = %v, want ErrConflict", old.Generation, err)
 		}
 	}
@@ -89,7 +89,7 @@ func TestEmptyRedisFallsBackToDurableCopy(t *testing.T) {
 	if err != nil || got.RefreshToken != "rt-5" {
 		t.Fatalf("after Redis lost its data: %v, %v; want the durable rt-5", got, err)
 	}
-	if err := s.SetToken(ctx, "svc", tok("at-4", "rt-4", 4)); !errors.Is(err, redisstore.ErrConflict) {
+	if err := s.SetToken(ctx, "svc", tok("at-4", "rt-4", 4)); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("writing generation 4 over the durable 5: err = %v, want ErrConflict", err)
 	}
 	if err := s.SetToken(ctx, "svc", tok("at-6", "rt-6", 6)); err != nil {
