@@ -8,6 +8,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/redisstore"
 	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
 )
 
 // A replica's Manager: credentials and the durable token copy in the
@@ -44,7 +45,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := core.New(core.Options{Store: store, Locker: locker, BackgroundRefresh: true})
+	m, err := core.New(core.Options{
+		Store:             store,
+		Locker:            locker,
+		Strategies:        []core.Strategy{oauth2.New(oauth2.Options{})},
+		BackgroundRefresh: true,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
