@@ -2,9 +2,10 @@ package omnitoken
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/grokify/goauth"
@@ -86,26 +87,59 @@ func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenMan
 // CredentialsSet JSON file. The credentials are loaded into an in-memory
 // vault for the session. This is useful for file-based credential
 // workflows without a persistent vault.
+//
+// A file holding one goauth Credentials object rather than a set
+// ({"type": …} at the top instead of {"credentials": {…}}) is loaded as
+// that one credential, named after the file without its extension
+// ("github-bot.json" gives "github-bot"). A file that is neither is an
+// error matching ErrInvalidCredentials that says so. Endpoints are not
+// looked up here: an OAuth 2.0 credential of a service goauth does not
+// know is loaded, and GetToken reports its missing endpoint.
 func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
 	return fromCredentialsFile(credentialsFile, "")
 }
 
 func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, error) {
-	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	set, err := readCredentialsFile(credentialsFile)
 	if err != nil {
-		return nil, fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+		return nil, err
 	}
 	return fromCredentialsSet(set, pluginDir)
 }
 
-// readErr keeps a file error's meaning without goauth's text, which may
-// quote the file's content.
-func readErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe
+// readCredentialsFile reads a goauth CredentialsSet file, or a file of one
+// goauth Credentials, as a set. Errors never quote the file's content.
+func readCredentialsFile(file string) (*goauth.CredentialsSet, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: read credentials file: %w", err)
 	}
-	return fmt.Errorf("%w: the file is not a goauth credentials set", ErrInvalidCredentials)
+	bad := func(what string) error {
+		return fmt.Errorf("omnitoken: credentials file %s: %w: %s", filepath.Base(file), ErrInvalidCredentials, what)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil || top == nil {
+		return nil, bad("not a JSON object")
+	}
+	if _, ok := top["credentials"]; ok {
+		var set goauth.CredentialsSet
+		if err := json.Unmarshal(b, &set); err != nil {
+			return nil, bad("not a goauth credentials set")
+		}
+		if set.Credentials == nil {
+			set.Credentials = map[string]goauth.Credentials{}
+		}
+		return &set, nil
+	}
+	if _, ok := top["type"]; ok {
+		var c goauth.Credentials
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, bad("holds one credential, which does not decode as goauth credentials")
+		}
+		name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		return &goauth.CredentialsSet{Credentials: map[string]goauth.Credentials{name: c}}, nil
+	}
+	return nil, bad(`not a goauth credentials set (no "credentials" key) nor one credential (no "type" key)`)
 }
 
 // NewFromDirectory creates a TokenManager using a directory for file-based
@@ -113,13 +147,18 @@ func readErr(err error) error {
 // Tokens are stored as JSON files in {directory}/tokens/
 //
 // This provides persistent storage without requiring a vault service.
+// A directory written by omnitoken v0.1.0 is read and written in v0.1.0's
+// layout (storage.OpenDirectory, storage.V01FileVault), so v0.1.0
+// processes sharing it keep working; storage.MigrateV01 moves it to this
+// module's layout, where names are escaped. A new or empty directory gets
+// this module's layout.
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
 func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, "") }
 
 func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
-	v, err := storage.NewFileVault(directory)
+	v, err := storage.OpenDirectory(directory)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
@@ -212,11 +251,13 @@ func NewAuto() (*TokenManager, error) {
 
 // LoadGoauthCredentials loads a goauth credential from a CredentialsSet
 // file. The credential is stored under the given name (or accountKey if
-// name is empty).
+// name is empty). A file of one credential is read as a set holding it
+// under the file's name without its extension (see
+// NewFromCredentialsFile).
 func (tm *TokenManager) LoadGoauthCredentials(ctx context.Context, name, credentialsFile, accountKey string) error {
-	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	set, err := readCredentialsFile(credentialsFile)
 	if err != nil {
-		return fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+		return err
 	}
 	c, ok := set.Credentials[accountKey]
 	if !ok {

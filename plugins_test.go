@@ -73,7 +73,7 @@ func TestGithubAppThroughSeedAPI(t *testing.T) {
 	cfg.Clock = clock
 	cfg.AutoRefresh = false // refresh in the caller, so the test sees it
 	cfg.PluginDir = pluginDir
-	cfg.PluginOptions = plugins.Options{Env: []string{"OMNITOKEN_GITHUBAPP_ALLOW_HTTP=1"}, AllowedSHA256: []string{hex.EncodeToString(sum[:])}}
+	cfg.Extensions = &omnitoken.Extensions{PluginOptions: plugins.Options{Env: []string{"OMNITOKEN_GITHUBAPP_ALLOW_HTTP=1"}, AllowedSHA256: []string{hex.EncodeToString(sum[:])}}}
 	tm, err := omnitoken.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestPluginChecksumRefused(t *testing.T) {
 	cfg := omnitoken.DefaultConfig()
 	cfg.Vault = mustFileVault(t)
 	cfg.PluginDir = pluginDir
-	cfg.PluginOptions = plugins.Options{AllowedSHA256: []string{hex.EncodeToString(make([]byte, 32))}}
+	cfg.Extensions = &omnitoken.Extensions{PluginOptions: plugins.Options{AllowedSHA256: []string{hex.EncodeToString(make([]byte, 32))}}}
 	if _, err := omnitoken.New(cfg); !errors.Is(err, plugins.ErrChecksumMismatch) {
 		t.Fatalf("err = %v, want ErrChecksumMismatch", err)
 	}
