@@ -281,7 +281,6 @@ func TestSetCredentialsValidation(t *testing.T) {
 		"no type":        {Basic: &goauth.CredentialsBasicAuth{Username: "u"}},
 		"missing basic":  {Type: goauth.TypeBasic},
 		"missing oauth2": {Type: goauth.TypeOAuth2},
-		"empty basic":    {Type: goauth.TypeBasic, Basic: &goauth.CredentialsBasicAuth{}},
 	}
 	for name, c := range bad {
 		if err := tm.SetCredentials(ctx, "x", c); !errors.Is(err, omnitoken.ErrInvalidCredentials) {

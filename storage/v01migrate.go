@@ -74,7 +74,7 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 	// Plan: which files are still v0.1.0's, and where each goes.
 	type move struct{ from, to string }
 	var plan []move
-	current := map[string]bool{} // names already in this module's layout
+	current := map[string]bool{} // file names already in this module's layout
 	for _, n := range names {
 		old, err := v01Form(ctx, v, n)
 		if err != nil {
@@ -98,14 +98,21 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 			return nil, fmt.Errorf("storage: migrate: %w: Rename names %q, which the directory does not hold", core.ErrCredentialsNotFound, from)
 		}
 	}
+	// Names here are file names: the v0.1.0 name of a source, the escaped
+	// name of a target and of a credential already in the new layout.
 	taken := map[string]string{}
+	sources := map[string]bool{}
 	for _, m := range plan {
-		if other, ok := taken[m.to]; ok {
+		sources[m.from] = true
+	}
+	for _, m := range plan {
+		file := mustEscape(m.to)
+		if other, ok := taken[file]; ok {
 			return nil, fmt.Errorf("storage: migrate: %q and %q would both become %q", other, m.from, m.to)
 		}
-		taken[m.to] = m.from
-		if current[m.to] && m.to != m.from {
-			return nil, fmt.Errorf("storage: migrate %q: %q is already stored in the new layout", m.from, m.to)
+		taken[file] = m.from
+		if current[file] || (sources[file] && file != m.from) {
+			return nil, fmt.Errorf("storage: migrate %q: the file of its new name %q is taken", m.from, m.to)
 		}
 	}
 
@@ -125,14 +132,10 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 // v0.1.0's form: its file holds a Secret wrapper, or its file name is not
 // the escaped name.
 func v01Form(ctx context.Context, v *V01FileVault, name string) (bool, error) {
-	seg, err := EscapeName(name)
-	if err != nil {
-		return false, err
-	}
-	if seg != name {
+	if _, err := UnescapeName(name); err != nil {
 		return true, nil
 	}
-	return v.wrapped(ctx, DefaultCredentialsPrefix+seg)
+	return v.wrapped(ctx, DefaultCredentialsPrefix+mustEscape(name))
 }
 
 func migrateOne(ctx context.Context, src, dst *Store, from, to string) (Migrated, error) {
