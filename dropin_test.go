@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -503,4 +504,53 @@ func testRSAKeyPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+}
+
+// TestReadmeFirstExample: the README's first example, a Microsoft Entra ID
+// client credentials grant, follows that provider's rules: the client
+// secret in the form body (not Basic), the ".default" scope, and the
+// grant_type; only the token URL's host is the loopback test server's.
+func TestReadmeFirstExample(t *testing.T) {
+	var calls atomic.Int64
+	idp := tokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_ = r.ParseForm()
+		_, _, basic := r.BasicAuth()
+		if r.URL.Path != "/<tenant>/oauth2/v2.0/token" || basic || r.PostForm.Get("grant_type") != "client_credentials" ||
+			r.PostForm.Get("client_id") != "app-id" || r.PostForm.Get("client_secret") != "app-secret" ||
+			r.PostForm.Get("scope") != "https://graph.microsoft.com/.default" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_request"}`))
+			return
+		}
+		writeToken(w, "graph-token", 3599)
+	})
+	tm, err := omnitoken.New(omnitoken.Config{Vault: memory.New(), HTTPClient: idp.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	err = tm.SetCredentials(ctx, "graph", &goauth.Credentials{
+		Type: goauth.TypeOAuth2,
+		OAuth2: &goauth.CredentialsOAuth2{
+			ClientID:     "app-id",
+			ClientSecret: "app-secret",
+			GrantType:    "client_credentials",
+			Scopes:       []string{"https://graph.microsoft.com/.default"},
+			Endpoint: oauth2.Endpoint{
+				TokenURL:  idp.URL + "/<tenant>/oauth2/v2.0/token",
+				AuthStyle: oauth2.AuthStyleInParams,
+			},
+		},
+	})
+	if err == nil {
+		err = tm.ValidateCredentials(ctx, "graph")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tm.GetToken(ctx, "graph")
+	if err != nil || tok.AccessToken != "graph-token" || calls.Load() != 1 {
+		t.Fatalf("GetToken = %v, %v after %d requests", tok, err, calls.Load())
+	}
 }
