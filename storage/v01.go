@@ -160,6 +160,9 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 //
 // Writes are FileVault's: temp file, fsync, rename, directory fsync, mode
 // 0600, no symlinks followed.
+//
+// Paths under "tokens/" hold tokens and all others credentials, so use it
+// with a Store of the default prefixes, as v0.1.0's NewFromDirectory was.
 type V01FileVault struct {
 	fv *FileVault
 }
