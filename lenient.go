@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // lenient is a strategy as the engine of a TokenManager sees it: its
@@ -37,13 +38,13 @@ func (l lenient) Token(ctx context.Context, c *core.Credentials, prev *core.Toke
 	return l.s.Token(ctx, c, prev)
 }
 
-// Validate implements core.Validator with the structural checks only.
+// Validate implements driver.Validator with the structural checks only.
 func (l lenient) Validate(c *core.Credentials) error { return structural(c) }
 
-// Revoke implements core.Revoker when the strategy does; otherwise there
+// Revoke implements driver.Revoker when the strategy does; otherwise there
 // is nothing to revoke.
 func (l lenient) Revoke(ctx context.Context, c *core.Credentials, t *core.Token) error {
-	if r, ok := l.s.(core.Revoker); ok {
+	if r, ok := l.s.(driver.Revoker); ok {
 		return r.Revoke(ctx, c, t)
 	}
 	return nil
@@ -66,6 +67,6 @@ func structural(c *core.Credentials) error {
 }
 
 var (
-	_ core.Validator = lenient{}
-	_ core.Revoker   = lenient{}
+	_ driver.Validator = lenient{}
+	_ driver.Revoker   = lenient{}
 )

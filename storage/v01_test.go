@@ -117,7 +117,7 @@ func TestV01FileVaultStore(t *testing.T) {
 		if err := st.SetCredentials(ctx, n, c); err != nil {
 			t.Fatalf("%q: %v", n, err)
 		}
-		if err := st.SetToken(ctx, n, &core.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		if err := st.SetToken(ctx, n, &core.StoredToken{Token: core.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
