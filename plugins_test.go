@@ -187,13 +187,17 @@ func TestNewAutoLoadsPluginDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tm.Close()
-	// A githubapp credential is accepted only when a strategy serves the
-	// type: the plugin's Validate refuses one without its fields.
+	// The plugin serves the type: its Validate, not a missing strategy,
+	// refuses a githubapp credential without its fields.
 	c, err := core.ParseCredentials([]byte(`{"type":"githubapp","githubapp":{}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tm.Core().SetCredentials(t.Context(), "gh", c); !errors.Is(err, core.ErrInvalidCredentials) {
+	if err := tm.Core().SetCredentials(t.Context(), "gh", c); err != nil {
+		t.Fatal(err)
+	}
+	err = tm.ValidateCredentials(t.Context(), "gh")
+	if !errors.Is(err, core.ErrInvalidCredentials) || errors.Is(err, core.ErrUnsupportedCredentialType) {
 		t.Fatalf("githubapp not served by the plugin: %v", err)
 	}
 }
