@@ -554,3 +554,31 @@ func TestReadmeFirstExample(t *testing.T) {
 		t.Fatalf("GetToken = %v, %v after %d requests", tok, err, calls.Load())
 	}
 }
+
+// TestV01NamesOverOwnVault: a v0.1.0 user who passed a vault of their own
+// (here omnivault's file provider in JSON mode) keeps their names through
+// storage.V01Names, reading and writing.
+func TestV01NamesOverOwnVault(t *testing.T) {
+	dir := t.TempDir()
+	old := newV01Dir(t, dir)
+	bot := basicCreds("u", "p")
+	old.setCredentials("GitHub Bot", bot)
+	tm, err := omnitoken.New(omnitoken.Config{Vault: storage.V01Names(old.fp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	if names, err := tm.ListCredentials(ctx); err != nil || !slices.Equal(names, []string{"GitHub Bot"}) {
+		t.Fatalf("ListCredentials = %q, %v", names, err)
+	}
+	if got, err := tm.GetCredentials(ctx, "GitHub Bot"); err != nil || jsonOf(t, got) != jsonOf(t, bot) {
+		t.Fatalf("GetCredentials = %v, %v", got, err)
+	}
+	other := basicCreds("x", "y")
+	if err := tm.SetCredentials(ctx, "Jira Cloud", other); err != nil {
+		t.Fatal(err)
+	}
+	if got := old.credentials("Jira Cloud"); jsonOf(t, got) != jsonOf(t, other) {
+		t.Fatalf("v0.1.0 reads %s", jsonOf(t, got))
+	}
+}

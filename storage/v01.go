@@ -164,7 +164,8 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 // Paths under "tokens/" hold tokens and all others credentials, so use it
 // with a Store of the default prefixes, as v0.1.0's NewFromDirectory was.
 type V01FileVault struct {
-	fv *FileVault
+	v01Names // over v01Wrap over fv
+	fv       *FileVault
 }
 
 // NewV01FileVault opens dir in the v0.1.0 layout, creating it with mode
@@ -174,7 +175,7 @@ func NewV01FileVault(dir string) (*V01FileVault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &V01FileVault{fv: fv}, nil
+	return &V01FileVault{v01Names: v01Names{inner: v01Wrap{fv}}, fv: fv}, nil
 }
 
 // Dir returns the vault's directory as an absolute path.
@@ -184,9 +185,36 @@ func (v *V01FileVault) Dir() string { return v.fv.Dir() }
 // directory, under .locks/. v0.1.0 processes take no lock.
 func (v *V01FileVault) Locker() *FileLocker { return v.fv.Locker() }
 
-// filePath maps a Store path to the file's vault path: the last segment,
-// an escaped name, is written as the name itself. A segment that is not
-// an escaped name (a caller's own path) is kept as is.
+// wrapped reports whether the file at Store path p holds a Secret wrapper.
+func (v *V01FileVault) wrapped(ctx context.Context, p string) (bool, error) {
+	fp, err := filePath(p)
+	if err != nil {
+		return false, err
+	}
+	raw, err := v.fv.Get(ctx, fp)
+	if err != nil {
+		return false, err
+	}
+	_, w, _ := unwrapV01(raw.Bytes())
+	return w, nil
+}
+
+// V01Names returns a vault over v that keeps each credential under the
+// name v0.1.0 gave it: a Store path prefix+EscapeName(name) is the path
+// prefix+name in v, so "GitHub Bot" is "credentials/GitHub Bot". Values
+// pass through unchanged. It is for a vault that v0.1.0 filled through
+// omnitoken.New(Config{Vault: v}), a 1Password vault or an omnivault
+// file.Provider of your own, say. A name holding '/' is refused, as in
+// V01FileVault; for a directory use V01FileVault, which also reads and
+// writes v0.1.0's wrapper.
+func V01Names(v vault.Vault) vault.Vault { return v01Names{inner: v} }
+
+// v01Names maps Store paths to v0.1.0's paths over inner.
+type v01Names struct{ inner vault.Vault }
+
+// filePath maps a Store path to v0.1.0's path: the last segment, an
+// escaped name, is written as the name itself. A segment that is not an
+// escaped name (a caller's own path) is kept as is.
 func filePath(p string) (string, error) {
 	dir, seg := "", p
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
@@ -197,7 +225,7 @@ func filePath(p string) (string, error) {
 		return p, nil
 	}
 	if strings.Contains(name, "/") {
-		return "", fmt.Errorf("storage: v0.1.0 vault: %w: name %q holds '/', which v0.1.0 stored as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, strings.ReplaceAll(name, "/", "_"))
+		return "", fmt.Errorf("storage: v0.1.0 layout: %w: name %q holds '/', which v0.1.0 stored as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, strings.ReplaceAll(name, "/", "_"))
 	}
 	return dir + name, nil
 }
@@ -205,13 +233,89 @@ func filePath(p string) (string, error) {
 // isToken reports whether p is a token's path.
 func isToken(p string) bool { return strings.HasPrefix(p, DefaultTokensPrefix) }
 
-// Get implements vault.Vault. The secret's Value is the unwrapped value,
-// checked to be a credential (or, under tokens/, a token).
-func (v *V01FileVault) Get(ctx context.Context, p string) (*vault.Secret, error) {
+// Get implements vault.Vault.
+func (v v01Names) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	fp, err := filePath(p)
 	if err != nil {
 		return nil, err
 	}
+	sec, err := v.inner.Get(ctx, fp)
+	if err != nil {
+		return nil, err
+	}
+	if sec != nil {
+		sec.Metadata.Path = p
+	}
+	return sec, nil
+}
+
+// Set implements vault.Vault.
+func (v v01Names) Set(ctx context.Context, p string, secret *vault.Secret) error {
+	fp, err := filePath(p)
+	if err != nil {
+		return err
+	}
+	return v.inner.Set(ctx, fp, secret)
+}
+
+// Delete implements vault.Vault.
+func (v v01Names) Delete(ctx context.Context, p string) error {
+	fp, err := filePath(p)
+	if err != nil {
+		return err
+	}
+	return v.inner.Delete(ctx, fp)
+}
+
+// Exists implements vault.Vault.
+func (v v01Names) Exists(ctx context.Context, p string) (bool, error) {
+	fp, err := filePath(p)
+	if err != nil {
+		return false, err
+	}
+	return v.inner.Exists(ctx, fp)
+}
+
+// List implements vault.Vault. Each name is given back as a Store path,
+// its last segment escaped; a name no credential can have (it is not
+// valid UTF-8, say) is not listed.
+func (v v01Names) List(ctx context.Context, prefix string) ([]string, error) {
+	paths, err := v.inner.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(paths))
+	for _, f := range paths {
+		dir, name := "", f
+		if i := strings.LastIndexByte(f, '/'); i >= 0 {
+			dir, name = f[:i+1], f[i+1:]
+		}
+		seg, err := EscapeName(name)
+		if err != nil {
+			continue
+		}
+		out = append(out, dir+seg)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Name implements vault.Vault.
+func (v v01Names) Name() string { return v.inner.Name() }
+
+// Capabilities implements vault.Vault.
+func (v v01Names) Capabilities() vault.Capabilities { return v.inner.Capabilities() }
+
+// Close implements vault.Vault.
+func (v v01Names) Close() error { return v.inner.Close() }
+
+// v01Wrap keeps values in omnivault's Secret wrapper in a FileVault, at
+// the paths it is given.
+type v01Wrap struct{ fv *FileVault }
+
+// Get implements vault.Vault. The secret's Value is the unwrapped value,
+// checked to be a credential (or, under tokens/, a token).
+func (v v01Wrap) Get(ctx context.Context, fp string) (*vault.Secret, error) {
 	raw, err := v.fv.Get(ctx, fp)
 	if err != nil {
 		return nil, err
@@ -221,7 +325,7 @@ func (v *V01FileVault) Get(ctx context.Context, p string) (*vault.Secret, error)
 		return nil, err
 	}
 	sec.Metadata.Provider = v.Name()
-	sec.Metadata.Path = p
+	sec.Metadata.Path = fp
 	if sec.Metadata.ModifiedAt == nil {
 		sec.Metadata.ModifiedAt = raw.Metadata.ModifiedAt
 	}
@@ -231,7 +335,7 @@ func (v *V01FileVault) Get(ctx context.Context, p string) (*vault.Secret, error)
 // decodeV01 reads one file of a v0.1.0 directory; fp is its vault path.
 func decodeV01(fp string, data []byte) (*vault.Secret, error) {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("storage: v0.1.0 vault: %s: %w: "+format, append([]any{fp + fileExt, core.ErrInvalidCredentials}, a...)...)
+		return fmt.Errorf("storage: v0.1.0 layout: %s: %w: "+format, append([]any{fp + fileExt, core.ErrInvalidCredentials}, a...)...)
 	}
 	sec, _, err := unwrapV01(data)
 	if err != nil {
@@ -331,13 +435,9 @@ func checkV01Token(data []byte) error {
 
 // Set implements vault.Vault: the value goes into omnivault's Secret
 // wrapper, with v0.1.0's fields and tags, and is written durably.
-func (v *V01FileVault) Set(ctx context.Context, p string, secret *vault.Secret) error {
-	fp, err := filePath(p)
-	if err != nil {
-		return err
-	}
+func (v v01Wrap) Set(ctx context.Context, fp string, secret *vault.Secret) error {
 	if secret == nil {
-		return fmt.Errorf("storage: v0.1.0 vault: set %q: nil secret", p)
+		return fmt.Errorf("storage: v0.1.0 layout: set %q: nil secret", fp)
 	}
 	data, err := encodeV01(fp, secret.Bytes(), time.Now())
 	if err != nil {
@@ -369,7 +469,7 @@ func encodeV01(fp string, value []byte, now time.Time) ([]byte, error) {
 			top["serviceKey"] = key
 			b, err := json.Marshal(top)
 			if err != nil {
-				return nil, fmt.Errorf("storage: v0.1.0 vault: set %q: %w", fp, err)
+				return nil, fmt.Errorf("storage: v0.1.0 layout: set %q: %w", fp, err)
 			}
 			value = b
 		}
@@ -398,80 +498,36 @@ func encodeV01(fp string, value []byte, now time.Time) ([]byte, error) {
 	sec.Value = string(value)
 	b, err := json.MarshalIndent(&sec, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("storage: v0.1.0 vault: set %q: %w", fp, err)
+		return nil, fmt.Errorf("storage: v0.1.0 layout: set %q: %w", fp, err)
 	}
 	return b, nil
 }
 
 // Delete implements vault.Vault.
-func (v *V01FileVault) Delete(ctx context.Context, p string) error {
-	fp, err := filePath(p)
-	if err != nil {
-		return err
-	}
-	return v.fv.Delete(ctx, fp)
-}
+func (v v01Wrap) Delete(ctx context.Context, fp string) error { return v.fv.Delete(ctx, fp) }
 
 // Exists implements vault.Vault.
-func (v *V01FileVault) Exists(ctx context.Context, p string) (bool, error) {
-	fp, err := filePath(p)
-	if err != nil {
-		return false, err
-	}
-	return v.fv.Exists(ctx, fp)
-}
+func (v v01Wrap) Exists(ctx context.Context, fp string) (bool, error) { return v.fv.Exists(ctx, fp) }
 
-// List implements vault.Vault. Each file's name is given back as a Store
-// path, its last segment escaped; a file whose name no credential name
-// can have (it is not valid UTF-8, say) is not listed.
-func (v *V01FileVault) List(ctx context.Context, prefix string) ([]string, error) {
-	files, err := v.fv.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(files))
-	for _, f := range files {
-		dir, name := "", f
-		if i := strings.LastIndexByte(f, '/'); i >= 0 {
-			dir, name = f[:i+1], f[i+1:]
-		}
-		seg, err := EscapeName(name)
-		if err != nil {
-			continue
-		}
-		out = append(out, dir+seg)
-	}
-	sort.Strings(out)
-	return out, nil
+// List implements vault.Vault.
+func (v v01Wrap) List(ctx context.Context, prefix string) ([]string, error) {
+	return v.fv.List(ctx, prefix)
 }
 
 // Name implements vault.Vault.
-func (v *V01FileVault) Name() string { return "file" }
+func (v v01Wrap) Name() string { return v.fv.Name() }
 
 // Capabilities implements vault.Vault.
-func (v *V01FileVault) Capabilities() vault.Capabilities { return v.fv.Capabilities() }
+func (v v01Wrap) Capabilities() vault.Capabilities { return v.fv.Capabilities() }
 
 // Close implements vault.Vault.
-func (v *V01FileVault) Close() error { return v.fv.Close() }
-
-// wrapped reports whether the file at Store path p holds a Secret wrapper.
-func (v *V01FileVault) wrapped(ctx context.Context, p string) (bool, error) {
-	fp, err := filePath(p)
-	if err != nil {
-		return false, err
-	}
-	raw, err := v.fv.Get(ctx, fp)
-	if err != nil {
-		return false, err
-	}
-	_, w, _ := unwrapV01(raw.Bytes())
-	return w, nil
-}
+func (v v01Wrap) Close() error { return v.fv.Close() }
 
 var (
 	_ DirVault    = (*V01FileVault)(nil)
 	_ DirVault    = (*FileVault)(nil)
-	_ vault.Vault = (*V01FileVault)(nil)
+	_ vault.Vault = v01Names{}
+	_ vault.Vault = v01Wrap{}
 )
 
 // noType explains stored credentials without a type: never empty
