@@ -269,6 +269,16 @@ func TestV01DirectoryDropIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tm.Close()
+	// With an IdP the client can reach, valid stored tokens are still
+	// used as they are.
+	for n, want := range map[string]string{"svc": "at-svc", "signer": "jwt-stored", "gcp": "gcp-stored"} {
+		if tok, err := tm.GetToken(ctx, n); err != nil || tok.AccessToken != want {
+			t.Fatalf("GetToken(%q) = %v, %v; want the stored %q", n, tok, err, want)
+		}
+	}
+	if n := requests(); n != 0 {
+		t.Fatalf("the IdP got %d requests for valid stored tokens", n)
+	}
 	tok, err := tm.GetToken(ctx, "GitHub Bot")
 	if err != nil || tok.AccessToken != "at-new" {
 		t.Fatalf("GetToken(GitHub Bot) = %v, %v", tok, err)

@@ -46,8 +46,9 @@ type Migrated struct {
 // holding omnivault's Secret wrapper, or one whose name EscapeName would
 // not write) and leaves the rest. Before writing anything it checks that
 // no two credentials would get the same name and that no new name is
-// taken by a credential already in this module's layout. It returns what
-// it moved, up to the first error.
+// taken by a credential already in this module's layout. A token whose
+// credential is gone is left where it is. It returns what it moved, up to
+// the first error.
 func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrated, error) {
 	v, err := NewV01FileVault(dir)
 	if err != nil {
