@@ -25,7 +25,14 @@ type autoConfig struct {
 func (a autoConfig) apply(cfg *Config) {
 	cfg.PluginDir = a.pluginDir
 	cfg.RedisURL = a.redisURL
-	cfg.RedisKey = a.redisKey
+	if a.redisKey != nil {
+		ext := Extensions{}
+		if cfg.Extensions != nil {
+			ext = *cfg.Extensions
+		}
+		ext.RedisKey = a.redisKey
+		cfg.Extensions = &ext
+	}
 }
 
 // autoFromEnv reads OMNITOKEN_PLUGIN_DIR, OMNITOKEN_REDIS_URL and

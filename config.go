@@ -54,41 +54,59 @@ type Config struct {
 	// are never followed). Default: a client requiring TLS 1.2.
 	HTTPClient *http.Client
 
-	// Strategies are added to the built-in ones, for credential types of
-	// your own. A type registered twice is an error.
-	Strategies []core.Strategy
-
 	// PluginDir, when set, names a directory of strategy plugins to start;
 	// each is registered under the credential type it reports. NewAuto
-	// reads it from OMNITOKEN_PLUGIN_DIR.
+	// reads it from OMNITOKEN_PLUGIN_DIR. Extensions.PluginOptions
+	// configures them.
 	PluginDir string
-
-	// PluginOptions configures the plugins started from PluginDir. Set
-	// PluginOptions.AllowedSHA256 to the checksums of the binaries you
-	// trust: a binary that matches none is refused before it is executed.
-	// Its Logger defaults to Logger.
-	PluginOptions plugins.Options
 
 	// Clock is the source of time for expiry and backoff decisions.
 	// Default: the system clock. Tests pass a coretest.FakeClock.
 	Clock core.Clock
 
+	// RedisURL, when set (redis:// or rediss://, with user and password
+	// as needed), coordinates replicas sharing the vault on Redis: one
+	// refresh per expiry across all of them, under a fenced lease, with
+	// tokens in a shared record encrypted with Extensions.RedisKey and
+	// also written to the vault (see package redisstore). NewAuto reads
+	// it from OMNITOKEN_REDIS_URL.
+	RedisURL string
+
+	// Extensions holds the settings that are functions or lists: your
+	// own strategies, the plugins' options and the event hook. They sit
+	// behind a pointer so that Config stays comparable with ==, as it was
+	// in v0.1.0. Nil means none.
+	Extensions *Extensions
+}
+
+// Extensions are the settings of a Config that Go cannot compare.
+type Extensions struct {
+	// Strategies are added to the built-in ones, for credential types of
+	// your own. A type registered twice is an error.
+	Strategies []core.Strategy
+
+	// PluginOptions configures the plugins started from Config.PluginDir.
+	// Set PluginOptions.AllowedSHA256 to the checksums of the binaries
+	// you trust: a binary that matches none is refused before it is
+	// executed. Its Logger defaults to Config.Logger.
+	PluginOptions plugins.Options
+
 	// OnEvent, when set, receives token lifecycle events (issued,
 	// refresh failed, persist failed, …). It must not block.
 	OnEvent func(core.Event)
 
-	// RedisURL, when set (redis:// or rediss://, with user and password
-	// as needed), coordinates replicas sharing the vault on Redis: one
-	// refresh per expiry across all of them, under a fenced lease, with
-	// tokens in a shared encrypted record that is also written to the
-	// vault (see package redisstore). NewAuto reads it from
-	// OMNITOKEN_REDIS_URL.
-	RedisURL string
-
 	// RedisKey is the 32-byte key that encrypts tokens in Redis, the same
-	// on every replica; required with RedisURL. NewAuto reads it, hex or
-	// base64, from OMNITOKEN_REDIS_KEY.
+	// on every replica; required with Config.RedisURL. NewAuto reads it,
+	// hex or base64, from OMNITOKEN_REDIS_KEY.
 	RedisKey []byte
+}
+
+// ext returns c.Extensions, or the zero Extensions.
+func (c *Config) ext() *Extensions {
+	if c.Extensions == nil {
+		return &Extensions{}
+	}
+	return c.Extensions
 }
 
 // DefaultConfig returns a Config with default values. Vault must still be
@@ -112,8 +130,8 @@ func (c *Config) Validate() error {
 	if c.RefreshBuffer < 0 {
 		return fmt.Errorf("omnitoken: %w: RefreshBuffer is negative", ErrInvalidCredentials)
 	}
-	if c.RedisURL != "" && len(c.RedisKey) != 32 {
-		return fmt.Errorf("omnitoken: %w: RedisKey is %d bytes, want 32", ErrInvalidCredentials, len(c.RedisKey))
+	if c.RedisURL != "" && len(c.ext().RedisKey) != 32 {
+		return fmt.Errorf("omnitoken: %w: Extensions.RedisKey is %d bytes, want 32 with RedisURL", ErrInvalidCredentials, len(c.ext().RedisKey))
 	}
 	if c.CredentialsPrefix != "" && c.CredentialsPrefix == c.TokensPrefix {
 		return fmt.Errorf("omnitoken: CredentialsPrefix and TokensPrefix are both %q", c.CredentialsPrefix)

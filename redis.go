@@ -15,12 +15,12 @@ func (tm *TokenManager) useRedis(opts *core.Options) error {
 	if err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
 	}
-	tm.closers = append(tm.closers, c.Close)
+	tm.res.closers = append(tm.res.closers, c.Close)
 	l, err := redisstore.NewLocker(c, redisstore.LockerOptions{Logger: cfg.Logger})
 	if err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
 	}
-	ci, err := redisstore.NewAESGCM(cfg.RedisKey)
+	ci, err := redisstore.NewAESGCM(cfg.ext().RedisKey)
 	if err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
 	}

@@ -24,7 +24,8 @@ func TestConfigRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fv.Close()
-	tm, err := omnitoken.New(omnitoken.Config{Vault: fv, HTTPClient: idp.Client(), RedisURL: srv.URL(), RedisKey: make([]byte, 32)})
+	tm, err := omnitoken.New(omnitoken.Config{Vault: fv, HTTPClient: idp.Client(), RedisURL: srv.URL(),
+		Extensions: &omnitoken.Extensions{RedisKey: make([]byte, 32)}})
 	if err != nil {
 		t.Fatal(err)
 	}
