@@ -13,28 +13,29 @@ import (
 	"github.com/plexusone/omnitoken/core"
 )
 
-// casScript writes the token record unless what Redis holds is newer:
-// a higher fence, or the same fence and a higher or equal generation.
-// When Redis holds no record (it restarted empty) the durable store's
-// version, passed as ARGV[4] and ARGV[5], stands in for it, except that
-// an equal version is accepted (the same token written again). Fences and
-// generations are compared as decimal strings, exactly, as uint64.
-// Returns {1} when written, or {0, fence, generation} of what is kept.
+// casScript writes the token record unless what Redis holds is not
+// older: a higher fence, or the same fence and a higher or equal
+// generation. When Redis holds no record (it restarted empty) the durable
+// store's version, passed as ARGV[4] and ARGV[5] when ARGV[6] is "1",
+// stands in for it. Fences and generations are compared as decimal
+// strings, exactly, as uint64. Returns {1} when written, or {0, fence,
+// generation} of what is kept.
 var casScript = goredis.NewScript(`
-local function newer(af, ag, bf, bg)
+local function older(af, ag, bf, bg)
   local function lt(a, b)
     if #a ~= #b then return #a < #b end
     return a < b
   end
-  if af ~= bf then return lt(bf, af) end
-  return lt(bg, ag)
+  if af ~= bf then return lt(af, bf) end
+  return lt(ag, bg)
 end
 local cur = redis.call('HMGET', KEYS[1], 'f', 'g')
-if cur[1] then
-  if cur[1] == ARGV[1] and cur[2] == ARGV[2] then return {0, cur[1], cur[2]} end
-  if newer(cur[1], cur[2], ARGV[1], ARGV[2]) then return {0, cur[1], cur[2]} end
-elseif newer(ARGV[4], ARGV[5], ARGV[1], ARGV[2]) then
-  return {0, ARGV[4], ARGV[5]}
+local hf, hg = cur[1], cur[2]
+if not hf and ARGV[6] == '1' then
+  hf, hg = ARGV[4], ARGV[5]
+end
+if hf and not older(hf, hg, ARGV[1], ARGV[2]) then
+  return {0, hf, hg}
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1], 'g', ARGV[2], 'v', ARGV[3])
 return {1}
@@ -60,8 +61,9 @@ type StoreOptions struct {
 // store when Redis holds no record, as after a restart without
 // persistence. SetToken first reads the durable store's token, then
 // writes the record with one compare-and-swap script (one round trip)
-// that refuses a token older than the one held, by (fence, generation),
-// with an error matching core.ErrConflict; then it writes the token to the
+// that refuses a token not newer than the one held, by (fence,
+// generation), with an error matching core.ErrConflict (the Manager then
+// adopts the stored token; a write it retries carries a new fence); then it writes the token to the
 // durable store too, so that a rotated refresh token survives the loss of
 // everything in Redis. When Redis is unavailable SetToken still writes
 // the durable store and returns an error matching ErrUnavailable, so the
@@ -161,11 +163,11 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	}
 	f := strconv.FormatUint(t.Fence, 10)
 	g := strconv.FormatUint(t.Generation, 10)
-	floorF, floorG := "0", "0"
+	floorF, floorG, hasFloor := "0", "0", "0"
 	durable, derr := s.durable.GetToken(ctx, name)
 	switch {
 	case derr == nil:
-		floorF, floorG = strconv.FormatUint(durable.Fence, 10), strconv.FormatUint(durable.Generation, 10)
+		floorF, floorG, hasFloor = strconv.FormatUint(durable.Fence, 10), strconv.FormatUint(durable.Generation, 10), "1"
 	case !errors.Is(derr, core.ErrTokenNotFound):
 		s.log.Warn("redisstore: reading the durable token failed", "name", name, "error", derr)
 	}
@@ -177,7 +179,7 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	if err != nil {
 		return fmt.Errorf("redisstore: token %q: %w", name, err)
 	}
-	res, err := casScript.Run(ctx, s.c, []string{k.token}, f, g, ct, floorF, floorG).Slice()
+	res, err := casScript.Run(ctx, s.c, []string{k.token}, f, g, ct, floorF, floorG, hasFloor).Slice()
 	if err != nil {
 		rerr := fmt.Errorf("redisstore: token %q: the shared record was not written: %w", name, unavailable(err))
 		if !errors.Is(rerr, ErrUnavailable) {
@@ -188,24 +190,10 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 		return errors.Join(rerr, s.writeThrough(ctx, name, t, durable))
 	}
 	if len(res) == 3 {
-		hf, hg := fmt.Sprint(res[1]), fmt.Sprint(res[2])
-		if hf != f || hg != g || !s.holds(ctx, name, k, t) {
-			return fmt.Errorf("redisstore: token %q: %w: the store holds fence %s generation %s, not older than fence %s generation %s",
-				name, core.ErrConflict, hf, hg, f, g)
-		}
-		// The same token again, as when an earlier durable write failed.
+		return fmt.Errorf("redisstore: token %q: %w: the store holds fence %v generation %v, not older than fence %s generation %s",
+			name, core.ErrConflict, res[1], res[2], f, g)
 	}
 	return s.writeThrough(ctx, name, t, durable)
-}
-
-// holds reports whether the record of name (in Redis, else the durable
-// one) is t.
-func (s *Store) holds(ctx context.Context, name string, k keys, t *core.StoredToken) bool {
-	cur, err := s.read(ctx, name, k)
-	if err == nil && cur == nil {
-		cur, err = s.durable.GetToken(ctx, name)
-	}
-	return err == nil && cur.Token.Equal(&t.Token) && cur.Generation == t.Generation && cur.Fence == t.Fence
 }
 
 // writeThrough writes t to the durable store unless what it held when

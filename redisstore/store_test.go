@@ -22,8 +22,8 @@ func tok(at, rt string, gen uint64) *core.StoredToken {
 }
 
 // The compare-and-swap keeps the newest token: an older or equal
-// generation with other content is refused with ErrConflict and changes
-// nothing; the same token written again is accepted.
+// generation, even the same token again, is refused with ErrConflict and
+// changes nothing.
 func TestSetTokenCompareAndSwap(t *testing.T) {
 	ctx := testContext(t)
 	srv := redistest.Start(t)
@@ -34,14 +34,11 @@ func TestSetTokenCompareAndSwap(t *testing.T) {
 	if err := s.SetToken(ctx, "svc", tok("at-2", "rt-2", 2)); err != nil {
 		t.Fatal(err)
 	}
-	for _, old := range []*core.StoredToken{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2)} {
+	for _, old := range []*core.StoredToken{tok("at-1", "rt-1", 1), tok("at-2b", "rt-2b", 2), tok("at-2", "rt-2", 2)} {
 		err := s.SetToken(ctx, "svc", old)
 		if !errors.Is(err, core.ErrConflict) {
 			t.Fatalf("writing generation %d over 2: err = %v, want ErrConflict", old.Generation, err)
 		}
-	}
-	if err := s.SetToken(ctx, "svc", tok("at-2", "rt-2", 2)); err != nil {
-		t.Fatalf("the same token again: %v", err)
 	}
 	got, err := s.GetToken(ctx, "svc")
 	if err != nil || got.AccessToken != "at-2" || got.RefreshToken != "rt-2" || got.Generation != 2 {
@@ -125,8 +122,14 @@ func TestStoreWhileRedisDown(t *testing.T) {
 	if err := srv.Restart(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetToken(ctx, "svc", tok("at-1", "rt-1", 1)); err != nil {
+	// The Manager writes it again under a new lease, with a newer fence.
+	again := tok("at-1", "rt-1", 1)
+	again.Fence = 1
+	if err := s.SetToken(ctx, "svc", again); err != nil {
 		t.Fatalf("writing it again once Redis is back: %v", err)
+	}
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.RefreshToken != "rt-1" || got.Fence != 1 {
+		t.Fatalf("GetToken = %v, %v", got, err)
 	}
 }
 
