@@ -10,7 +10,7 @@
 //	met, err := metrics.New(metrics.Options{MeterProvider: provider})
 //	opts.OnEvent = met.Chain(opts.OnEvent)
 //	mgr, err := core.New(opts)
-//	reg, err := met.ObserveExpiry(mgr) // opt-in: one series per credential
+//	reg, err := met.ObserveExpiry(opts.Store) // opt-in: one series per credential
 //	defer reg.Unregister()
 //
 // The instruments follow the naming style of the OpenTelemetry semantic
@@ -21,6 +21,7 @@
 //	omnitoken.token.refreshes         counter    {refresh}  new tokens that replaced an earlier one
 //	omnitoken.token.failures          counter    {failure}  failed strategy calls and failed locks, by error.type
 //	omnitoken.token.persist_failures  counter    {failure}  new tokens the store refused to write
+//	omnitoken.token.reauth_required   counter    {event}    times a credential came to need a person (omnitoken login)
 //	omnitoken.token.request.duration  histogram  s          latency of one strategy call (the token endpoint)
 //	omnitoken.token.time_to_expiry    gauge      s          seconds until each credential's token expires (opt-in)
 //

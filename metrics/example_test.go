@@ -24,8 +24,9 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	store := core.NewMemoryStore()
 	opts := core.Options{
-		Store:      core.NewMemoryStore(),
+		Store:      store,
 		Strategies: []core.Strategy{&coretest.CountingStrategy{TTL: time.Hour}},
 	}
 	opts.OnEvent = met.Chain(opts.OnEvent) // keeps any hook already set
@@ -34,7 +35,7 @@ func Example() {
 		panic(err)
 	}
 	defer mgr.Close()
-	reg, err := met.ObserveExpiry(mgr) // opt-in: one series per credential
+	reg, err := met.ObserveExpiry(store) // opt-in: one series per credential
 	if err != nil {
 		panic(err)
 	}

@@ -23,6 +23,7 @@ const (
 	RefreshesName       = "omnitoken.token.refreshes"
 	FailuresName        = "omnitoken.token.failures"
 	PersistFailuresName = "omnitoken.token.persist_failures"
+	ReauthName          = "omnitoken.token.reauth_required"
 	DurationName        = "omnitoken.token.request.duration"
 	TimeToExpiryName    = "omnitoken.token.time_to_expiry"
 )
@@ -69,6 +70,7 @@ type Metrics struct {
 	refreshes       metric.Int64Counter
 	failures        metric.Int64Counter
 	persistFailures metric.Int64Counter
+	reauth          metric.Int64Counter
 	duration        metric.Float64Histogram
 
 	names     sync.Map // credential name → its type, for the expiry gauge
@@ -85,7 +87,7 @@ func New(opts Options) (*Metrics, error) {
 	if m.clock == nil {
 		m.clock = core.SystemClock{}
 	}
-	var errs [5]error
+	var errs [6]error
 	m.requests, errs[0] = m.meter.Int64Counter(RequestsName, metric.WithUnit("{request}"),
 		metric.WithDescription("Token requests the Manager could not serve from its cache, by outcome."))
 	m.refreshes, errs[1] = m.meter.Int64Counter(RefreshesName, metric.WithUnit("{refresh}"),
@@ -97,6 +99,8 @@ func New(opts Options) (*Metrics, error) {
 	m.duration, errs[4] = m.meter.Float64Histogram(DurationName, metric.WithUnit("s"),
 		metric.WithDescription("Duration of one strategy call, such as a request to a token endpoint."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+	m.reauth, errs[5] = m.meter.Int64Counter(ReauthName, metric.WithUnit("{event}"),
+		metric.WithDescription("Times a credential came to need a person to sign in (omnitoken login)."))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("metrics: creating instruments: %w", err)
 	}
@@ -105,7 +109,38 @@ func New(opts Options) (*Metrics, error) {
 
 // Record measures one event. It is a core.Options.OnEvent function.
 func (m *Metrics) Record(ev core.Event) {
-	m.record(fromEvent(ev))
+	ctx := context.Background()
+	typ := ev.Type
+	if typ == "" {
+		typ = "unknown"
+	}
+	typeAttr := TypeKey.String(typ)
+	switch ev.Kind {
+	case core.EventTokenIssued:
+		m.track(ev.Name, typ)
+		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeIssued)))
+		if ev.Duration > 0 {
+			m.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeIssued)))
+		}
+		if ev.Generation > 1 {
+			m.refreshes.Add(ctx, 1, metric.WithAttributes(typeAttr))
+		}
+	case core.EventTokenLoaded:
+		m.track(ev.Name, typ)
+		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeLoaded)))
+	case core.EventRefreshFailed:
+		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeFailed)))
+		if ev.Duration > 0 {
+			m.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeFailed)))
+		}
+		m.failures.Add(ctx, 1, metric.WithAttributes(typeAttr, ErrorTypeKey.String(ErrorType(ev.Err))))
+	case core.EventLockFailed:
+		m.failures.Add(ctx, 1, metric.WithAttributes(typeAttr, ErrorTypeKey.String("lock")))
+	case core.EventPersistFailed:
+		m.persistFailures.Add(ctx, 1, metric.WithAttributes(typeAttr))
+	case core.EventReauthRequired:
+		m.reauth.Add(ctx, 1, metric.WithAttributes(typeAttr))
+	}
 }
 
 // Chain returns an OnEvent function that records each event and then
@@ -119,47 +154,6 @@ func (m *Metrics) Chain(next func(core.Event)) func(core.Event) {
 	return func(ev core.Event) {
 		m.Record(ev)
 		next(ev)
-	}
-}
-
-// observation is what Record reads from a core.Event.
-type observation struct {
-	kind     core.EventKind
-	name     string
-	typ      string
-	gen      uint64
-	duration time.Duration
-	err      error
-}
-
-func (m *Metrics) record(o observation) {
-	ctx := context.Background()
-	typ := o.typ
-	if typ == "" {
-		typ = "unknown"
-	}
-	typeAttr := TypeKey.String(typ)
-	switch o.kind {
-	case core.EventTokenIssued:
-		m.track(o.name, typ)
-		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeIssued)))
-		if o.duration > 0 {
-			m.duration.Record(ctx, o.duration.Seconds(), metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeIssued)))
-		}
-		if o.gen > 1 {
-			m.refreshes.Add(ctx, 1, metric.WithAttributes(typeAttr))
-		}
-	case core.EventTokenLoaded:
-		m.track(o.name, typ)
-		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeLoaded)))
-	case core.EventRefreshFailed:
-		m.requests.Add(ctx, 1, metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeFailed)))
-		if o.duration > 0 {
-			m.duration.Record(ctx, o.duration.Seconds(), metric.WithAttributes(typeAttr, OutcomeKey.String(OutcomeFailed)))
-		}
-		m.failures.Add(ctx, 1, metric.WithAttributes(typeAttr, ErrorTypeKey.String(ErrorType(o.err))))
-	case core.EventPersistFailed:
-		m.persistFailures.Add(ctx, 1, metric.WithAttributes(typeAttr))
 	}
 }
 
@@ -192,29 +186,35 @@ func (m *Metrics) track(name, typ string) {
 	m.names.Store(name, typ)
 }
 
+// TokenReader reads a credential's stored token. Every core.Store is
+// one; pass the Store the Manager was built on.
+type TokenReader interface {
+	GetToken(ctx context.Context, name string) (*core.StoredToken, error)
+}
+
 // ObserveExpiry registers the opt-in gauge omnitoken.token.time_to_expiry:
 // for each credential this Metrics has seen a token issued or loaded for,
 // the seconds until its token expires (negative once it has expired). It
 // carries the credential's name, one series per credential, so enable it
 // only where the number of credentials is modest.
 //
-// At each collection the gauge reads each credential's stored token from
-// mgr's Store, never through the Manager's Token method, so collecting
-// never starts a refresh and never touches the cached path. The Manager
-// stores a token before serving it, so the stored expiry is the served
-// one; while a write is failing (see EventPersistFailed) the gauge shows
-// the older stored token. A credential whose token or credential is gone
-// is dropped from the gauge until a token is issued again; a token
-// without an expiry (Basic, API keys) is not reported.
+// At each collection the gauge reads each credential's token from tokens,
+// the Manager's Store, never through the Manager, so collecting never
+// starts a refresh and never touches the cached path. The Manager stores
+// a token before serving it, so the stored expiry is the served one;
+// while a write is failing (see EventPersistFailed) the gauge shows the
+// older stored token. A credential whose token or credential is gone is
+// dropped from the gauge until a token is issued again; a token without
+// an expiry (Basic, API keys) is not reported.
 //
 // Call it once per Metrics, for the Manager whose events it records.
 // Unregister the returned Registration to stop.
-func (m *Metrics) ObserveExpiry(mgr *core.Manager) (metric.Registration, error) {
-	if mgr == nil {
-		return nil, errors.New("metrics: ObserveExpiry: nil Manager")
+func (m *Metrics) ObserveExpiry(tokens TokenReader) (metric.Registration, error) {
+	if tokens == nil {
+		return nil, errors.New("metrics: ObserveExpiry: nil TokenReader")
 	}
 	if !m.observing.CompareAndSwap(false, true) {
-		return nil, errors.New("metrics: ObserveExpiry: already observing a Manager")
+		return nil, errors.New("metrics: ObserveExpiry: already observing")
 	}
 	gauge, err := m.meter.Float64ObservableGauge(TimeToExpiryName, metric.WithUnit("s"),
 		metric.WithDescription("Seconds until the credential's current token expires; negative once expired."))
@@ -222,7 +222,6 @@ func (m *Metrics) ObserveExpiry(mgr *core.Manager) (metric.Registration, error) 
 		m.observing.Store(false)
 		return nil, fmt.Errorf("metrics: creating %s: %w", TimeToExpiryName, err)
 	}
-	store := mgr.Store()
 	reg, err := m.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, expiryReadTimeout)
 		defer cancel()
@@ -230,7 +229,7 @@ func (m *Metrics) ObserveExpiry(mgr *core.Manager) (metric.Registration, error) 
 		var errs []error
 		m.names.Range(func(k, v any) bool {
 			name := k.(string)
-			tok, err := store.GetToken(ctx, name)
+			tok, err := tokens.GetToken(ctx, name)
 			switch {
 			case errors.Is(err, core.ErrTokenNotFound), errors.Is(err, core.ErrCredentialsNotFound):
 				m.names.CompareAndDelete(name, v)

@@ -113,11 +113,21 @@ type failingStore struct {
 	failWrites atomic.Bool
 }
 
-func (s *failingStore) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (s *failingStore) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	if s.failWrites.Load() {
 		return errors.New("disk full")
 	}
 	return s.Store.SetToken(ctx, name, t)
+}
+
+// failingLocker refuses leases while fail is set.
+type failingLocker struct{ fail atomic.Bool }
+
+func (l *failingLocker) Lock(context.Context, string) (func(), error) {
+	if l.fail.Load() {
+		return nil, errors.New("lock server unreachable")
+	}
+	return func() {}, nil
 }
 
 // The event stream of a real Manager, read back through a ManualReader.
@@ -132,7 +142,8 @@ func TestManagerEvents(t *testing.T) {
 	persisted := make(chan struct{}, 1) // from the hook Chain wraps
 	store := &failingStore{Store: core.NewMemoryStore()}
 	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
-	opts := core.Options{Store: store, Strategies: []core.Strategy{strat}, Clock: clock, MaxAttempts: 1,
+	locker := &failingLocker{}
+	opts := core.Options{Store: store, Strategies: []core.Strategy{strat}, Clock: clock, MaxAttempts: 1, Locker: locker,
 		OnEvent: func(ev core.Event) {
 			if ev.Kind == core.EventPersisted {
 				persisted <- struct{}{}
@@ -149,7 +160,7 @@ func TestManagerEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	typ := metrics.TypeKey.String("unknown")
+	typ := metrics.TypeKey.String("counting")
 	issued := metrics.OutcomeKey.String(metrics.OutcomeIssued)
 	token := func(name string) error {
 		t.Helper()
@@ -207,13 +218,25 @@ func TestManagerEvents(t *testing.T) {
 		t.Fatalf("refreshes = %d, want 2", got)
 	}
 
-	// Failures, each classified.
+	// A lock that cannot be taken.
+	locker.fail.Store(true)
+	clock.Advance(2 * time.Hour)
+	if err := token("svc"); err == nil {
+		t.Fatal("no error without the lock")
+	}
+	locker.fail.Store(false)
+	ms = rd.collect()
+	if got := count(t, ms, metrics.FailuresName, "{failure}", typ, metrics.ErrorTypeKey.String("lock")); got != 1 {
+		t.Fatalf("failures{error.type=lock} = %d, want 1", got)
+	}
+
+	// Failures of the strategy, each classified.
 	failed := metrics.OutcomeKey.String(metrics.OutcomeFailed)
 	for i, c := range []struct {
 		name, errType string
 		err           error
 	}{
-		{"svc", "permanent", &core.OAuthError{Code: "invalid_grant", StatusCode: 400}},
+		{"svc", "permanent", &core.OAuthError{Code: "invalid_client", StatusCode: 401}},
 		{"other", "reauth_required", &core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD"}},
 		{"shared", "temporary", &core.OAuthError{StatusCode: 503}},
 	} {
@@ -231,8 +254,11 @@ func TestManagerEvents(t *testing.T) {
 		}
 	}
 	strat.SetErr(nil)
-	if n := points(ms, metrics.FailuresName); n != 3 {
-		t.Fatalf("failures has %d series, want 3", n)
+	if n := points(ms, metrics.FailuresName); n != 4 {
+		t.Fatalf("failures has %d series, want 4", n)
+	}
+	if got := count(t, ms, metrics.ReauthName, "{event}", typ); got != 1 {
+		t.Fatalf("reauth_required = %d, want 1", got)
 	}
 
 	// A token another Manager refreshed is loaded, not issued.
@@ -258,11 +284,21 @@ func TestManagerEvents(t *testing.T) {
 	if n := points(ms, metrics.RequestsName); n != 3 {
 		t.Fatalf("requests has %d series, want 3 (issued, loaded, failed)", n)
 	}
-	// No strategy call in this test reported a duration.
-	if _, ok := ms[metrics.DurationName]; ok {
-		if h := ms[metrics.DurationName].Data.(metricdata.Histogram[float64]); len(h.DataPoints) != 0 {
-			t.Fatalf("duration points without durations: %+v", h.DataPoints)
+	// One duration per strategy call: four issued, three failed (the
+	// lock failure called no strategy).
+	h := ms[metrics.DurationName].Data.(metricdata.Histogram[float64])
+	for _, dp := range h.DataPoints {
+		if ty, _ := dp.Attributes.Value(metrics.TypeKey); ty.AsString() != "counting" || dp.Sum <= 0 {
+			t.Errorf("duration point %v: sum %v", dp.Attributes.ToSlice(), dp.Sum)
 		}
+		out, _ := dp.Attributes.Value(metrics.OutcomeKey)
+		want := map[string]uint64{"issued": uint64(issuedBefore), "failed": 3}[out.AsString()]
+		if dp.Count != want {
+			t.Errorf("duration{%s} count %d, want %d", out.AsString(), dp.Count, want)
+		}
+	}
+	if len(h.DataPoints) != 2 {
+		t.Fatalf("duration series %d, want 2", len(h.DataPoints))
 	}
 	if _, ok := ms[metrics.TimeToExpiryName]; ok {
 		t.Fatal("the expiry gauge reports before ObserveExpiry")
@@ -270,11 +306,11 @@ func TestManagerEvents(t *testing.T) {
 
 	// The opt-in gauge: svc's last token expired an hour... ago; shared's
 	// was just loaded with an hour to go. other never had a token.
-	reg, err := met.ObserveExpiry(m)
+	reg, err := met.ObserveExpiry(store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := met.ObserveExpiry(m); err == nil {
+	if _, err := met.ObserveExpiry(store); err == nil {
 		t.Fatal("a second ObserveExpiry succeeded")
 	}
 	svcTok, err := store.GetToken(ctx, "svc")
@@ -322,18 +358,17 @@ func equal(a, b map[string]float64) bool {
 	return true
 }
 
-// The duration histogram and the type attribute, from events that carry
-// both.
+// The duration histogram's buckets, and the type attribute.
 func TestDurationAndType(t *testing.T) {
 	rd, mp := newReader(t)
 	met, err := metrics.New(metrics.Options{MeterProvider: mp})
 	if err != nil {
 		t.Fatal(err)
 	}
-	met.RecordFull(core.Event{Kind: core.EventTokenIssued, Name: "gh", Generation: 1}, "oauth2", 120*time.Millisecond)
-	met.RecordFull(core.Event{Kind: core.EventTokenIssued, Name: "gh", Generation: 2}, "oauth2", 30*time.Millisecond)
-	met.RecordFull(core.Event{Kind: core.EventRefreshFailed, Name: "gh", Err: context.DeadlineExceeded}, "oauth2", 3*time.Second)
-	met.RecordFull(core.Event{Kind: core.EventTokenIssued, Name: "jira", Generation: 1}, "basic", 0) // no strategy latency
+	met.Record(core.Event{Kind: core.EventTokenIssued, Name: "gh", Type: "oauth2", Generation: 1, Duration: 120 * time.Millisecond})
+	met.Record(core.Event{Kind: core.EventTokenIssued, Name: "gh", Type: "oauth2", Generation: 2, Duration: 30 * time.Millisecond})
+	met.Record(core.Event{Kind: core.EventRefreshFailed, Name: "gh", Type: "oauth2", Err: context.DeadlineExceeded, Duration: 3 * time.Second})
+	met.Record(core.Event{Kind: core.EventTokenIssued, Name: "jira", Type: "basic", Generation: 1}) // a stored login: no strategy call
 
 	ms := rd.collect()
 	m := ms[metrics.DurationName]

@@ -127,8 +127,8 @@ func (a *api) get(ctx context.Context, path string, q url.Values, out any) error
 	}
 	if resp.StatusCode != http.StatusOK {
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return fmt.Errorf("the API refused credential %q (status %d): check its scopes, or run `%s`",
-				a.name, resp.StatusCode, loginCommand(a.name, nil))
+			return fmt.Errorf("the API refused credential %q (status %d): check its scopes; `omnitoken check %s` tests it",
+				a.name, resp.StatusCode, a.name)
 		}
 		return fmt.Errorf("the API answered status %s", strconv.Itoa(resp.StatusCode))
 	}
@@ -144,7 +144,9 @@ func (a *api) explain(ctx context.Context, err error) error {
 	var reauth *core.ReauthRequiredError
 	switch {
 	case errors.As(err, &reauth):
-		msg := fmt.Sprintf("credential %q needs you to sign in: run `%s`, then call the tool again", a.name, loginCommand(a.name, reauth))
+		// The Manager fills in Command: "omnitoken login NAME", shell-quoted,
+		// with --device for a device-code credential.
+		msg := fmt.Sprintf("credential %q needs you to sign in: run `%s`, then call the tool again", a.name, reauth.Command)
 		if reauth.UserCode != "" && reauth.VerificationURI != "" {
 			msg += fmt.Sprintf(" (or visit %s and enter code %s)", reauth.VerificationURI, reauth.UserCode)
 		}
@@ -152,8 +154,8 @@ func (a *api) explain(ctx context.Context, err error) error {
 	case errors.Is(err, core.ErrCredentialsNotFound):
 		return fmt.Errorf("there is no credential %q in the vault: store one with `omnitoken set %s`", a.name, a.name)
 	case errors.Is(err, core.ErrRefreshFailed):
-		return fmt.Errorf("credential %q was refused by its issuer: %w; fix it with `omnitoken set %s` or `%s`",
-			a.name, err, a.name, loginCommand(a.name, nil))
+		return fmt.Errorf("credential %q was refused by its issuer: %w; fix it with `omnitoken set %s`",
+			a.name, err, a.name)
 	case ctx.Err() != nil:
 		return fmt.Errorf("no answer within %s (token issuer or API): %w", a.limit, err)
 	}
