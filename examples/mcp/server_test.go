@@ -42,7 +42,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		a.mu.Lock()
 		a.auths = append(a.auths, auth)
 		a.mu.Unlock()
-		if !strings.HasPrefix(auth, "Bearer idp-token-") {
+		if !strings.HasPrefix(auth, "Bearer ") || len(auth) == len("Bearer ") {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
