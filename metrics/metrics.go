@@ -44,7 +44,8 @@ const (
 )
 
 // DurationBuckets are the histogram's bucket boundaries in seconds, those
-// the semantic conventions advise for HTTP client request durations.
+// the semantic conventions advise for HTTP client request durations. New
+// reads it; do not modify it.
 var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
 // expiryReadTimeout bounds the store reads of one collection of the
