@@ -36,12 +36,13 @@
 // (or a cluster) whose clock does not step back; persistence is optional.
 //
 //   - Redis down: cached tokens that are still valid keep being served. A
-//     refresh that needs the lease fails at once with an error matching
-//     ErrUnavailable (temporary), and the Manager reports
-//     core.EventLockFailed; no replica
-//     refreshes without coordination unless
-//     LockerOptions.AllowUncoordinated is set. When Redis answers again,
-//     the next refresh succeeds with nothing to do by hand.
+//     refresh that needs the lease fails without waiting for a lease
+//     (after go-redis's own retries, about 1.5 s with its defaults) with
+//     an error matching ErrUnavailable (temporary), and the Manager
+//     reports core.EventLockFailed; no replica refreshes without
+//     coordination unless LockerOptions.AllowUncoordinated is set. When
+//     Redis answers again, the next refresh succeeds with nothing to do
+//     by hand.
 //   - Redis restarted without its data: the token records are gone, and
 //     GetToken reads the vault's copy, which write-through keeps current;
 //     the next refresh uses its refresh token. Fences keep increasing,
