@@ -28,9 +28,10 @@ const startTimeout = 10 * time.Second
 
 // Server is a redis-server process owned by a test or a program.
 type Server struct {
-	bin  string
-	dir  string
-	port int
+	cluster bool
+	bin     string
+	dir     string
+	port    int
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -50,7 +51,27 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
 	}
-	s, err := run(t.TempDir())
+	s, err := run(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartCluster is Start with cluster mode on: one node that serves all
+// 16384 slots once the caller has assigned them (CLUSTER ADDSLOTSRANGE
+// 0 16383). A one-node cluster refuses, as every cluster does, a command
+// or script whose keys hash to different slots (CROSSSLOT).
+func StartCluster(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("OMNITOKEN_REQUIRE_REDIS") == "1" {
+			t.Fatal("redistest: redis-server is not installed (apt-get install redis-server)")
+		}
+		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
+	}
+	s, err := run(t.TempDir(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +86,7 @@ func Run() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := run(dir)
+	s, err := run(dir, false)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -79,12 +100,12 @@ func (s *Server) Close() {
 	_ = os.RemoveAll(s.dir)
 }
 
-func run(dir string) (*Server, error) {
+func run(dir string, cluster bool) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redistest: redis-server is not installed (apt-get install redis-server): %w", err)
 	}
-	s := &Server{bin: bin, dir: dir}
+	s := &Server{bin: bin, dir: dir, cluster: cluster}
 	var lastErr error
 	for range 5 { // a free port may be taken between probe and bind
 		if s.port, err = freePort(); err != nil {
@@ -152,7 +173,7 @@ func (s *Server) Restart(keepData bool) error {
 // start runs redis-server and waits for its "Ready to accept connections"
 // line.
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
@@ -162,7 +183,11 @@ func (s *Server) start() error {
 		"--logfile", "",
 		"--daemonize", "no",
 		"--protected-mode", "yes",
-	)
+	}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
+	cmd := exec.Command(s.bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
