@@ -80,14 +80,14 @@ func TestLeaseRenewedWhileHeld(t *testing.T) {
 	srv := redistest.Start(t)
 	c1, _ := client(t, srv)
 	c2, _ := client(t, srv)
-	const ttl = 150 * time.Millisecond
+	const ttl = 600 * time.Millisecond
 	l1 := newLocker(t, c1, redisstore.LockerOptions{TTL: ttl})
 	l2 := newLocker(t, c2, redisstore.LockerOptions{TTL: ttl})
 	_, unlock, err := l1.LockFenced(ctx, "svc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait, cancel := context.WithTimeout(ctx, 6*ttl)
+	wait, cancel := context.WithTimeout(ctx, 3*ttl)
 	_, _, err = l2.LockFenced(wait, "svc")
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
