@@ -153,7 +153,10 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 //     the value is the goauth JSON. A file holding the bare value (written
 //     by hand, or by FileVault) is read as well. Tokens are written so
 //     that the value is also goauth TokenInfo JSON ({"token": {…}}), which
-//     v0.1.0 reads.
+//     v0.1.0 reads. A token v0.1.0 wrote carries no generation; it is read
+//     with the file's modification time in nanoseconds as its generation,
+//     so a token a v0.1.0 process refreshed supersedes the ones this
+//     module wrote before it.
 //   - A file that cannot be read as a credential or token is an error
 //     naming the file and what is wrong, matching
 //     core.ErrInvalidCredentials; never an empty value.
@@ -320,7 +323,11 @@ func (v v01Wrap) Get(ctx context.Context, fp string) (*vault.Secret, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, err := decodeV01(fp, raw.Bytes())
+	var mod time.Time
+	if raw.Metadata.ModifiedAt != nil {
+		mod = raw.Metadata.ModifiedAt.Time
+	}
+	sec, err := decodeV01(fp, raw.Bytes(), mod)
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +339,9 @@ func (v v01Wrap) Get(ctx context.Context, fp string) (*vault.Secret, error) {
 	return sec, nil
 }
 
-// decodeV01 reads one file of a v0.1.0 directory; fp is its vault path.
-func decodeV01(fp string, data []byte) (*vault.Secret, error) {
+// decodeV01 reads one file of a v0.1.0 directory; fp is its vault path
+// and mod the file's modification time.
+func decodeV01(fp string, data []byte, mod time.Time) (*vault.Secret, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("storage: v0.1.0 layout: %s: %w: "+format, append([]any{fp + fileExt, core.ErrInvalidCredentials}, a...)...)
 	}
@@ -345,6 +353,9 @@ func decodeV01(fp string, data []byte) (*vault.Secret, error) {
 	if isToken(fp) {
 		if err := checkV01Token(inner); err != nil {
 			return nil, bad("%s", err)
+		}
+		if stamped, ok := stampV01Token(inner, mod); ok {
+			sec.Value, sec.ValueBytes = string(stamped), nil
 		}
 		return sec, nil
 	}
@@ -431,6 +442,46 @@ func checkV01Token(data []byte) error {
 		return errors.New("the value holds no token (no access_token or refresh_token, at the top or under \"token\")")
 	}
 	return nil
+}
+
+// stampV01Token gives a token that carries no generation, as every token
+// v0.1.0 writes, the generation mod.UnixNano(). This module's tokens count
+// generations up from 1, and a Manager prefers its cached token to a
+// stored one that is not newer, so without it a token that a v0.1.0
+// process refreshed (rotating the refresh token) would be ignored, and the
+// consumed refresh token sent again. A token this module writes after
+// reading one takes the next generation, and a v0.1.0 write made later
+// (a later file time, in nanoseconds) supersedes it in turn. The token is
+// returned as its own JSON object, goauth TokenInfo's "token" unwrapped.
+// ok is false when data already has a generation or mod is unknown.
+func stampV01Token(data []byte, mod time.Time) (stamped []byte, ok bool) {
+	if mod.IsZero() || mod.UnixNano() <= 0 {
+		return nil, false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil, false
+	}
+	var probe v01Token
+	_ = json.Unmarshal(data, &probe) // checked by checkV01Token
+	if probe.AccessToken == "" && probe.Inner != nil {
+		// Read as core.ParseStoredToken reads it: TokenInfo's "token".
+		top = nil
+		if json.Unmarshal(data, &struct {
+			Inner *map[string]json.RawMessage `json:"token"`
+		}{&top}) != nil || top == nil {
+			return nil, false
+		}
+	}
+	if _, ok := top["generation"]; ok {
+		return nil, false
+	}
+	top["generation"], _ = json.Marshal(uint64(mod.UnixNano()))
+	b, err := json.Marshal(top)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // Set implements vault.Vault: the value goes into omnivault's Secret
