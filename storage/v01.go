@@ -145,9 +145,12 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 //     "GitHub Bot" is credentials/GitHub Bot.json, as v0.1.0 wrote it. A
 //     name v0.1.0 stored lossily ("team/slides" as team_slides.json) is
 //     listed and found under the stored name, "team_slides". A name that
-//     holds '/' is refused (v0.1.0 would have merged "a/b" with "a_b"),
-//     with an error matching core.ErrInvalidCredentials; MigrateV01 moves
-//     the directory to this module's escaped names, which keep every name.
+//     v0.1.0 would have stored under another file name is refused: one
+//     that holds '/' or '\' (v0.1.0 would have merged "a/b" with "a_b"),
+//     or starts or ends with white space (v0.1.0 trimmed it), with an
+//     error matching core.ErrInvalidCredentials that names the stored
+//     name; MigrateV01 moves the directory to this module's escaped names,
+//     which keep every name.
 //   - Each file holds omnivault's Secret JSON, {"value": …, "fields": …,
 //     "metadata": …}, as omnivault's file provider writes it in JSON mode;
 //     the value is the goauth JSON. A file holding the bare value (written
@@ -207,9 +210,9 @@ func (v *V01FileVault) wrapped(ctx context.Context, p string) (bool, error) {
 // prefix+name in v, so "GitHub Bot" is "credentials/GitHub Bot". Values
 // pass through unchanged. It is for a vault that v0.1.0 filled through
 // omnitoken.New(Config{Vault: v}), a 1Password vault or an omnivault
-// file.Provider of your own, say. A name holding '/' is refused, as in
-// V01FileVault; for a directory use V01FileVault, which also reads and
-// writes v0.1.0's wrapper.
+// file.Provider of your own, say. A name that v0.1.0 stored under
+// another file name is refused, as in V01FileVault; for a directory use
+// V01FileVault, which also reads and writes v0.1.0's wrapper.
 func V01Names(v vault.Vault) vault.Vault { return v01Names{inner: v} }
 
 // v01Names maps Store paths to v0.1.0's paths over inner.
@@ -227,10 +230,18 @@ func filePath(p string) (string, error) {
 	if err != nil {
 		return p, nil
 	}
-	if strings.Contains(name, "/") {
-		return "", fmt.Errorf("storage: v0.1.0 layout: %w: name %q holds '/', which v0.1.0 stored as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, strings.ReplaceAll(name, "/", "_"))
+	if stored := v01Key(name); stored != name {
+		return "", fmt.Errorf("storage: v0.1.0 layout: %w: name %q holds '/' or '\\', or starts or ends with white space, and v0.1.0 stored it as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, stored)
 	}
 	return dir + name, nil
+}
+
+// v01Key is the file name v0.1.0 gave a credential name: white space
+// trimmed at both ends, '/' and '\' written as '_'.
+func v01Key(name string) string {
+	name = strings.TrimSpace(name)
+	name = strings.ReplaceAll(name, "/", "_")
+	return strings.ReplaceAll(name, "\\", "_")
 }
 
 // isToken reports whether p is a token's path.

@@ -274,3 +274,33 @@ func listFiles(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestV01LossyNamesRefused: v0.1.0 trimmed white space around a name and
+// wrote '/' and '\' as '_'. Each such name is refused over the v0.1.0
+// layout, reading and writing, with an error naming the file name v0.1.0
+// used; none is written under a file name v0.1.0 would not look up.
+func TestV01LossyNamesRefused(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "padded", basicJSON, "")
+	v, err := storage.NewV01FileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	st, _ := storage.New(v, storage.Options{})
+	c, _ := core.ParseCredentials([]byte(basicJSON))
+	for name, stored := range map[string]string{" padded ": "padded", "padded\n": "padded", `a\b`: "a_b", "x/y": "x_y", " new": "new"} {
+		if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"`+stored+`"`) {
+			t.Errorf("GetCredentials(%q) = %v, want an error naming %q", name, err, stored)
+		}
+		if err := st.SetCredentials(ctx, name, c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"`+stored+`"`) {
+			t.Errorf("SetCredentials(%q) = %v, want an error naming %q", name, err, stored)
+		}
+	}
+	if got, err := st.ListCredentials(ctx); err != nil || !slices.Equal(got, []string{"padded"}) {
+		t.Fatalf("ListCredentials = %q, %v", got, err)
+	}
+	if _, err := st.GetCredentials(ctx, "padded"); err != nil {
+		t.Fatal(err)
+	}
+}
