@@ -304,3 +304,56 @@ func TestV01LossyNamesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateV01AfterCrash: MigrateV01 killed after it wrote a
+// credential's new files but before it removed the old ones, or (for a
+// name whose file name is the same in both layouts) after it rewrote the
+// credential but before it moved the token, is run again and finishes:
+// every credential and token ends in the new layout, none is lost.
+func TestMigrateV01AfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "GitHub Bot", basicJSON, tokenInfo("at-bot", "rt-bot"))
+	writeV01(t, dir, "github", basicJSON, tokenInfo("at-gh", "rt-gh"))
+	writeV01(t, dir, "gitlab", basicJSON, tokenInfo("at-gl", "rt-gl"))
+	fv, err := storage.NewFileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fv.Close()
+	st, _ := storage.New(fv, storage.Options{})
+	c, _ := core.ParseCredentials([]byte(basicJSON))
+	// What a killed run left: "GitHub Bot" written anew, its v0.1.0 files
+	// still there; "github" rewritten, its token not yet moved; "gitlab"'s
+	// token moved, the credential not yet.
+	if err := st.SetCredentials(ctx, "GitHub Bot", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetToken(ctx, "GitHub Bot", &core.StoredToken{Token: core.Token{AccessToken: "at-bot", RefreshToken: "rt-bot", Expiry: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetCredentials(ctx, "github", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetToken(ctx, "gitlab", &core.StoredToken{Token: core.Token{AccessToken: "at-gl", RefreshToken: "rt-gl", Expiry: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := storage.MigrateV01(ctx, dir, storage.MigrateOptions{}); err != nil {
+		t.Fatalf("MigrateV01 after a crash: %v", err)
+	}
+	want := []string{"credentials/%47it%48ub%20%42ot.json", "credentials/github.json", "credentials/gitlab.json", "tokens/%47it%48ub%20%42ot.json", "tokens/github.json", "tokens/gitlab.json"}
+	if got := listFiles(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("files: %q, want %q", got, want)
+	}
+	for n, at := range map[string]string{"GitHub Bot": "at-bot", "github": "at-gh", "gitlab": "at-gl"} {
+		if c, err := st.GetCredentials(ctx, n); err != nil || c.Type != "basic" {
+			t.Errorf("credential %q = %v, %v", n, c, err)
+		}
+		if tok, err := st.GetToken(ctx, n); err != nil || tok.AccessToken != at || !strings.HasPrefix(tok.RefreshToken, "rt-") {
+			t.Errorf("token %q = %v, %v", n, tok, err)
+		}
+	}
+	if l := layout(t, dir); l != storage.LayoutCurrent {
+		t.Fatalf("layout %s", l)
+	}
+}
