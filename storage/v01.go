@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -393,7 +394,7 @@ func unwrapV01(data []byte) (sec *vault.Secret, wrapped bool, err error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, false, fmt.Errorf("the file is not valid JSON (%s)", describeJSON(err))
+		return nil, false, fmt.Errorf("the file is not valid JSON (%s)", driver.DescribeJSONError(err))
 	}
 	_, hasValue := top["value"]
 	_, hasBytes := top["valueBytes"]
@@ -402,27 +403,12 @@ func unwrapV01(data []byte) (sec *vault.Secret, wrapped bool, err error) {
 	}
 	sec = new(vault.Secret)
 	if err := json.Unmarshal(data, sec); err != nil {
-		return nil, true, fmt.Errorf("the omnivault secret wrapper does not decode (%s)", describeJSON(err))
+		return nil, true, fmt.Errorf("the omnivault secret wrapper does not decode (%s)", driver.DescribeJSONError(err))
 	}
 	if len(bytes.TrimSpace(sec.Bytes())) == 0 {
 		return nil, true, errors.New("the omnivault secret wrapper holds an empty value")
 	}
 	return sec, true, nil
-}
-
-// describeJSON says what kind of JSON error err is, without quoting input.
-func describeJSON(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q has the wrong type", te.Field)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated"
-	}
-	return "malformed"
 }
 
 // v01Token is what checkV01Token and the writer need of a token's JSON:
@@ -447,7 +433,7 @@ func checkV01Token(data []byte) error {
 		return errors.New("the value is not a JSON object")
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return fmt.Errorf("the value is not token JSON (%s)", describeJSON(err))
+		return fmt.Errorf("the value is not token JSON (%s)", driver.DescribeJSONError(err))
 	}
 	if t.empty() && (t.Inner == nil || t.Inner.empty()) {
 		return errors.New("the value holds no token (no access_token or refresh_token, at the top or under \"token\")")

@@ -46,6 +46,26 @@ func tokenInfo(access, refresh string) string {
 	return `{"serviceKey":"x","token":{"access_token":"` + access + `","token_type":"Bearer","refresh_token":"` + refresh + `","expiry":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}}`
 }
 
+// v01Store opens a Store over dir in the v0.1.0 layout, closed with the
+// test, and returns it with a basic credential to store.
+func v01Store(t *testing.T, dir string) (*storage.Store, *core.Credentials) {
+	t.Helper()
+	v, err := storage.NewV01FileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	st, err := storage.New(v, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := core.ParseCredentials([]byte(basicJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, c
+}
+
 func layout(t *testing.T, dir string) storage.Layout {
 	t.Helper()
 	l, err := storage.DetectLayout(dir)
@@ -105,13 +125,7 @@ func TestDetectLayout(t *testing.T) {
 // name holding '/'.
 func TestV01FileVaultStore(t *testing.T) {
 	dir := t.TempDir()
-	v, err := storage.NewV01FileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	st, _ := storage.New(v, storage.Options{})
-	c, _ := core.ParseCredentials([]byte(basicJSON))
+	st, c := v01Store(t, dir)
 	names := []string{"GitHub Bot", "a%2Fb", "ünï", "x.json"}
 	for _, n := range names {
 		if err := st.SetCredentials(ctx, n, c); err != nil {
@@ -282,13 +296,7 @@ func listFiles(t *testing.T, dir string) []string {
 func TestV01LossyNamesRefused(t *testing.T) {
 	dir := t.TempDir()
 	writeV01(t, dir, "padded", basicJSON, "")
-	v, err := storage.NewV01FileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	st, _ := storage.New(v, storage.Options{})
-	c, _ := core.ParseCredentials([]byte(basicJSON))
+	st, c := v01Store(t, dir)
 	for name, stored := range map[string]string{" padded ": "padded", "padded\n": "padded", `a\b`: "a_b", "x/y": "x_y", " new": "new"} {
 		if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"`+stored+`"`) {
 			t.Errorf("GetCredentials(%q) = %v, want an error naming %q", name, err, stored)
