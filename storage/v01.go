@@ -211,7 +211,8 @@ func (v *V01FileVault) wrapped(ctx context.Context, p string) (bool, error) {
 // prefix+name in v, so "GitHub Bot" is "credentials/GitHub Bot". Values
 // pass through unchanged. It is for a vault that v0.1.0 filled through
 // omnitoken.New(Config{Vault: v}), a 1Password vault or an omnivault
-// file.Provider of your own, say. A name that v0.1.0 stored under
+// file.Provider of your own, say. A credential whose value is not goauth
+// JSON is read from its fields, as v0.1.0 read it (see fromV01Fields). A name that v0.1.0 stored under
 // another file name is refused, as in V01FileVault; for a directory use
 // V01FileVault, which also reads and writes v0.1.0's wrapper.
 func V01Names(v vault.Vault) vault.Vault { return v01Names{inner: v} }
@@ -260,8 +261,69 @@ func (v v01Names) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	}
 	if sec != nil {
 		sec.Metadata.Path = p
+		if !isToken(p) {
+			fromV01Fields(sec)
+		}
 	}
 	return sec, nil
+}
+
+// fromV01Fields gives sec the goauth JSON that v0.1.0 read from its flat
+// fields when its value is not a goauth JSON object: a password manager's
+// item with fields "type", "username" and "password", say. The fields are
+// v0.1.0's: "service" and "type"; "username", "password", "server_url"
+// (basic); "server_url", "headers" as JSON (headerquery); "client_id",
+// "client_secret", "server_url", "redirect_url", "grant_type", "scopes"
+// separated by spaces (oauth2); "issuer", "private_key", "signing_method"
+// (jwt). With no type, "client_id" or "client_secret" makes it oauth2, and
+// "username" with "password" basic. Anything else is left as it is.
+func fromV01Fields(sec *vault.Secret) {
+	if len(sec.Fields) == 0 {
+		return
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(sec.Bytes(), &probe) == nil && probe != nil {
+		return
+	}
+	f := sec.Fields
+	typ := f["type"]
+	if typ == "" {
+		switch {
+		case f["client_id"] != "" || f["client_secret"] != "":
+			typ = "oauth2"
+		case f["username"] != "" && f["password"] != "":
+			typ = "basic"
+		}
+	}
+	keys := map[string][]string{ // goauth key, v0.1.0 field
+		"basic":       {"username", "username", "password", "password", "serverURL", "server_url"},
+		"headerquery": {"serverURL", "server_url"},
+		"oauth2":      {"clientID", "client_id", "clientSecret", "client_secret", "serverURL", "server_url", "redirectURL", "redirect_url", "grantType", "grant_type"},
+		"jwt":         {"issuer", "issuer", "privateKey", "private_key", "signingMethod", "signing_method"},
+	}[typ]
+	if keys == nil {
+		return
+	}
+	section := map[string]any{}
+	for i := 0; i < len(keys); i += 2 {
+		if s := f[keys[i+1]]; s != "" {
+			section[keys[i]] = s
+		}
+	}
+	var header map[string][]string
+	if typ == "headerquery" && json.Unmarshal([]byte(f["headers"]), &header) == nil && header != nil {
+		section["header"] = header
+	}
+	if typ == "oauth2" && f["scopes"] != "" {
+		section["scope"] = strings.Split(f["scopes"], " ")
+	}
+	top := map[string]any{"type": typ, typ: section}
+	if s := f["service"]; s != "" {
+		top["service"] = s
+	}
+	if b, err := json.Marshal(top); err == nil {
+		sec.Value, sec.ValueBytes = string(b), nil
+	}
 }
 
 // Set implements vault.Vault.

@@ -14,6 +14,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/providers/file"
+	"github.com/plexusone/omnivault/providers/memory"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -364,4 +365,54 @@ func TestMigrateV01AfterCrash(t *testing.T) {
 	if l := layout(t, dir); l != storage.LayoutCurrent {
 		t.Fatalf("layout %s", l)
 	}
+}
+
+// TestV01NamesReadsFields: over V01Names, a credential kept as flat fields
+// with no goauth JSON value (a password manager's item), which v0.1.0
+// read from its fields, reads the same: typed, and with the type told
+// from the fields.
+func TestV01NamesReadsFields(t *testing.T) {
+	mem := memory.New()
+	items := map[string]map[string]string{
+		"credentials/Jira":  {"type": "basic", "username": "u", "password": "p", "server_url": "https://jira.example.com"},
+		"credentials/Acme":  {"service": "acme", "client_id": "id", "client_secret": "s", "grant_type": "client_credentials", "scopes": "a b"},
+		"credentials/Hooks": {"type": "headerquery", "headers": `{"X-Api-Key":["k"]}`},
+	}
+	for p, f := range items {
+		if err := mem.Set(ctx, p, &vault.Secret{Value: "not goauth JSON", Fields: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := storage.New(storage.V01Names(mem), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Jira":  `{"type":"basic","basic":{"password":"p","serverURL":"https://jira.example.com","username":"u"}}`,
+		"Acme":  `{"service":"acme","type":"oauth2","oauth2":{"clientID":"id","clientSecret":"s","grantType":"client_credentials","scope":["a","b"]}}`,
+		"Hooks": `{"type":"headerquery","headerquery":{"header":{"X-Api-Key":["k"]}}}`,
+	}
+	for n, w := range want {
+		c, err := st.GetCredentials(ctx, n)
+		if err != nil {
+			t.Fatalf("GetCredentials(%q): %v", n, err)
+		}
+		if g, e := canonical(t, mustJSON(t, c)), canonical(t, []byte(w)); g != e {
+			t.Errorf("%q reads as %s, want %s", n, g, e)
+		}
+	}
+}
+
+// canonical returns JSON with object keys sorted.
+func canonical(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
