@@ -416,3 +416,20 @@ func canonical(t *testing.T, b []byte) string {
 	}
 	return string(out)
 }
+
+// TestMigrateV01RefusesDotNames: v0.1.0 stored ".env" as ".env.json",
+// which this module never reads or lists. MigrateV01 refuses, naming the
+// file, and writes nothing, rather than finish and leave it behind.
+func TestMigrateV01RefusesDotNames(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "GitHub Bot", basicJSON, "")
+	writeV01(t, dir, ".env", basicJSON, tokenInfo("at", "rt"))
+	before := listFiles(t, dir)
+	_, err := storage.MigrateV01(ctx, dir, storage.MigrateOptions{})
+	if !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "credentials/.env.json") || !strings.Contains(err.Error(), "tokens/.env.json") {
+		t.Fatalf("MigrateV01 = %v, want an error naming both .env.json files", err)
+	}
+	if after := listFiles(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("a refused migration changed files: %q → %q", before, after)
+	}
+}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnivault/vault"
@@ -50,7 +54,9 @@ type Migrated struct {
 // Before writing anything it checks that no two credentials would get the
 // same name and that no new name is taken by a different credential
 // already in this module's layout (the same credential there is what a
-// stopped run left, and is written again). A token whose
+// stopped run left, and is written again), and that v0.1.0 stored no
+// name starting with '.' (".env.json"), which this module never reads: it
+// refuses, naming the files, rather than leave them behind. A token whose
 // credential is gone is left where it is. It returns what it moved, up to
 // the first error.
 func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrated, error) {
@@ -70,6 +76,13 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 	dst, err := New(v.fv, Options{Logger: log})
 	if err != nil {
 		return nil, err
+	}
+	hidden, err := hiddenV01Files(v.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("storage: migrate: %w", err)
+	}
+	if len(hidden) > 0 {
+		return nil, fmt.Errorf("storage: migrate: %w: %s: v0.1.0 stored a name starting with '.', which this module never reads (such names are kept for temp and lock files); rename the file without the '.' and run again", core.ErrInvalidCredentials, strings.Join(hidden, ", "))
 	}
 	names, err := src.ListCredentials(ctx)
 	if err != nil {
@@ -145,6 +158,28 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 		done = append(done, got)
 	}
 	return done, nil
+}
+
+// hiddenV01Files returns the files in dir's credentials/ and tokens/ that
+// v0.1.0 wrote for a name starting with '.': ".env" as ".env.json". This
+// module's temp files never end in ".json".
+func hiddenV01Files(dir string) ([]string, error) {
+	var out []string
+	for _, sub := range []string{DefaultCredentialsPrefix, DefaultTokensPrefix} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if n := e.Name(); strings.HasPrefix(n, ".") && strings.HasSuffix(n, fileExt) {
+				out = append(out, sub+n)
+			}
+		}
+	}
+	return out, nil
 }
 
 // v01Form reports whether the credential stored as name is still in
