@@ -153,7 +153,7 @@ func Do(c *http.Client, req *http.Request, secrets ...string) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(body, h.Get("Content-Type"), time.Now())
+	return parse(body, h, time.Now(), secrets)
 }
 
 // PostForm sends form to endpoint as Post does and returns the body of a
@@ -292,11 +292,17 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 // Parse reads a token response body: JSON, or form-encoded when the
-// content type says so (GitHub's legacy answer). expires_in is clamped:
-// zero or negative becomes DefaultTTL, more than MaxTTL becomes MaxTTL.
-func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
+// content type says so (GitHub's legacy answer). An OAuth error in a body
+// sent with a 2xx status (some servers do) becomes *core.OAuthError with
+// secrets redacted, as on any other status. expires_in is bounded as
+// ExpiresIn says.
+func Parse(body []byte, contentType string, now time.Time, secrets ...string) (*Response, error) {
+	return parse(body, http.Header{"Content-Type": {contentType}}, now, secrets)
+}
+
+func parse(body []byte, h http.Header, now time.Time, secrets []string) (*Response, error) {
 	raw := map[string]any{}
-	mt, _, _ := mime.ParseMediaType(contentType)
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -309,7 +315,7 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 		return nil, fmt.Errorf("tokenhttp: token response is not a JSON object (%d bytes)", len(body))
 	}
 	if e, ok := raw["error"].(string); ok && e != "" {
-		return nil, ErrorFromResponse(http.StatusOK, nil, body)
+		return nil, ErrorFromResponse(http.StatusOK, h, body, secrets...)
 	}
 	at, isString := raw["access_token"].(string)
 	if _, present := raw["access_token"]; present && !isString {
