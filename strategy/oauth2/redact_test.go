@@ -169,3 +169,83 @@ func TestErrorDescriptionRedactedOnEveryStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordAndRefreshOnePath: the password and refresh grants send one
+// request shape whatever the client authentication (Basic, form, none or
+// a client assertion) and whatever TokenBodyOpts holds: it asks for JSON,
+// keeps or rotates the refresh token, and maps an error to
+// *core.OAuthError with its Retry-After.
+func TestPasswordAndRefreshOnePath(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := pemKey(t, ecKey)
+	var mu sync.Mutex
+	var accept []string
+	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+		mu.Lock()
+		accept = append(accept, r.Header.Get("Accept"))
+		mu.Unlock()
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/busy"):
+			w.Header().Set("Retry-After", "7")
+			oauthError(w, http.StatusTooManyRequests, "slow_down", "busy")
+		case form.Get("grant_type") == "password" && form.Get("password") == "pw":
+			writeJSON(w, 200, map[string]any{"access_token": "at-pw", "refresh_token": "rt-1", "expires_in": 60})
+		case form.Get("grant_type") == "refresh_token" && form.Get("refresh_token") == "rt-1":
+			writeJSON(w, 200, map[string]any{"access_token": "at-kept", "expires_in": 60})
+		case form.Get("grant_type") == "refresh_token" && form.Get("refresh_token") == "rt-rotate":
+			writeJSON(w, 200, map[string]any{"access_token": "at-rotated", "refresh_token": "rt-2", "expires_in": 60})
+		default:
+			oauthError(w, 400, "invalid_request", "unexpected request")
+		}
+	})
+	methods := map[string]oauth2.Section{
+		"basic":           {ClientID: "c", ClientSecret: "cs"},
+		"post":            {ClientID: "c", ClientSecret: "cs", Metadata: map[string]string{oauth2.MetaTokenEndpointAuthMethod: oauth2.AuthClientSecretPost}},
+		"none":            {ClientID: "c"},
+		"private_key_jwt": {ClientID: "c", Metadata: map[string]string{oauth2.MetaPrivateKey: key}},
+		"basic with opts": {ClientID: "c", ClientSecret: "cs", TokenBodyOpts: url.Values{"resource": {"api"}}},
+	}
+	for name, base := range methods {
+		t.Run(name, func(t *testing.T) {
+			mu.Lock()
+			accept = nil
+			mu.Unlock()
+			s := insecure(oauth2.Options{})
+			ctx := context.Background()
+			pw := base
+			pw.GrantType, pw.Username, pw.Password = "password", "bob", "pw"
+			pw.Endpoint = xoauth2.Endpoint{TokenURL: p.tokenURL()}
+			tok, err := s.Token(ctx, creds(t, pw), nil)
+			if err != nil || tok.AccessToken != "at-pw" {
+				t.Fatalf("password: %v, %v", tok, err)
+			}
+			tok, err = s.Token(ctx, creds(t, pw), &core.Token{RefreshToken: "rt-1"})
+			if err != nil || tok.AccessToken != "at-kept" || tok.RefreshToken != "rt-1" {
+				t.Fatalf("refresh without rotation: %+v, %v", tok, err)
+			}
+			tok, err = s.Token(ctx, creds(t, pw), &core.Token{RefreshToken: "rt-rotate"})
+			if err != nil || tok.AccessToken != "at-rotated" || tok.RefreshToken != "rt-2" {
+				t.Fatalf("refresh with rotation: %+v, %v", tok, err)
+			}
+			busy := pw
+			busy.Endpoint = xoauth2.Endpoint{TokenURL: p.srv.URL + "/busy"}
+			for _, prev := range []*core.Token{nil, {RefreshToken: "rt-1"}} {
+				_, err = s.Token(ctx, creds(t, busy), prev)
+				var oe *core.OAuthError
+				if !errors.As(err, &oe) || oe.Code != "slow_down" || oe.Retry != 7*time.Second {
+					t.Fatalf("429 (prev %v): %v, want OAuthError slow_down with Retry-After 7s", prev, err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, a := range accept {
+				if a != "application/json" {
+					t.Fatalf("request %d of 5 sent Accept %q; every request takes one path, which asks for JSON", i+1, a)
+				}
+			}
+		})
+	}
+}
