@@ -28,9 +28,11 @@ import (
 const MaxBody = 1 << 20
 
 // Bounds for expires_in. A token endpoint's zero or negative value is
-// taken as DefaultTTL; a value above MaxTTL is clamped to it.
+// refused (ErrExpiredOnArrival); a value above MaxTTL is clamped to it.
 const (
-	// DefaultTTL is the lifetime given for a zero or negative expires_in.
+	// DefaultTTL is the lifetime given for an expires_in that is not a
+	// number, and by strategies whose tokens always expire (gcpsa) when
+	// the response has none.
 	DefaultTTL = time.Hour
 	// MaxTTL is the longest lifetime a token is given.
 	MaxTTL = 366 * 24 * time.Hour
@@ -38,6 +40,13 @@ const (
 	// has no earlier deadline.
 	RequestTimeout = 30 * time.Second
 )
+
+// ErrExpiredOnArrival is returned for a token response whose expires_in is
+// zero or negative: the token is expired when it arrives. It is refused
+// rather than given some default lifetime, since the server said it is
+// not valid, and rather than cached as expired, which would send every
+// caller back to the token endpoint. It matches core.ErrTokenExpired.
+var ErrExpiredOnArrival = fmt.Errorf("tokenhttp: %w on arrival: the token response's expires_in is zero or negative", core.ErrTokenExpired)
 
 // ErrRedirect is returned when a token endpoint answers with a redirect:
 // a credential is never sent on to another location.
@@ -327,8 +336,12 @@ func parse(body []byte, h http.Header, now time.Time, secrets []string) (*Respon
 	t := &core.Token{AccessToken: at}
 	t.TokenType, _ = raw["token_type"].(string)
 	t.RefreshToken, _ = raw["refresh_token"].(string)
-	if v, ok := raw["expires_in"]; ok {
-		t.Expiry = now.Add(ClampTTL(expiresIn(v)))
+	ttl, ok, err := ExpiresIn(raw["expires_in"])
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		t.Expiry = now.Add(ttl)
 	}
 	extra := map[string]any{}
 	for k, v := range raw {
@@ -346,9 +359,10 @@ func parse(body []byte, h http.Header, now time.Time, secrets []string) (*Respon
 
 // expiresIn reads a JSON number or a decimal string of seconds. The
 // seconds are bounded before they become a Duration, so a huge value of
-// either sign cannot overflow into the other: zero or less gives 0, more
-// than MaxTTL gives MaxTTL.
-func expiresIn(v any) time.Duration {
+// either sign cannot overflow into the other: zero or less is
+// ErrExpiredOnArrival, more than MaxTTL gives MaxTTL, and a value that is
+// not a number gives DefaultTTL.
+func expiresIn(v any) (time.Duration, error) {
 	var secs float64
 	switch x := v.(type) {
 	case float64:
@@ -356,27 +370,19 @@ func expiresIn(v any) time.Duration {
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
-			return 0
+			return DefaultTTL, nil
 		}
 		secs = float64(n)
 	default:
-		return 0
+		return DefaultTTL, nil
 	}
 	switch {
 	case !(secs > 0): // also NaN
-		return 0
+		return 0, fmt.Errorf("%w (%s)", ErrExpiredOnArrival, strconv.FormatFloat(max(secs, -1e18), 'f', -1, 64))
 	case secs > float64(MaxTTL/time.Second):
-		return MaxTTL
+		return MaxTTL, nil
 	}
-	return time.Duration(secs) * time.Second
-}
-
-// ClampTTL applies the expires_in bounds.
-func ClampTTL(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultTTL
-	}
-	return min(d, MaxTTL)
+	return time.Duration(secs) * time.Second, nil
 }
 
 // FromRetrieveError converts an error from golang.org/x/oauth2 into one
@@ -432,14 +438,15 @@ var errNoAccessToken = errors.New("tokenhttp: token response has no access_token
 // ExpiresIn reads a raw expires_in value (a JSON number, an integer or a
 // string, as in Response.Raw or oauth2.Token.Extra) and applies the
 // expires_in bounds. ok is false when v is nil or an empty string, that is
-// when the response had no expires_in.
-func ExpiresIn(v any) (ttl time.Duration, ok bool) {
+// when the response had no expires_in. err is ErrExpiredOnArrival for a
+// zero or negative value.
+func ExpiresIn(v any) (ttl time.Duration, ok bool, err error) {
 	switch x := v.(type) {
 	case nil:
-		return 0, false
+		return 0, false, nil
 	case string:
 		if strings.TrimSpace(x) == "" {
-			return 0, false
+			return 0, false, nil
 		}
 	case json.Number:
 		v = x.String()
@@ -448,5 +455,6 @@ func ExpiresIn(v any) (ttl time.Duration, ok bool) {
 	case int64:
 		v = float64(x)
 	}
-	return ClampTTL(expiresIn(v)), true
+	ttl, err = expiresIn(v)
+	return ttl, true, err
 }

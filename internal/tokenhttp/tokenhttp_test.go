@@ -2,6 +2,7 @@ package tokenhttp
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -49,19 +50,44 @@ func FuzzParse(f *testing.F) {
 
 func TestParseClamps(t *testing.T) {
 	for body, want := range map[string]time.Duration{
-		`{"access_token":"a","expires_in":0}`:     DefaultTTL,
-		`{"access_token":"a","expires_in":-10}`:   DefaultTTL,
-		`{"access_token":"a","expires_in":9e18}`:  MaxTTL,
-		`{"access_token":"a","expires_in":"120"}`: 2 * time.Minute,
-		// Seconds whose nanoseconds overflow int64 must not wrap around.
-		`{"access_token":"a","expires_in":-10000000000}`:   DefaultTTL,
-		`{"access_token":"a","expires_in":"-10000000000"}`: DefaultTTL,
-		`{"access_token":"a","expires_in":-1e300}`:         DefaultTTL,
-		`{"access_token":"a","expires_in":"99999999999"}`:  MaxTTL,
+		`{"access_token":"a","expires_in":9e18}`:          MaxTTL,
+		`{"access_token":"a","expires_in":"120"}`:         2 * time.Minute,
+		`{"access_token":"a","expires_in":"99999999999"}`: MaxTTL,
+		`{"access_token":"a","expires_in":"soon"}`:        DefaultTTL,
+		`{"access_token":"a","expires_in":""}`:            0, // absent: no expiry
+		`{"access_token":"a"}`:                            0,
 	} {
 		r, err := Parse([]byte(body), "application/json", now)
-		if err != nil || r.Token.Expiry.Sub(now) != want {
-			t.Errorf("%s: expiry in %v (%v), want %v", body, r.Token.Expiry.Sub(now), err, want)
+		if err != nil {
+			t.Errorf("%s: %v", body, err)
+			continue
+		}
+		if got := r.Token.Expiry; (want == 0 && !got.IsZero()) || (want != 0 && got.Sub(now) != want) {
+			t.Errorf("%s: expiry %v, want in %v", body, got, want)
+		}
+	}
+}
+
+// TestParseRefusesExpiredOnArrival: a zero or negative expires_in, as a
+// number or a string, huge ones included (their nanoseconds overflow
+// int64), is a token that is expired on arrival: Parse refuses it with
+// ErrExpiredOnArrival, which matches core.ErrTokenExpired and never
+// quotes the token.
+func TestParseRefusesExpiredOnArrival(t *testing.T) {
+	for _, v := range []string{`0`, `-100`, `"0"`, `"-100"`, `-10000000000`, `"-10000000000"`, `-1e300`, `0.0`, `-0.5`} {
+		body := `{"access_token":"secret-at-1234","expires_in":` + v + `}`
+		_, err := Parse([]byte(body), "application/json", now)
+		if !errors.Is(err, ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+			t.Errorf("expires_in %s: err = %v, want ErrExpiredOnArrival", v, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret-at") {
+			t.Errorf("the error quotes the token: %v", err)
+		}
+	}
+	for _, v := range []any{0, -100, int64(-1), float64(0), "-100", json.Number("0")} {
+		if _, ok, err := ExpiresIn(v); !ok || !errors.Is(err, ErrExpiredOnArrival) {
+			t.Errorf("ExpiresIn(%#v) = %v, %v, want ErrExpiredOnArrival", v, ok, err)
 		}
 	}
 }

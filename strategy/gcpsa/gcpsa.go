@@ -302,9 +302,13 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token
 	// which overflows for absurd values; the raw field is clamped instead.
 	now := s.clock.Now()
 	t := &core.Token{AccessToken: o.AccessToken, TokenType: o.TokenType}
-	if ttl, ok := tokenhttp.ExpiresIn(o.Extra("expires_in")); ok {
+	ttl, ok, err := tokenhttp.ExpiresIn(o.Extra("expires_in"))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("gcpsa: token for %s: %w", a.sa.ClientEmail, err)
+	case ok:
 		t.Expiry = now.Add(ttl)
-	} else {
+	default:
 		t.Expiry = now.Add(tokenhttp.DefaultTTL)
 	}
 	for _, k := range []string{"id_token", "scope"} {

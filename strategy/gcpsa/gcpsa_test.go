@@ -601,17 +601,18 @@ func BenchmarkToken(b *testing.B) {
 	}
 }
 
-// TestExpiresInClamped (row 11): a zero, negative, huge or missing
-// expires_in gives an expiry within tokenhttp's bounds; none gives a token
-// that has already expired.
+// TestExpiresInClamped: a huge or missing expires_in gives an expiry
+// within tokenhttp's bounds; a zero or negative one is a token expired on
+// arrival, refused with tokenhttp.ErrExpiredOnArrival.
 func TestExpiresInClamped(t *testing.T) {
 	for _, tc := range []struct {
 		raw  string
 		want time.Duration
 	}{
 		{`"expires_in":3599`, 3599 * time.Second},
-		{`"expires_in":0`, tokenhttp.DefaultTTL},
-		{`"expires_in":-5`, tokenhttp.DefaultTTL},
+		{`"expires_in":0`, 0},
+		{`"expires_in":-5`, 0},
+		{`"expires_in":-100`, 0},
 		{`"expires_in":10000000000`, tokenhttp.MaxTTL}, // overflows a Duration in ns
 		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
 		{`"x":1`, tokenhttp.DefaultTTL},
@@ -626,6 +627,12 @@ func TestExpiresInClamped(t *testing.T) {
 			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
 			before := time.Now()
 			tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
+			if tc.want == 0 {
+				if !errors.Is(err, tokenhttp.ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+					t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

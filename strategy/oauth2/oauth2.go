@@ -433,11 +433,12 @@ func (s *Strategy) acquire(ctx context.Context, cfg *config) (*core.Token, error
 }
 
 // fromX converts an x/oauth2 token, computing the expiry by the
-// strategy's clock from the clamped expires_in.
-func (s *Strategy) fromX(t *xoauth2.Token) *core.Token {
+// strategy's clock from the clamped expires_in. A zero or negative
+// expires_in is tokenhttp.ErrExpiredOnArrival.
+func (s *Strategy) fromX(t *xoauth2.Token) (*core.Token, error) {
 	tok := &core.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken}
-	if ttl, ok := tokenhttp.ExpiresIn(t.Extra("expires_in")); ok {
-		tok.Expiry = s.clock.Now().Add(ttl)
+	if err := s.setExpiry(tok, t.Extra("expires_in")); err != nil {
+		return nil, err
 	}
 	for _, k := range []string{"id_token", "scope", "issued_token_type", "refresh_token_expires_in"} {
 		if v := t.Extra(k); v != nil && v != "" {
@@ -447,7 +448,21 @@ func (s *Strategy) fromX(t *xoauth2.Token) *core.Token {
 			tok.Extra[k] = v
 		}
 	}
-	return tok
+	return tok, nil
+}
+
+// setExpiry sets tok's expiry by the strategy's clock from a raw
+// expires_in, bounded by tokenhttp.ExpiresIn; no expires_in, no expiry.
+func (s *Strategy) setExpiry(tok *core.Token, expiresIn any) error {
+	tok.Expiry = time.Time{}
+	ttl, ok, err := tokenhttp.ExpiresIn(expiresIn)
+	if err != nil {
+		return err
+	}
+	if ok {
+		tok.Expiry = s.clock.Now().Add(ttl)
+	}
+	return nil
 }
 
 // post sends a hand-written token request with client authentication.
@@ -462,9 +477,8 @@ func (s *Strategy) post(ctx context.Context, cfg *config, form url.Values, secre
 		return nil, err
 	}
 	tok := resp.Token
-	tok.Expiry = time.Time{}
-	if ttl, ok := tokenhttp.ExpiresIn(resp.Raw["expires_in"]); ok {
-		tok.Expiry = s.clock.Now().Add(ttl)
+	if err := s.setExpiry(tok, resp.Raw["expires_in"]); err != nil {
+		return nil, err
 	}
 	return tok, nil
 }
@@ -517,7 +531,7 @@ func (s *Strategy) clientCredentials(ctx context.Context, cfg *config) (*core.To
 	if err != nil {
 		return nil, tokenhttp.FromRetrieveError(err, cfg.secrets(params.Get("client_assertion"))...)
 	}
-	return s.fromX(t), nil
+	return s.fromX(t)
 }
 
 // password sends the RFC 6749 §4.3 request, and refresh the §6 request,

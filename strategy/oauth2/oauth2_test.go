@@ -625,10 +625,7 @@ func TestExpiresInClamped(t *testing.T) {
 	}{
 		{`"expires_in":3600`, time.Hour},
 		{`"expires_in":"120"`, 2 * time.Minute},
-		{`"expires_in":0`, tokenhttp.DefaultTTL},
-		{`"expires_in":-5`, tokenhttp.DefaultTTL},
 		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
-		{`"expires_in":-10000000000`, tokenhttp.DefaultTTL}, // its nanoseconds overflow int64
 		{`"x":1`, 0},
 	} {
 		for _, grant := range []string{"client_credentials", "account_credentials"} {
@@ -651,6 +648,74 @@ func TestExpiresInClamped(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExpiredOnArrivalRefused: a token response whose expires_in is zero
+// or negative carries a token that is expired on arrival. Every path to
+// the token endpoint refuses it with tokenhttp.ErrExpiredOnArrival (which
+// matches core.ErrTokenExpired) rather than serving it as valid for an
+// hour: client_credentials and the code exchange by x/oauth2, and the
+// hand-written password, refresh, jwt-bearer, token exchange,
+// account_credentials and device grants. Through a Manager the error
+// reaches the caller and no token is stored.
+func TestExpiredOnArrivalRefused(t *testing.T) {
+	for _, ei := range []string{`-100`, `0`, `"-100"`} {
+		p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+			if strings.HasSuffix(r.URL.Path, "/device") {
+				writeJSON(w, 200, map[string]any{"device_code": "dc", "user_code": "UC", "verification_uri": "https://idp.example/device", "interval": 1, "expires_in": 600})
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"access_token":"at-expired","refresh_token":"rt","expires_in":`+ei+`}`)
+		})
+		ep := xoauth2.Endpoint{TokenURL: p.tokenURL(), DeviceAuthURL: p.srv.URL + "/device"}
+		for _, tc := range []struct {
+			name string
+			sec  oauth2.Section
+			prev *core.Token
+		}{
+			{"client_credentials", oauth2.Section{GrantType: "client_credentials", ClientID: "c", ClientSecret: "s"}, nil},
+			{"password", oauth2.Section{GrantType: "password", ClientID: "c", Username: "u", Password: "p"}, nil},
+			{"refresh", oauth2.Section{GrantType: "authorization_code", ClientID: "c"}, &core.Token{RefreshToken: "rt"}},
+			{"jwt-bearer", oauth2.Section{GrantType: "jwt-bearer", JWT: "a.b.c"}, nil},
+			{"token exchange", oauth2.Section{GrantType: "token-exchange", Metadata: map[string]string{oauth2.MetaSubjectToken: "st"}}, nil},
+			{"account_credentials", oauth2.Section{GrantType: "account_credentials", ClientID: "c", ClientSecret: "s"}, nil},
+		} {
+			t.Run(tc.name+" "+ei, func(t *testing.T) {
+				sec := tc.sec
+				sec.Endpoint = ep
+				_, err := insecure(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
+				if !errors.Is(err, tokenhttp.ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+					t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+				}
+				if tc.prev != nil {
+					return
+				}
+				m, store := newManager(t, insecure(oauth2.Options{}), core.Options{MaxAttempts: 1}, "n", creds(t, sec))
+				if _, err := m.Token(context.Background(), "n"); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+					t.Fatalf("Manager.Token: %v, want ErrExpiredOnArrival", err)
+				}
+				if _, err := store.GetToken(context.Background(), "n"); !errors.Is(err, core.ErrTokenNotFound) {
+					t.Fatalf("a token was stored: %v", err)
+				}
+			})
+		}
+		t.Run("code exchange "+ei, func(t *testing.T) {
+			s := insecure(oauth2.Options{})
+			c := creds(t, oauth2.Section{GrantType: "authorization_code", ClientID: "c", Endpoint: ep, RedirectURL: "http://127.0.0.1/cb"})
+			m, _ := newManager(t, s, core.Options{}, "n", c)
+			if err := s.Exchange(context.Background(), m, "n", "code", ""); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+				t.Fatalf("Exchange = %v, want ErrExpiredOnArrival", err)
+			}
+		})
+		t.Run("device "+ei, func(t *testing.T) {
+			s := insecure(oauth2.Options{OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error { return nil }})
+			c := creds(t, oauth2.Section{GrantType: "device_code", ClientID: "c", Endpoint: ep})
+			if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+				t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+			}
+		})
 	}
 }
 
