@@ -60,7 +60,8 @@ type Config struct {
 
 	// PluginDir, when set, names a directory of strategy plugins to start;
 	// each is registered under the credential type it reports. NewAuto
-	// reads it from OMNITOKEN_PLUGIN_DIR.
+	// reads it from OMNITOKEN_PLUGIN_DIR, and PluginOptions.AllowedSHA256
+	// from OMNITOKEN_PLUGIN_SHA256, without which it refuses the directory.
 	PluginDir string
 
 	// PluginOptions configures the plugins started from PluginDir. Set
