@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -85,9 +86,13 @@ func Release(c *http.Client) {
 	}
 }
 
-// CheckEndpoint refuses a token endpoint that is not https, unless
-// allowInsecure is set (for tests against loopback servers). The error
-// matches core.ErrInvalidCredentials and names the field.
+// CheckEndpoint refuses an endpoint that would carry a credential in the
+// clear: plain http is accepted only to a loopback host (see Loopback),
+// as Duende IdentityModel's AllowHttpOnLoopback does, so that a local
+// identity provider or a test server works, or to any host when
+// allowInsecure is set. It runs before any request, so a refused URL is
+// never contacted. The error matches core.ErrInvalidCredentials and names
+// the field and the host.
 func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	if raw == "" {
 		return fmt.Errorf("tokenhttp: %w: %s is empty", core.ErrInvalidCredentials, field)
@@ -100,12 +105,26 @@ func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	case "https":
 		return nil
 	case "http":
-		if allowInsecure {
+		if allowInsecure || Loopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("tokenhttp: %w: %s uses plain http; set AllowInsecureHTTP only for tests", core.ErrInvalidCredentials, field)
+		return fmt.Errorf("tokenhttp: %w: %s uses plain http to %q, which is not a loopback host; use https, or allow plain http to other hosts explicitly (AllowInsecureHTTP)",
+			core.ErrInvalidCredentials, field, u.Hostname())
 	}
 	return fmt.Errorf("tokenhttp: %w: %s has scheme %q, want https", core.ErrInvalidCredentials, field, u.Scheme)
+}
+
+// Loopback reports whether host, a URL's Hostname(), names this machine's
+// loopback interface: "localhost" (in any case), an address in
+// 127.0.0.0/8, or ::1 (IPv4-mapped and zoned forms included). Other names
+// are not resolved: a name that a resolver maps to 127.0.0.1 could map
+// elsewhere tomorrow.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Redact replaces every occurrence of each secret of 4 bytes or more in

@@ -298,3 +298,42 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("%d connections for two requests: Release closed the caller's pooled connection", n)
 	}
 }
+
+// TestCheckEndpointLoopback: plain http is accepted to loopback hosts
+// only, unless allowInsecure; https always; anything else never.
+func TestCheckEndpointLoopback(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://idp.example/token":         true,
+		"http://127.0.0.1:8080/token":       true,
+		"http://127.1.2.3/token":            true,
+		"http://localhost:9000/token":       true,
+		"http://LOCALHOST/token":            true,
+		"http://[::1]:8080/token":           true,
+		"http://[::ffff:127.0.0.1]/token":   true,
+		"http://idp.example/token":          false,
+		"http://10.0.0.1/token":             false,
+		"http://128.0.0.1/token":            false,
+		"http://[::2]/token":                false,
+		"http://localhost.idp.example/":     false,
+		"http://127.0.0.1.idp.example/":     false,
+		"http://0.0.0.0/token":              false,
+		"ftp://127.0.0.1/token":             false,
+		"http:///token":                     false,
+		"http://user:pw@idp.example/token":  false,
+		"http://idp.example@127.0.0.1/path": true, // the host is 127.0.0.1
+	} {
+		err := CheckEndpoint("tokenURL", raw, false)
+		if (err == nil) != want {
+			t.Errorf("CheckEndpoint(%q) = %v, want ok %v", raw, err, want)
+		}
+		if err != nil && !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Errorf("CheckEndpoint(%q) = %v, want ErrInvalidCredentials", raw, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("the error quotes the URL's password: %v", err)
+		}
+	}
+	if err := CheckEndpoint("tokenURL", "http://idp.example/token", true); err != nil {
+		t.Errorf("allowInsecure: %v", err)
+	}
+}

@@ -18,8 +18,9 @@
 // CredentialsFromJSON builds such a credential from a downloaded key file.
 //
 // The account's token_uri is honoured; when empty it is Google's
-// DefaultTokenURL. It must be https: plain http is refused unless
-// Options.AllowInsecureHTTP is set, for tests against a loopback server.
+// DefaultTokenURL. It must be https, or plain http to a loopback host
+// (localhost, 127.0.0.0/8, ::1); plain http to any other host is refused
+// unless Options.AllowInsecureHTTP is set.
 // private_key must be a PEM RSA key of at least 2048 bits (PKCS#8 or
 // PKCS#1), and client_email must be set. A credential that breaks these
 // rules is refused with an error matching core.ErrInvalidCredentials, when

@@ -411,20 +411,48 @@ func TestContextBoundsTheRequest(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPRefused(t *testing.T) {
+// TestPlainHTTPLoopbackOnly: a plain-http token_uri is used on a loopback
+// host (127.0.0.1, localhost) without AllowInsecureHTTP, and refused on
+// any other host before a request is made; AllowInsecureHTTP lets it
+// through.
+func TestPlainHTTPLoopbackOnly(t *testing.T) {
 	ts := newTokenServer(t)
-	c := newCreds(t, ts.tokenURL())
+	ts.fail(func(w http.ResponseWriter, _ string) bool { // any audience: the URL names the host two ways
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"ya29.t","token_type":"Bearer","expires_in":3599}`))
+		return true
+	})
 	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
+	for _, u := range []string{ts.tokenURL(), strings.Replace(ts.tokenURL(), "127.0.0.1", "localhost", 1)} {
+		if _, err := s.Token(context.Background(), newCreds(t, u), nil); err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+	}
+	var sent atomic.Int64
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("no network in this test")
+	})}
+	c := newCreds(t, "http://idp.example.test/token")
+	s = gcpsa.New(gcpsa.Options{HTTPClient: rec})
 	if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
 		t.Errorf("Validate = %v, want plain http refused", err)
 	}
 	if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
 		t.Errorf("Token = %v, want ErrInvalidCredentials", err)
 	}
-	if ts.calls.Load() != 0 {
-		t.Error("a request was sent over plain http")
+	if sent.Load() != 0 {
+		t.Error("a request was sent over plain http to a host that is not loopback")
+	}
+	s = gcpsa.New(gcpsa.Options{HTTPClient: rec, AllowInsecureHTTP: true})
+	if _, err := s.Token(context.Background(), c, nil); err == nil || sent.Load() != 1 {
+		t.Errorf("AllowInsecureHTTP: Token = %v after %d requests, want the one request to fail", err, sent.Load())
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestDefaultTokenURL(t *testing.T) {
 	c, err := gcpsa.CredentialsFromJSON(saJSON(t, ""), nil)

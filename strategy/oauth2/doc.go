@@ -20,9 +20,11 @@
 //
 // When every endpoint field is empty, the endpoint comes from the
 // credential's service and subdomain through goauth's endpoints package,
-// as goauth's Inflate does. Endpoints must be https; plain http is refused
-// unless Options.AllowInsecureHTTP is set (for tests). A token endpoint
-// that redirects is refused, and the credential is not sent on.
+// as goauth's Inflate does. Endpoints must be https, or plain http to a
+// loopback host (localhost, 127.0.0.0/8, ::1) such as a local identity
+// provider; plain http to any other host is refused before any request
+// unless Options.AllowInsecureHTTP is set. A token endpoint that
+// redirects is refused, and the credential is not sent on.
 //
 // # Grants
 //

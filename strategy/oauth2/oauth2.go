@@ -27,9 +27,11 @@ type Options struct {
 	// whatever its CheckRedirect says. Nil means a client that requires
 	// TLS 1.2 or later.
 	HTTPClient *http.Client
-	// AllowInsecureHTTP allows plain http endpoints. It is meant for tests
-	// against loopback servers; without it an http endpoint is refused
-	// with an error matching core.ErrInvalidCredentials.
+	// AllowInsecureHTTP allows plain http endpoints on any host. Plain
+	// http to a loopback host (localhost, 127.0.0.0/8, ::1) is allowed
+	// without it; to any other host it is refused, with an error matching
+	// core.ErrInvalidCredentials, before any request. With it, client
+	// secrets, passwords and tokens cross the network in the clear.
 	AllowInsecureHTTP bool
 	// Clock is the source of time for token expiry, assertions and device
 	// polling. Default: core.SystemClock. Tests pass the same
@@ -334,7 +336,8 @@ func (s *Strategy) xctx(ctx context.Context) context.Context {
 
 // Validate implements core.Validator: the section decodes, the grant type
 // is supported, the fields the grant needs are present, the private key
-// (if any) parses, and the endpoints are https unless AllowInsecureHTTP.
+// (if any) parses, and the endpoints are https (or plain http to a
+// loopback host, or to any host with AllowInsecureHTTP).
 func (s *Strategy) Validate(c *core.Credentials) error {
 	_, err := s.load(c)
 	return err

@@ -1013,24 +1013,45 @@ func TestTokenEndpointRedirectRefused(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPRefused(t *testing.T) {
+// TestPlainHTTPLoopbackOnly: plain http endpoints are used on loopback
+// hosts (127.0.0.1, localhost) without AllowInsecureHTTP, and refused on
+// any other host before a request is made.
+func TestPlainHTTPLoopbackOnly(t *testing.T) {
 	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		writeJSON(w, 200, map[string]any{"access_token": "t"})
 	})
 	s := oauth2.New(oauth2.Options{})
-	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
-		t.Fatalf("Token = %v, want ErrInvalidCredentials", err)
+	for _, u := range []string{p.tokenURL(), strings.Replace(p.tokenURL(), "127.0.0.1", "localhost", 1)} {
+		c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: u}})
+		if tok, err := s.Token(context.Background(), c, nil); err != nil || tok.AccessToken != "t" {
+			t.Fatalf("%s: %v, %v", u, tok, err)
+		}
 	}
-	if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
-		t.Fatalf("Validate = %v", err)
+	var sent atomic.Int64
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("no network in this test")
+	})}
+	s = oauth2.New(oauth2.Options{HTTPClient: rec})
+	for _, ep := range []xoauth2.Endpoint{
+		{TokenURL: "http://idp.example.test/token"},
+		{TokenURL: p.tokenURL(), AuthURL: "http://idp.example.test/authorize"},
+		{TokenURL: p.tokenURL(), DeviceAuthURL: "http://idp.example.test/device"},
+	} {
+		c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: ep})
+		if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Fatalf("Token = %v, want ErrInvalidCredentials", err)
+		}
+		if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
+			t.Fatalf("Validate = %v", err)
+		}
+		m, _ := newManager(t, s, core.Options{}, "", nil)
+		if err := m.SetCredentials(context.Background(), "x", c); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Fatalf("SetCredentials = %v", err)
+		}
 	}
-	m, _ := newManager(t, s, core.Options{}, "", nil)
-	if err := m.SetCredentials(context.Background(), "x", c); !errors.Is(err, core.ErrInvalidCredentials) {
-		t.Fatalf("SetCredentials = %v", err)
-	}
-	if p.hits.Load() != 0 {
-		t.Fatalf("the http endpoint got %d requests", p.hits.Load())
+	if sent.Load() != 0 {
+		t.Fatalf("%d requests were sent over plain http to a host that is not loopback", sent.Load())
 	}
 }
 
