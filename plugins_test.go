@@ -44,7 +44,7 @@ func githubappDir(t *testing.T) (dir, bin string) {
 	return dir, bin
 }
 
-// TestGithubAppThroughSeedAPI (issue 4): an operator provisions a
+// TestGithubAppThroughSeedAPI: an operator provisions a
 // "githubapp" credential in the file vault; the seed API loads the plugin
 // from Config.PluginDir, and GetClient talks to a fake GitHub that checks
 // the app JWT. The installation token is cached, persisted in the vault,

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// FuzzParse (row 11): the token-response parser never panics; what it
+// FuzzParse: the token-response parser never panics; what it
 // accepts has an access token and an expiry within the clamp bounds.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"access_token":"a","expires_in":3600,"refresh_token":"r"}`), "application/json")
@@ -92,7 +92,7 @@ func TestParseRefusesExpiredOnArrival(t *testing.T) {
 	}
 }
 
-// TestHugeBody (row 11): a 10 MB answer is refused after reading at most
+// TestHugeBody: a 10 MB answer is refused after reading at most
 // MaxBody+1 bytes.
 func TestHugeBody(t *testing.T) {
 	var written int
@@ -155,7 +155,7 @@ func TestRedactEncodedForms(t *testing.T) {
 	}
 }
 
-// TestTLSRefused (row 23): the token client refuses a certificate no root
+// TestTLSRefused: the token client refuses a certificate no root
 // vouches for and a server that offers less than TLS 1.2, even through a
 // caller's transport that trusts the certificate. The request never
 // reaches the handler. Only a transport that lowers MinVersion itself (a

@@ -687,7 +687,7 @@ func TestClock(t *testing.T) {
 	}
 }
 
-// TestHugeBody (row 11): a 10 MB answer is refused with a clear error that
+// TestHugeBody: a 10 MB answer is refused with a clear error that
 // does not quote it, after reading at most 1 MiB.
 func TestHugeBody(t *testing.T) {
 	ts := newTokenServer(t)

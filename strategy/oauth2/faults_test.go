@@ -24,7 +24,7 @@ import (
 	xoauth2 "golang.org/x/oauth2"
 )
 
-// TestEchoedCredentialsNeverLeak (row 20): a token endpoint that echoes
+// TestEchoedCredentialsNeverLeak: a token endpoint that echoes
 // what it was sent in its error (the client assertion, the Basic
 // Authorization header, or the raw form body with the secret still
 // URL-encoded) never gets any of it into the error, whichever grant and
@@ -205,7 +205,7 @@ func TestDevicePollWaitHonoursContext(t *testing.T) {
 	}
 }
 
-// TestLostResponseIsTemporary (row 4): when the connection closes before
+// TestLostResponseIsTemporary: when the connection closes before
 // the answer arrives, the error is temporary (the Manager may retry once
 // more), names no URL query, and the strategy itself sent one request.
 func TestLostResponseIsTemporary(t *testing.T) {
@@ -234,7 +234,7 @@ func TestLostResponseIsTemporary(t *testing.T) {
 	}
 }
 
-// TestMalformedResponses (row 11): a 2xx answer that is not a token
+// TestMalformedResponses: a 2xx answer that is not a token
 // response gives an error that says what is wrong, whether x/oauth2 or
 // the strategy parsed it, and never quotes the body.
 func TestMalformedResponses(t *testing.T) {
