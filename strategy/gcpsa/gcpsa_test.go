@@ -216,7 +216,7 @@ func newManager(t *testing.T, s core.Strategy) *core.Manager {
 
 func TestTokenThroughManager(t *testing.T) {
 	ts := newTokenServer(t)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	m := newManager(t, s)
 	ctx := context.Background()
 	if err := m.SetCredentials(ctx, "gcs", newCreds(t, ts.tokenURL())); err != nil {
@@ -259,7 +259,7 @@ func TestSubjectFromAdditional(t *testing.T) {
 	ts.wantSub = "admin@example.com"
 	c := newCreds(t, ts.tokenURL())
 	c.Additional = map[string][]string{"subject": {"admin@example.com"}}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	if _, err := s.Token(context.Background(), c, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestInvalidGrant(t *testing.T) {
 		_, _ = w.Write(body)
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	m := newManager(t, s)
 	ctx := context.Background()
 	c := newCreds(t, ts.tokenURL())
@@ -332,7 +332,7 @@ func TestTemporaryErrors(t *testing.T) {
 		_, _ = w.Write([]byte("<html>down " + canary + "</html>"))
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err == nil || !core.IsTemporary(err) || core.IsPermanent(err) {
 		t.Fatalf("503: err = %v, want temporary", err)
@@ -354,7 +354,7 @@ func TestConnectionRefused(t *testing.T) {
 	_ = l.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: tr}, AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: tr}})
 	_, err = s.Token(context.Background(), newCreds(t, "http://"+addr+"/token"), nil)
 	var ne *tokenhttp.NetError
 	if !errors.As(err, &ne) || !core.IsTemporary(err) {
@@ -375,7 +375,7 @@ func TestRedirectRefused(t *testing.T) {
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if !errors.Is(err, tokenhttp.ErrRedirect) {
 		t.Fatalf("err = %v, want ErrRedirect", err)
@@ -393,7 +393,7 @@ func TestContextBoundsTheRequest(t *testing.T) {
 		return true
 	})
 	defer close(release) // runs before the server's Close (t.Cleanup)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -619,7 +619,7 @@ func BenchmarkToken(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -652,7 +652,7 @@ func TestExpiresInClamped(t *testing.T) {
 				_, _ = w.Write([]byte(`{"access_token":"ya29.t","token_type":"Bearer",` + tc.raw + `}`))
 				return true
 			})
-			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 			before := time.Now()
 			tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 			if tc.want == 0 {
@@ -677,7 +677,7 @@ func TestExpiresInClamped(t *testing.T) {
 func TestClock(t *testing.T) {
 	ts := newTokenServer(t)
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true, Clock: coretest.NewFakeClock(t0)})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), Clock: coretest.NewFakeClock(t0)})
 	tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -704,7 +704,7 @@ func TestHugeBody(t *testing.T) {
 		return true
 	})
 	ct := &coretest.BodyCountingTransport{}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}, AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err == nil {
 		t.Fatal("a 10 MB token response was accepted")

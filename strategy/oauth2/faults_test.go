@@ -86,7 +86,7 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 			} else {
 				sec.ClientSecret = secret
 			}
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -135,7 +135,7 @@ func TestCloseDropsIdleConnections(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s := insecure(oauth2.Options{})
+	s := newStrategy(oauth2.Options{})
 	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: srv.URL + "/token"}})
 	if _, err := s.Token(context.Background(), c, nil); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestDevicePollWaitHonoursContext(t *testing.T) {
 	clock := coretest.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	d := newDeviceIdP(t, clock, "authorization_pending")
 	prompted := make(chan struct{}, 1)
-	s := insecure(oauth2.Options{Clock: clock, OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error {
+	s := newStrategy(oauth2.Options{Clock: clock, OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error {
 		prompted <- struct{}{}
 		return nil
 	}})
@@ -219,7 +219,7 @@ func TestLostResponseIsTemporary(t *testing.T) {
 		t.Run(grant, func(t *testing.T) {
 			p.hits.Store(0)
 			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "lost-secret", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL() + "?k=lost-secret"}})
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 			var ne *tokenhttp.NetError
 			if !errors.As(err, &ne) || !core.IsTemporary(err) || core.IsPermanent(err) {
 				t.Fatalf("err = %v, want a temporary tokenhttp.NetError", err)
@@ -254,7 +254,7 @@ func TestMalformedResponses(t *testing.T) {
 		for _, grant := range []string{"client_credentials", "account_credentials"} {
 			t.Run(tc.name+" "+grant, func(t *testing.T) {
 				c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-				_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+				_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 				if err == nil {
 					t.Fatal("accepted")
 				}

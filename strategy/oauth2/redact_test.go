@@ -123,7 +123,7 @@ func TestErrorDescriptionRedactedOnEveryStatus(t *testing.T) {
 					sec := tc.sec
 					sec.Endpoint = xoauth2.Endpoint{TokenURL: fmt.Sprintf("%s/token/%d/%s/%s", p.srv.URL, status, format, tc.field)}
 					log, buf := coretest.DebugLogger()
-					m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{Logger: log, MaxAttempts: 1}, "leak", creds(t, sec))
+					m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{Logger: log, MaxAttempts: 1}, "leak", creds(t, sec))
 					ctx := context.Background()
 					if tc.prev != nil {
 						if err := m.PutToken(ctx, "leak", tc.prev); err != nil {
@@ -213,7 +213,7 @@ func TestPasswordAndRefreshOnePath(t *testing.T) {
 			mu.Lock()
 			accept = nil
 			mu.Unlock()
-			s := insecure(oauth2.Options{})
+			s := newStrategy(oauth2.Options{})
 			ctx := context.Background()
 			pw := base
 			pw.GrantType, pw.Username, pw.Password = "password", "bob", "pw"
