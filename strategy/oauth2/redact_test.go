@@ -161,8 +161,8 @@ func TestErrorDescriptionRedactedOnEveryStatus(t *testing.T) {
 							t.Fatalf("%q of what was sent leaked:\n%s", leak, out)
 						}
 					}
-					if !strings.Contains(buf.String(), "refresh failed") {
-						t.Fatalf("the log did not record the failure:\n%s", buf.String())
+					if !strings.Contains(buf.String(), "[REDACTED]") {
+						t.Fatalf("the log did not record the failure with the secret redacted:\n%s", buf.String())
 					}
 				})
 			}
