@@ -130,7 +130,12 @@
 // # Errors
 //
 // A token endpoint's error keeps the RFC 6749 §5.2 code and a redacted
-// description as a *core.OAuthError (use errors.As). invalid_grant and
+// description as a *core.OAuthError (use errors.As), whatever the HTTP
+// status, 200 included: the request's secrets (password, client secret,
+// assertions, subject and actor tokens, refresh token) are cut from it.
+// A token response whose expires_in is zero or negative is refused with
+// an error matching core.ErrTokenExpired: the token is expired on
+// arrival. invalid_grant and
 // invalid_client are permanent and match core.ErrRefreshFailed; when
 // refreshing they also match core.ErrTokenExpired. When a refresh token
 // is rejected with invalid_grant, a grant that needs nobody
