@@ -1,11 +1,55 @@
 package omnitoken
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/redisstore"
 )
+
+// Environment variables NewAuto reads for replicas on Redis.
+const (
+	EnvRedisURL = "OMNITOKEN_REDIS_URL"
+	EnvRedisKey = "OMNITOKEN_REDIS_KEY"
+)
+
+// redisFromEnv reads OMNITOKEN_REDIS_URL and OMNITOKEN_REDIS_KEY. Errors
+// never quote the key or the URL.
+func redisFromEnv() (string, []byte, error) {
+	url := os.Getenv(EnvRedisURL)
+	if url == "" {
+		return "", nil, nil
+	}
+	raw := strings.TrimSpace(os.Getenv(EnvRedisKey))
+	if raw == "" {
+		return "", nil, fmt.Errorf("omnitoken: %w: %s is set but %s is not: replicas need a shared 32-byte key to encrypt tokens in Redis",
+			ErrInvalidCredentials, EnvRedisURL, EnvRedisKey)
+	}
+	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString} {
+		if k, err := dec(raw); err == nil && len(k) == redisstore.KeySize {
+			return url, k, nil
+		}
+	}
+	return "", nil, fmt.Errorf("omnitoken: %w: %s must hold 32 bytes in hex or base64 (openssl rand -base64 32)", ErrInvalidCredentials, EnvRedisKey)
+}
+
+// applyRedis puts NewAuto's Redis settings in cfg.
+func (pl pluginSource) applyRedis(cfg *Config) {
+	if pl.redisURL == "" {
+		return
+	}
+	cfg.RedisURL = pl.redisURL
+	ext := Extensions{}
+	if cfg.Extensions != nil {
+		ext = *cfg.Extensions
+	}
+	ext.RedisKey = pl.redisKey
+	cfg.Extensions = &ext
+}
 
 // useRedis puts a redisstore Locker and Store (over the vault's store) in
 // opts; Close closes the client.

@@ -161,7 +161,7 @@ func (r *replicas) finish() []*loadtest.WorkerReport {
 	return reps
 }
 
-// RELIABILITY row 30: the lease holder is SIGSTOPped with its token
+// The lease holder is SIGSTOPped with its token
 // request at the IdP, past its lease; another replica takes over and
 // stores a newer token; the IdP answers the stopped one, which is then
 // SIGCONTed. Its late write is refused by the compare-and-swap, and no
@@ -264,7 +264,7 @@ func TestReplicaHolderPausedPastLease(t *testing.T) {
 	}
 }
 
-// RELIABILITY row 31: redis-server is killed mid-run, twice: valid
+// redis-server is killed mid-run, twice: valid
 // cached tokens keep being served, due refreshes fail with an error
 // naming Redis and no replica refreshes uncoordinated (the IdP sees no
 // request); after a restart, with its data and then without, every

@@ -69,7 +69,7 @@ func checkReplicas(t *testing.T, res *loadtest.ProcResult, workers int, srv *red
 	}
 }
 
-// RELIABILITY row 29: 8 replica processes, one redis-server, 20 expiries
+// 8 replica processes, one redis-server, 20 expiries
 // of a rotating refresh token: exactly 20 refreshes, each refresh token
 // presented once, nothing revoked, the newest refresh token stored.
 func TestReplicasRefreshOncePerExpiry(t *testing.T) {
@@ -88,7 +88,7 @@ func TestReplicasRefreshOncePerExpiry(t *testing.T) {
 	checkReplicas(t, res, 8, srv, key, dir)
 }
 
-// RELIABILITY row 30: the lease holder is SIGKILLed with its first token
+// The lease holder is SIGKILLed with its first token
 // request at the IdP; another replica takes over within the lease TTL
 // plus 1 s, and nothing is revoked.
 func TestReplicaHolderKilled(t *testing.T) {

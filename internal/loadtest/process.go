@@ -407,7 +407,7 @@ func (w *Worker) Finish() (*WorkerReport, error) {
 	return w.report, nil
 }
 
-// Processes runs E (RELIABILITY row 2): Procs OS processes share one
+// Processes runs E: Procs OS processes share one
 // Store and Locker (by default a storage.FileVault and its FileLocker),
 // against an IdP that rotates refresh tokens and revokes the whole family
 // when one is reused. Workers are released together from a barrier, call
