@@ -76,7 +76,7 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "\n## %s\n\n%s", s.title, s.body)
 	}
 	b.WriteString("\n## How to run\n\n```sh\ngo run ./internal/benchreport            # about 3 minutes on 2 cores; writes BENCHMARKS.md\ngo run ./internal/benchreport -quick     # smoke run\n```\n\n")
-	b.WriteString("The correctness behind C, D, E, F and G is asserted, with counts and invariants rather than timings, by `go test -race ./internal/loadtest/`.\n")
+	b.WriteString("The correctness behind C, D, E, F and G is asserted, with counts and invariants rather than timings, by `go test -race ./internal/loadtest/`, and that behind R by `go test -race ./redisstore/` (R needs `redis-server` installed).\n")
 	return b.String()
 }
 
