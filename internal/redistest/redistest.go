@@ -124,16 +124,6 @@ func (s *Server) URL() string { return "redis://" + s.Addr() }
 // Addr returns the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// Pid returns the running server's process id, or 0.
-func (s *Server) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return 0
-	}
-	return s.cmd.Process.Pid
-}
-
 // Kill stops the server with SIGKILL and waits for it to exit. Killing a
 // stopped server does nothing.
 func (s *Server) Kill() {
