@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -36,7 +37,10 @@ type Locker interface {
 }
 
 // MemoryStore is a Store in process memory. It is safe for concurrent use
-// and keeps private copies of what it is given.
+// and keeps private copies of what it is given. Every method refuses a
+// name CheckName refuses, and a nil credential or token, with an error
+// matching ErrInvalidCredentials. It does no I/O and does not look at
+// its contexts.
 type MemoryStore struct {
 	mu    sync.RWMutex
 	creds map[string]*Credentials
@@ -50,6 +54,9 @@ func NewMemoryStore() *MemoryStore {
 
 // GetCredentials implements Store.
 func (s *MemoryStore) GetCredentials(_ context.Context, name string) (*Credentials, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c, ok := s.creds[name]
@@ -64,6 +71,9 @@ func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credenti
 	if err := CheckName(name); err != nil {
 		return err
 	}
+	if c == nil {
+		return fmt.Errorf("core: credential %q: %w: nil credentials", name, ErrInvalidCredentials)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.creds[name] = c.Clone()
@@ -72,6 +82,9 @@ func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credenti
 
 // DeleteCredentials implements Store.
 func (s *MemoryStore) DeleteCredentials(_ context.Context, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.creds[name]; !ok {
@@ -95,6 +108,9 @@ func (s *MemoryStore) ListCredentials(context.Context) ([]string, error) {
 
 // GetToken implements Store.
 func (s *MemoryStore) GetToken(_ context.Context, name string) (*Token, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.toks[name]
@@ -109,6 +125,9 @@ func (s *MemoryStore) SetToken(_ context.Context, name string, t *Token) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
+	if t == nil {
+		return fmt.Errorf("core: token %q: %w: nil token", name, ErrInvalidCredentials)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.toks[name] = t.Clone()
@@ -117,6 +136,9 @@ func (s *MemoryStore) SetToken(_ context.Context, name string, t *Token) error {
 
 // DeleteToken implements Store. Deleting a missing token is not an error.
 func (s *MemoryStore) DeleteToken(_ context.Context, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.toks, name)
