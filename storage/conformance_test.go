@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"github.com/plexusone/omnivault/providers/memory"
+	"github.com/plexusone/omnivault/vault"
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/storage/storetest"
+	"github.com/plexusone/omnitoken/storage/vaulttest"
 )
 
 // A Store over omnivault's memory vault passes the store suite; its peer
@@ -64,5 +66,12 @@ func TestFileLockerConformance(t *testing.T) {
 			h.await(t, "locked")
 			h.kill(t)
 		},
+	})
+}
+
+// The file vault passes the vault suite.
+func TestFileVaultConformance(t *testing.T) {
+	vaulttest.Run(t, vaulttest.Options{
+		New: func(t *testing.T) vault.Vault { return newFileVault(t, t.TempDir()) },
 	})
 }
