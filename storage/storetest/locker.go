@@ -130,7 +130,7 @@ func (s *lockerSuite) testMutualExclusion(t *testing.T) {
 			for range rounds {
 				unlock, err := l.Lock(c, "counter")
 				if err != nil {
-					errs <- fmt.Errorf("Lock: %w", err)
+					errs <- fmt.Errorf("lock: %w", err)
 					return
 				}
 				if inside.Add(1) != 1 {

@@ -390,9 +390,12 @@ func (s *storeSuite) testTokenRoundTrip(t *testing.T) {
 	}
 	sameToken(t, "GetToken", sampleToken(1), got)
 
-	// An overwrite replaces every field, emptied ones included.
+	// An overwrite replaces every field, emptied ones included. Its
+	// generation is higher, so that a store refusing stale tokens takes
+	// it too.
 	next := new(storedToken)
 	next.AccessToken = "plain"
+	next.Generation = 1000
 	if err := st.SetToken(ctx(t), "github", next); checkErr(t, "SetToken", err) != nil {
 		t.Fatalf("SetToken: %v", err)
 	}

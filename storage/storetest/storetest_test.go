@@ -19,11 +19,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-const (
-	mutantEnv = "STORETEST_MUTANT"
-	// canaryPrefix starts every secret the suite stores.
-	canaryPrefix = "storetest-canary"
-)
+const mutantEnv = "STORETEST_MUTANT"
 
 // core.MemoryStore passes.
 func TestMemoryStore(t *testing.T) {
