@@ -66,8 +66,8 @@
 //
 // # What TestLocker checks
 //
-//   - MutualExclusion: 16 goroutines (over the locker and its Peer)
-//     increment a counter under the lock: never two holders at once, no
+//   - MutualExclusion: 8 goroutines (over the locker and its Peer)
+//     increment a counter under the lock 5 times each: never two holders at once, no
 //     increment lost.
 //   - BlocksWhileHeld: Lock on a held name waits, from the same locker
 //     and from a peer, until its context ends, then returns its error.

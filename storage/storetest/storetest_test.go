@@ -51,6 +51,8 @@ type refData struct {
 	creds map[string]*core.Credentials
 	toks  map[string]*core.Token
 	list  map[string]bool // names ListCredentials returns
+
+	writes int // counted without the lock by the Racy mutant
 }
 
 func newRefStore(mutant string) *refStore {
@@ -124,10 +126,8 @@ func (s *refStore) GetCredentials(ctx context.Context, name string) (*core.Crede
 	if err := s.begin(ctx, name); err != nil {
 		return nil, err
 	}
-	if s.mutant != "Racy" {
-		s.rlock()
-		defer s.runlock()
-	}
+	s.rlock()
+	defer s.runlock()
 	c, ok := s.d.creds[s.key(name)]
 	if !ok {
 		switch s.mutant {
@@ -157,10 +157,11 @@ func (s *refStore) SetCredentials(ctx context.Context, name string, c *core.Cred
 		s.d.creds[s.key(name)] = c.Clone()
 		return fmt.Errorf("refstore: %w", ctx.Err())
 	}
-	if s.mutant != "Racy" {
-		s.lock()
-		defer s.unlock()
+	if s.mutant == "Racy" {
+		s.d.writes++ // outside the lock
 	}
+	s.lock()
+	defer s.unlock()
 	s.d.creds[s.key(name)] = c.Clone()
 	s.d.list[s.key(name)] = true
 	return nil
@@ -191,10 +192,8 @@ func (s *refStore) ListCredentials(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("refstore: %w", err)
 		}
 	}
-	if s.mutant != "Racy" {
-		s.rlock()
-		defer s.runlock()
-	}
+	s.rlock()
+	defer s.runlock()
 	var out []string
 	for n := range s.d.list {
 		out = append(out, n)
@@ -211,10 +210,8 @@ func (s *refStore) GetToken(ctx context.Context, name string) (*core.Token, erro
 	if err := s.begin(ctx, name); err != nil {
 		return nil, err
 	}
-	if s.mutant != "Racy" {
-		s.rlock()
-		defer s.runlock()
-	}
+	s.rlock()
+	defer s.runlock()
 	t, ok := s.d.toks[s.key(name)]
 	if !ok {
 		if s.mutant == "NotFoundNil" {
@@ -250,10 +247,11 @@ func (s *refStore) SetToken(ctx context.Context, name string, t *core.Token) err
 		s.d.toks[s.key(name)] = t.Clone()
 		return fmt.Errorf("refstore: %w", ctx.Err())
 	}
-	if s.mutant != "Racy" {
-		s.lock()
-		defer s.unlock()
+	if s.mutant == "Racy" {
+		s.d.writes++ // outside the lock
 	}
+	s.lock()
+	defer s.unlock()
 	if s.mutant == "SharesGiven" {
 		s.d.toks[s.key(name)] = t
 		return nil

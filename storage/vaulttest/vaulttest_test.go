@@ -77,6 +77,7 @@ type refVault struct {
 	readOnly bool
 	noList   bool
 	mutant   string
+	writes   int // counted without the lock by the Racy mutant
 }
 
 func (v *refVault) live(ctx context.Context, op, path string) error {
@@ -108,10 +109,8 @@ func (v *refVault) Get(ctx context.Context, path string) (*vault.Secret, error) 
 	if err := v.live(ctx, "Get", path); err != nil {
 		return nil, err
 	}
-	if v.mutant != "Racy" {
-		v.mu.RLock()
-		defer v.mu.RUnlock()
-	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
 	s, ok := v.m[v.key(path)]
 	if !ok {
 		switch v.mutant {
@@ -156,10 +155,11 @@ func (v *refVault) Set(ctx context.Context, path string, s *vault.Secret) error 
 			c.Value = c.Value[:32<<10]
 		}
 	}
-	if v.mutant != "Racy" {
-		v.mu.Lock()
-		defer v.mu.Unlock()
+	if v.mutant == "Racy" {
+		v.writes++ // outside the lock
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.m[v.key(path)] = c
 	if v.mutant == "WritesDespiteCancel" && ctx.Err() != nil {
 		return vault.NewVaultError("Set", path, v.Name(), ctx.Err())
