@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/plexusone/omnitoken/core/internal/shared"
 )
 
 // Store persists credentials and tokens by credential name. The storage
@@ -13,15 +15,19 @@ import (
 //
 // Missing entries are errors matching ErrCredentialsNotFound and
 // ErrTokenNotFound. A name that cannot be stored safely is an error
-// matching ErrInvalidCredentials.
+// matching ErrInvalidCredentials. A SetToken that refuses to overwrite a
+// newer token (see ErrConflict) returns an error matching ErrConflict.
+//
+// Every method must be safe for concurrent use, and what a Store returns
+// must not share memory with what it keeps.
 type Store interface {
 	GetCredentials(ctx context.Context, name string) (*Credentials, error)
 	SetCredentials(ctx context.Context, name string, c *Credentials) error
 	DeleteCredentials(ctx context.Context, name string) error
 	ListCredentials(ctx context.Context) ([]string, error)
 
-	GetToken(ctx context.Context, name string) (*Token, error)
-	SetToken(ctx context.Context, name string, t *Token) error
+	GetToken(ctx context.Context, name string) (*StoredToken, error)
+	SetToken(ctx context.Context, name string, t *StoredToken) error
 	DeleteToken(ctx context.Context, name string) error
 }
 
@@ -36,25 +42,35 @@ type Locker interface {
 	Lock(ctx context.Context, name string) (unlock func(), err error)
 }
 
+// FencingLocker is a Locker whose leases carry a fencing token that
+// increases with each lease granted for a name. The Manager prefers
+// LockFenced when its Locker has it and stamps StoredToken.Fence with the
+// fence before SetToken, so a Store can refuse, with ErrConflict, a write
+// from a holder whose lease has lapsed and been granted to another.
+type FencingLocker interface {
+	Locker
+	LockFenced(ctx context.Context, name string) (fence uint64, unlock func(), err error)
+}
+
 // MemoryStore is a Store in process memory. It is safe for concurrent use
 // and keeps private copies of what it is given. Every method refuses a
-// name CheckName refuses, and a nil credential or token, with an error
+// name driver.CheckName refuses, and a nil credential or token, with an error
 // matching ErrInvalidCredentials. It does no I/O and does not look at
 // its contexts.
 type MemoryStore struct {
 	mu    sync.RWMutex
 	creds map[string]*Credentials
-	toks  map[string]*Token
+	toks  map[string]*StoredToken
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{creds: map[string]*Credentials{}, toks: map[string]*Token{}}
+	return &MemoryStore{creds: map[string]*Credentials{}, toks: map[string]*StoredToken{}}
 }
 
 // GetCredentials implements Store.
 func (s *MemoryStore) GetCredentials(_ context.Context, name string) (*Credentials, error) {
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -68,7 +84,7 @@ func (s *MemoryStore) GetCredentials(_ context.Context, name string) (*Credentia
 
 // SetCredentials implements Store.
 func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credentials) error {
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	if c == nil {
@@ -82,7 +98,7 @@ func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credenti
 
 // DeleteCredentials implements Store.
 func (s *MemoryStore) DeleteCredentials(_ context.Context, name string) error {
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -107,8 +123,8 @@ func (s *MemoryStore) ListCredentials(context.Context) ([]string, error) {
 }
 
 // GetToken implements Store.
-func (s *MemoryStore) GetToken(_ context.Context, name string) (*Token, error) {
-	if err := CheckName(name); err != nil {
+func (s *MemoryStore) GetToken(_ context.Context, name string) (*StoredToken, error) {
+	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -121,8 +137,8 @@ func (s *MemoryStore) GetToken(_ context.Context, name string) (*Token, error) {
 }
 
 // SetToken implements Store.
-func (s *MemoryStore) SetToken(_ context.Context, name string, t *Token) error {
-	if err := CheckName(name); err != nil {
+func (s *MemoryStore) SetToken(_ context.Context, name string, t *StoredToken) error {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	if t == nil {
@@ -136,7 +152,7 @@ func (s *MemoryStore) SetToken(_ context.Context, name string, t *Token) error {
 
 // DeleteToken implements Store. Deleting a missing token is not an error.
 func (s *MemoryStore) DeleteToken(_ context.Context, name string) error {
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -146,3 +162,9 @@ func (s *MemoryStore) DeleteToken(_ context.Context, name string) error {
 }
 
 var _ Store = (*MemoryStore)(nil)
+
+func checkName(name string) error { return shared.CheckName(name, ErrInvalidCredentials) }
+
+func notFound(sentinel error, name string) error {
+	return fmt.Errorf("core: %q: %w", name, sentinel)
+}

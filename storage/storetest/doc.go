@@ -80,7 +80,7 @@
 //     a lock that another holder took in between.
 //   - NamesIndependent: holding one name never blocks another, even one
 //     that differs only in case, escaping or a trailing space.
-//   - InvalidNames: names core.CheckName refuses are refused with
+//   - InvalidNames: names driver.CheckName refuses are refused with
 //     core.ErrInvalidCredentials.
 //   - DeadHolder: with LockerOptions.Abandon, a holder that dies without
 //     unlocking stops blocking others within DeadHolderTimeout.

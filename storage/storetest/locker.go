@@ -288,7 +288,7 @@ func (s *lockerSuite) testNamesIndependent(t *testing.T) {
 	}
 }
 
-// testInvalidNames: a name core.CheckName refuses is refused with an
+// testInvalidNames: a name driver.CheckName refuses is refused with an
 // error matching core.ErrInvalidCredentials.
 func (s *lockerSuite) testInvalidNames(t *testing.T) {
 	l := s.opts.New(t)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Concurrency is how many goroutines the concurrency checks run at once.
@@ -65,7 +66,7 @@ type StoreOptions struct {
 	// MaxNameLen is the length in bytes of the longest name the store
 	// accepts. A name of that many lower-case ASCII letters must work,
 	// and one a byte longer must be refused with an error matching
-	// core.ErrInvalidCredentials. Default core.MaxNameLen.
+	// core.ErrInvalidCredentials. Default driver.MaxNameLen.
 	MaxNameLen int
 
 	// IgnoresContext says the store does no I/O and may complete a call
@@ -88,7 +89,7 @@ func TestStore(t *testing.T, opts StoreOptions) {
 		t.Fatal("storetest: StoreOptions.Seed is required with ReadOnlyCredentials")
 	}
 	if opts.MaxNameLen == 0 {
-		opts.MaxNameLen = core.MaxNameLen
+		opts.MaxNameLen = driver.MaxNameLen
 	}
 	s := &storeSuite{opts: opts}
 	t.Run("CredentialsRoundTrip", s.testCredentialsRoundTrip)
@@ -521,7 +522,7 @@ func (s *storeSuite) testMaxNameLen(t *testing.T) {
 	}
 }
 
-// invalidNames are names every store refuses, as core.CheckName does.
+// invalidNames are names every store refuses, as driver.CheckName does.
 var invalidNames = map[string]string{
 	"empty":        "",
 	"NUL":          "a\x00b",

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/storage/storetest"
 )
 
@@ -49,14 +50,14 @@ type refStore struct {
 type refData struct {
 	mu    sync.RWMutex
 	creds map[string]*core.Credentials
-	toks  map[string]*core.Token
+	toks  map[string]*core.StoredToken
 	list  map[string]bool // names ListCredentials returns
 
 	writes int // counted without the lock by the Racy mutant
 }
 
 func newRefStore(mutant string) *refStore {
-	return &refStore{d: &refData{creds: map[string]*core.Credentials{}, toks: map[string]*core.Token{}, list: map[string]bool{}}, mutant: mutant}
+	return &refStore{d: &refData{creds: map[string]*core.Credentials{}, toks: map[string]*core.StoredToken{}, list: map[string]bool{}}, mutant: mutant}
 }
 
 func (s *refStore) lock()    { s.d.mu.Lock() }
@@ -88,7 +89,7 @@ func (s *refStore) checkName(name string) error {
 		}
 		return nil
 	}
-	if err := core.CheckName(name); err != nil {
+	if err := driver.CheckName(name); err != nil {
 		return fmt.Errorf("refstore: %w", err)
 	}
 	return nil
@@ -105,7 +106,7 @@ func (s *refStore) key(name string) string {
 	return name
 }
 
-func (s *refStore) cloneToken(t *core.Token) *core.Token {
+func (s *refStore) cloneToken(t *core.StoredToken) *core.StoredToken {
 	switch s.mutant {
 	case "ShallowCopy":
 		c := *t
@@ -206,7 +207,7 @@ func (s *refStore) ListCredentials(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (s *refStore) GetToken(ctx context.Context, name string) (*core.Token, error) {
+func (s *refStore) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
 	if err := s.begin(ctx, name); err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (s *refStore) GetToken(ctx context.Context, name string) (*core.Token, erro
 	return s.cloneToken(t), nil
 }
 
-func (s *refStore) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (s *refStore) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	if err := s.begin(ctx, name); err != nil {
 		if s.mutant == "LeaksSecret" && t != nil {
 			return fmt.Errorf("refstore: token %s: %w", t.AccessToken, err)
@@ -386,7 +387,7 @@ func (l *refLocker) alive(le *lease) bool {
 
 func (l *refLocker) Lock(ctx context.Context, name string) (func(), error) {
 	if l.mutant != "NoNameCheck" {
-		if err := core.CheckName(name); err != nil {
+		if err := driver.CheckName(name); err != nil {
 			return nil, fmt.Errorf("reflocker: %w", err)
 		}
 	}

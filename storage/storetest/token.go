@@ -15,7 +15,7 @@ import (
 // helpers.
 
 // storedToken is the type of the token a core.Store gets and sets.
-type storedToken = core.Token
+type storedToken = core.StoredToken
 
 // sampleToken returns a token with every field set, its secrets drawn
 // from the suite's canaries, distinct for each i.
@@ -39,6 +39,7 @@ func sampleToken(i int) *storedToken {
 	t.IssuedAt = time.Date(2031, 2, 3, 3, 5, 6, 123456789, time.UTC)
 	t.Generation = uint64(7 + i)
 	t.CredentialsDigest = fmt.Sprintf("digest-%d", i)
+	t.Fence = uint64(3 + i)
 	return t
 }
 
@@ -70,6 +71,7 @@ func mutateToken(t *storedToken) {
 	t.IssuedAt = t.IssuedAt.Add(time.Hour)
 	t.Generation += 100
 	t.CredentialsDigest = mutated
+	t.Fence += 100
 }
 
 // tokenDiff returns the names of the fields in which got differs from
@@ -97,6 +99,7 @@ func tokenDiff(want, got *storedToken) []string {
 	add("IssuedAt", want.IssuedAt.Equal(got.IssuedAt))
 	add("Generation", want.Generation == got.Generation)
 	add("CredentialsDigest", want.CredentialsDigest == got.CredentialsDigest)
+	add("Fence", want.Fence == got.Fence)
 	return d
 }
 
