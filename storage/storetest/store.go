@@ -41,7 +41,8 @@ const (
 // StoreOptions describes the core.Store under test to TestStore.
 type StoreOptions struct {
 	// New returns an empty store. Required. It is called once or more per
-	// subtest; release what it opens with t.Cleanup.
+	// subtest; release what it opens with t.Cleanup. A store on a shared
+	// server gets a fresh key prefix or database on each call.
 	New func(t *testing.T) core.Store
 
 	// Peer returns a second handle on the data of s, as another process
