@@ -18,7 +18,8 @@ import (
 	"github.com/plexusone/omnitoken/core/driver"
 )
 
-// Concurrency is how many goroutines the concurrency checks run at once.
+// Concurrency is how many goroutines write at once in TestStore's
+// ConcurrentWriters and StaleTokens subtests.
 const Concurrency = 16
 
 // hangGuard bounds every call the suite makes, so that a store that hangs
@@ -661,6 +662,10 @@ func (s *storeSuite) testConcurrent(t *testing.T) {
 		stores = append(stores, s.opts.Peer(t, a))
 	}
 	const rounds = 5
+	creds := make([]*core.Credentials, Concurrency*rounds)
+	for i := range creds {
+		creds[i] = sampleCredentials(t, i)
+	}
 	c := ctx(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*Concurrency*rounds)
@@ -679,7 +684,7 @@ func (s *storeSuite) testConcurrent(t *testing.T) {
 					return
 				}
 				if !s.opts.ReadOnlyCredentials {
-					if err := st.SetCredentials(c, name, sampleCredentials(t, i)); err != nil {
+					if err := st.SetCredentials(c, name, creds[i]); err != nil {
 						errs <- fmt.Errorf("SetCredentials(%q): %w", name, err)
 						return
 					}
