@@ -279,9 +279,11 @@ func TestNoCredentialOverPlainHTTP(t *testing.T) {
 	}
 }
 
-// TestWarnOncePerState: an expected state (a person must authorize) warns
-// once, reports OnReauth and EventReauthRequired once, and its repeats are
-// debug lines; a change of state warns again.
+// TestWarnOncePerState: an expected state (a person must enter a device
+// code) warns once, reports OnReauth and EventReauthRequired once, and its
+// repeats are debug lines; a change of state (a new code) warns again. A
+// person needed without a device code is not asked again at all (see
+// TestReauthFailsFast).
 func TestWarnOncePerState(t *testing.T) {
 	logger, logs := coretest.DebugLogger()
 	var reauths []*core.ReauthRequiredError
@@ -300,11 +302,11 @@ func TestWarnOncePerState(t *testing.T) {
 	if err := f.m.SetCredentials(ctx, name, coretest.Credentials("counting")); err != nil {
 		t.Fatal(err)
 	}
-	f.strat.SetErr(&core.ReauthRequiredError{Err: errors.New("counting: no token yet: authorize first")})
+	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD-EFGH"})
 	for range 5 {
 		_, err := f.m.Token(ctx, name)
 		var re *core.ReauthRequiredError
-		if !errors.As(err, &re) || re.Name != name || re.Command != `omnitoken login 'my svc'\''s'` {
+		if !errors.As(err, &re) || re.Name != name || re.Command != `omnitoken login 'my svc'\''s' --device` || re.UserCode != "ABCD-EFGH" {
 			t.Fatalf("err = %v (%+v)", err, re)
 		}
 		f.clock.Advance(time.Minute) // past any backoff
@@ -318,11 +320,11 @@ func TestWarnOncePerState(t *testing.T) {
 	if d := strings.Count(logs.String(), "level=DEBUG msg=\"core: a person must authorize"); d != 4 {
 		t.Fatalf("%d debug lines for the repeats, want 4:\n%s", d, logs)
 	}
-	// Another state: a device code to enter.
-	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD-EFGH"})
+	// Another state: a new device code to enter.
+	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "WXYZ-0000"})
 	_, err := f.m.Token(ctx, name)
 	var re *core.ReauthRequiredError
-	if !errors.As(err, &re) || !strings.HasSuffix(re.Command, " --device") || re.UserCode != "ABCD-EFGH" {
+	if !errors.As(err, &re) || re.UserCode != "WXYZ-0000" {
 		t.Fatalf("device: err = %v", err)
 	}
 	if n := strings.Count(logs.String(), "level=WARN"); n != 2 || len(reauths) != 2 {

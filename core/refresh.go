@@ -67,9 +67,9 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 		}
 	}
 
-	// A permanent failure is not retried until the credential changes; a
-	// newer stored token (another process authorized again) was taken
-	// above.
+	// A permanent failure, or a person needed, is not retried until the
+	// credential changes; a newer stored token (another process authorized
+	// again) was taken above.
 	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
 		return m.serveOrFail(e, md, pf.err)
 	}
@@ -87,7 +87,7 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	tok, took, err := m.callWithRetry(ctx, e, strat, creds, prev)
 	if err != nil {
 		err = m.failed(e, creds, prevTok, err)
-		if IsPermanent(err) {
+		if IsPermanent(err) || waitsForPerson(err) {
 			e.perm.Store(&permFailure{fp: fp, err: err})
 		}
 		m.emit(e, Event{Kind: EventRefreshFailed, Duration: took, Err: err})
@@ -109,6 +109,16 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation, Duration: took})
 	m.log.Debug("core: token issued", "name", name, "token", c.st)
 	return c, nil
+}
+
+// waitsForPerson reports whether err says that a person must act and
+// nothing changes until they do: the strategy is not asked again until
+// the credential or the token changes. A pending device code is not such
+// an error: the strategy polls for the person's approval, at its own
+// pace, on each call.
+func waitsForPerson(err error) bool {
+	var re *ReauthRequiredError
+	return errors.As(err, &re) && re.UserCode == ""
 }
 
 // matches reports whether st belongs to the credential with digest.
