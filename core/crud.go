@@ -73,8 +73,12 @@ func (m *Manager) Credentials(ctx context.Context, name string) (*Credentials, e
 // a Revoke method is asked, best effort, to revoke the token first. A
 // refresh in flight for name is not kept: its token is revoked where the
 // strategy can, and its waiters get an error matching
-// ErrCredentialsNotFound. When DeleteCredentials returns, nothing of name
-// remains in the store.
+// ErrCredentialsNotFound. It takes the Locker, so that a refresh of
+// another process sharing it cannot write a token back after the delete.
+// When DeleteCredentials returns, nothing of name remains in the store;
+// a lease that expires while its holder still refreshes is the one way
+// around this, which a FencingLocker and a store that checks fences
+// narrow but do not close.
 func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
 	if err := checkName(name); err != nil {
 		return err
@@ -89,6 +93,14 @@ func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
 		return err
 	}
 	defer m.bury(e)
+	// Under the lease, a refresh of another process sharing the Locker
+	// either ended before (its token is revoked and deleted here) or reads
+	// the credential after, and finds it gone.
+	_, unlock, err := m.lock(ctx, e)
+	if err != nil {
+		return fmt.Errorf("core: delete credentials %q: %w", name, err)
+	}
+	defer unlock()
 	if s, lerr := m.reg.Lookup(c.Type); lerr == nil {
 		if r, ok := s.(revoker); ok {
 			var revoked *Token
@@ -137,11 +149,6 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 	if t == nil || (t.AccessToken == "" && t.RefreshToken == "" && len(t.Header) == 0 && len(t.Query) == 0) {
 		return fmt.Errorf("core: put token %q: %w: empty token", name, ErrInvalidCredentials)
 	}
-	creds, err := m.store.GetCredentials(ctx, name)
-	if err != nil {
-		return fmt.Errorf("core: put token %q: %w", name, err)
-	}
-	fp := creds.Fingerprint()
 	e, err := m.entry(ctx, name)
 	if err != nil {
 		return err
@@ -151,6 +158,11 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 		return err
 	}
 	defer unlock()
+	creds, err := m.store.GetCredentials(ctx, name)
+	if err != nil {
+		return fmt.Errorf("core: put token %q: %w", name, err)
+	}
+	fp := creds.Fingerprint()
 	stored, err := m.store.GetToken(ctx, name)
 	if err != nil {
 		stored = nil

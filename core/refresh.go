@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// refresh is the body of one flight: read the credential, take the lock,
-// adopt a stored token that is fresh enough, else call the strategy and
-// commit its token.
+// refresh is the body of one flight: read the credential, take the lock
+// (and read the credential again under it), adopt a stored token that is
+// fresh enough, else call the strategy and commit its token.
 func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, error) {
 	name, md := e.name, f.mode
 	creds, err := m.store.GetCredentials(ctx, name)
@@ -19,17 +19,26 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	}
 	typ := creds.Type
 	e.typ.Store(&typ)
+	fence, unlock, err := m.lock(ctx, e)
+	if err != nil {
+		return m.serveOrFail(e, md, err)
+	}
+	defer unlock()
+	if m.locker != nil {
+		// Read again under the lease: another process may have deleted or
+		// replaced the credential while this one waited for it.
+		if creds, err = m.store.GetCredentials(ctx, name); err != nil {
+			return nil, fmt.Errorf("core: token %q: %w", name, err)
+		}
+		typ = creds.Type
+	}
+	e.typ.Store(&typ)
 	fp := creds.Fingerprint()
 	digest := hex.EncodeToString(fp[:8])
 	strat, err := m.reg.Lookup(creds.Type)
 	if err != nil {
 		return nil, fmt.Errorf("core: token %q: %w", name, err)
 	}
-	fence, unlock, err := m.lock(ctx, e)
-	if err != nil {
-		return m.serveOrFail(e, md, err)
-	}
-	defer unlock()
 
 	cur := e.cur.Load()
 	if cur != nil && cur.st.CredentialsDigest != "" && cur.st.CredentialsDigest != digest {

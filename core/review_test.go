@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,5 +84,154 @@ func TestPendingDeviceCodeNoSleep(t *testing.T) {
 	strat.SetErr(nil) // the person approved
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// nameLocker is a core.Locker shared by Managers that stand for separate
+// processes: one lease per name at a time. Each Lock call is announced on
+// tries before it waits.
+type nameLocker struct {
+	tries chan struct{}
+	mu    sync.Mutex
+	held  map[string]chan struct{}
+}
+
+func newNameLocker() *nameLocker {
+	return &nameLocker{tries: make(chan struct{}, 16), held: map[string]chan struct{}{}}
+}
+
+func (l *nameLocker) Lock(ctx context.Context, name string) (func(), error) {
+	l.tries <- struct{}{}
+	for {
+		l.mu.Lock()
+		ch, busy := l.held[name]
+		if !busy {
+			mine := make(chan struct{})
+			l.held[name] = mine
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, name)
+				l.mu.Unlock()
+				close(mine)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// gatedStore holds DeleteToken until gate is closed.
+type gatedStore struct {
+	core.Store
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (s *gatedStore) DeleteToken(ctx context.Context, name string) error {
+	s.entered <- struct{}{}
+	<-s.gate
+	return s.Store.DeleteToken(ctx, name)
+}
+
+// TestDeleteWhileOtherProcessRefreshes: a refresh of another process
+// holding the Locker when DeleteCredentials runs here cannot write its
+// token back after the delete: DeleteCredentials takes the Locker.
+func TestDeleteWhileOtherProcessRefreshes(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	store := core.NewMemoryStore()
+	locker := newNameLocker()
+	held := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock, Started: make(chan struct{}, 1), Gate: make(chan struct{})}
+	a, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{held}, Clock: clock, Locker: locker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{&coretest.CountingStrategy{}}, Clock: clock, Locker: locker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	if err := a.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	refreshed := make(chan error, 1)
+	go func() {
+		_, err := a.Token(ctx, "svc")
+		refreshed <- err
+	}()
+	recv(t, held.Started, "process A's refresh")
+	recv(t, locker.tries, "process A's lock")
+	deleted := make(chan error, 1)
+	go func() { deleted <- b.DeleteCredentials(ctx, "svc") }()
+	select {
+	case <-locker.tries: // B waits for A's lease
+	case err := <-deleted:
+		deleted <- err // B did not wait
+	case <-time.After(10 * time.Second):
+		t.Fatal("DeleteCredentials neither returned nor took the lock")
+	}
+	close(held.Gate) // A's IdP answers; A writes its token
+	recv(t, refreshed, "process A's refresh")
+	if err := recv(t, deleted, "the delete"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := store.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+		t.Fatalf("after the delete the store holds %v (err %v)", tok, err)
+	}
+}
+
+// TestRefreshAfterOtherProcessDeletes: a refresh that starts while another
+// process deletes the credential under the Locker reads the credential
+// only once it holds the lease, finds it gone, and writes nothing.
+func TestRefreshAfterOtherProcessDeletes(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	shared := core.NewMemoryStore()
+	locker := newNameLocker()
+	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
+	a, err := core.New(core.Options{Store: shared, Strategies: []core.Strategy{strat}, Clock: clock, Locker: locker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	gs := &gatedStore{Store: shared, entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	b, err := core.New(core.Options{Store: gs, Strategies: []core.Strategy{&coretest.CountingStrategy{}}, Clock: clock, Locker: locker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	if err := a.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	deleted := make(chan error, 1)
+	go func() { deleted <- b.DeleteCredentials(ctx, "svc") }()
+	recv(t, gs.entered, "B deleting the token")
+	for len(locker.tries) > 0 { // B's lock, with the fix
+		<-locker.tries
+	}
+	refreshed := make(chan error, 1)
+	go func() {
+		_, err := a.Token(ctx, "svc")
+		refreshed <- err
+	}()
+	recv(t, locker.tries, "A's lock")
+	close(gs.gate)
+	if err := recv(t, deleted, "the delete"); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, refreshed, "A's refresh"); !errors.Is(err, core.ErrCredentialsNotFound) {
+		t.Fatalf("A's refresh got %v, want ErrCredentialsNotFound", err)
+	}
+	if tok, err := shared.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+		t.Fatalf("after the delete the store holds %v (err %v)", tok, err)
+	}
+	if n := strat.Calls.Load(); n != 0 {
+		t.Fatalf("A's strategy called %d times for a deleted credential", n)
 	}
 }
