@@ -210,6 +210,24 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, *cached, error)
 	return m.fetch(ctx, name, modeNormal, 0)
 }
 
+// Expiry returns the expiry of the token this Manager holds for name, for
+// a metrics gauge or a status page: it reads only the cache, never the
+// store, and never starts a refresh, so the token may have expired. ok is
+// false when no token is held: none obtained yet by this Manager, or
+// dropped by SetCredentials, DeleteCredentials or Close. A token that
+// does not expire has a zero expiry.
+func (m *Manager) Expiry(name string) (expiry time.Time, ok bool) {
+	v, found := m.entries.Load(name)
+	if !found {
+		return time.Time{}, false
+	}
+	c := v.(*entry).cur.Load()
+	if c == nil {
+		return time.Time{}, false
+	}
+	return c.st.Expiry, true
+}
+
 // Refresh obtains a new token from the strategy now, whatever the cached
 // or stored one, and returns it once it is persisted. The token comes
 // from a strategy call that started after Refresh was called.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,5 +234,57 @@ func TestRefreshAfterOtherProcessDeletes(t *testing.T) {
 	}
 	if n := strat.Calls.Load(); n != 0 {
 		t.Fatalf("A's strategy called %d times for a deleted credential", n)
+	}
+}
+
+// countingStore counts token reads.
+type countingStore struct {
+	core.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
+	s.reads.Add(1)
+	return s.Store.GetToken(ctx, name)
+}
+
+// TestExpiry: Manager.Expiry reports the held token's expiry from the
+// cache alone: no store read, no refresh, no allocation, even once the
+// token has expired; nothing once the credential is deleted.
+func TestExpiry(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
+	store := &countingStore{Store: core.NewMemoryStore()}
+	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{strat}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	if exp, ok := m.Expiry("svc"); ok {
+		t.Fatalf("Expiry before any token = %v, true", exp)
+	}
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	reads := store.reads.Load()
+	if exp, ok := m.Expiry("svc"); !ok || !exp.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("Expiry = %v, %v; want %v, true", exp, ok, t0.Add(time.Hour))
+	}
+	if allocs := testing.AllocsPerRun(100, func() { m.Expiry("svc") }); allocs != 0 {
+		t.Fatalf("Expiry allocates %v times", allocs)
+	}
+	if store.reads.Load() != reads || strat.Calls.Load() != 1 {
+		t.Fatalf("Expiry read the store (%d reads) or refreshed (%d calls)", store.reads.Load()-reads, strat.Calls.Load())
+	}
+	if err := m.DeleteCredentials(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Expiry("svc"); ok {
+		t.Fatal("Expiry after delete reports a token")
 	}
 }
