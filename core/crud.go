@@ -15,6 +15,9 @@ import (
 // type no strategy serves is stored as is. Malformed input is an error
 // matching ErrInvalidCredentials.
 func (m *Manager) SetCredentials(ctx context.Context, name string, c *Credentials) error {
+	if err := m.open("set credentials", name); err != nil {
+		return err
+	}
 	if err := m.validate(name, c); err != nil {
 		return err
 	}
@@ -62,6 +65,9 @@ func (m *Manager) validate(name string, c *Credentials) error {
 
 // Credentials returns the stored credential.
 func (m *Manager) Credentials(ctx context.Context, name string) (*Credentials, error) {
+	if err := m.open("get credentials", name); err != nil {
+		return nil, err
+	}
 	c, err := m.store.GetCredentials(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("core: get credentials %q: %w", name, err)
@@ -80,6 +86,9 @@ func (m *Manager) Credentials(ctx context.Context, name string) (*Credentials, e
 // around this, which a FencingLocker and a store that checks fences
 // narrow but do not close.
 func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
+	if err := m.open("delete credentials", name); err != nil {
+		return err
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -130,6 +139,9 @@ func (m *Manager) revoke(ctx context.Context, r revoker, name string, c *Credent
 
 // ListCredentials returns the stored credential names, sorted.
 func (m *Manager) ListCredentials(ctx context.Context) ([]string, error) {
+	if err := m.open("list credentials", ""); err != nil {
+		return nil, err
+	}
 	names, err := m.store.ListCredentials(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("core: list credentials: %w", err)
@@ -143,6 +155,9 @@ func (m *Manager) ListCredentials(ctx context.Context) ([]string, error) {
 // over a refresh in flight, whose token is then not kept. A failed write
 // is an error matching ErrPersistFailed and nothing is cached.
 func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
+	if err := m.open("put token", name); err != nil {
+		return err
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -180,4 +195,19 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 	c := e.cur.Load()
 	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation})
 	return nil
+}
+
+// open returns an error matching ErrClosed once Close has begun. A call
+// that passed it while Close began runs to its end.
+func (m *Manager) open(op, name string) error {
+	m.life.RLock()
+	closed := m.closed
+	m.life.RUnlock()
+	if !closed {
+		return nil
+	}
+	if name == "" {
+		return fmt.Errorf("core: %s: %w", op, ErrClosed)
+	}
+	return fmt.Errorf("core: %s %q: %w", op, name, ErrClosed)
 }

@@ -288,3 +288,49 @@ func TestExpiry(t *testing.T) {
 		t.Fatal("Expiry after delete reports a token")
 	}
 }
+
+// TestCallsAfterClose: every call of a closed Manager fails with ErrClosed
+// and writes nothing to the store.
+func TestCallsAfterClose(t *testing.T) {
+	clock := coretest.NewFakeClock(t0)
+	store := core.NewMemoryStore()
+	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{&coretest.CountingStrategy{TTL: time.Hour, Clock: clock}}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := store.GetToken(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for call, err := range map[string]error{
+		"Token":             func() error { _, err := m.Token(ctx, "svc"); return err }(),
+		"Refresh":           func() error { _, err := m.Refresh(ctx, "svc"); return err }(),
+		"PutToken":          m.PutToken(ctx, "svc", &core.Token{AccessToken: "late", Expiry: t0.Add(time.Hour)}),
+		"SetCredentials":    m.SetCredentials(ctx, "other", coretest.Credentials("counting")),
+		"DeleteCredentials": m.DeleteCredentials(ctx, "svc"),
+	} {
+		if !errors.Is(err, core.ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", call, err)
+		}
+	}
+	after, err := store.GetToken(ctx, "svc")
+	if err != nil || after.AccessToken != before.AccessToken {
+		t.Fatalf("the store changed after Close: %v, %v", after, err)
+	}
+	if _, err := store.GetCredentials(ctx, "other"); !errors.Is(err, core.ErrCredentialsNotFound) {
+		t.Fatalf("SetCredentials after Close wrote: %v", err)
+	}
+	if _, ok := m.Expiry("svc"); ok {
+		t.Fatal("Expiry after Close reports a token")
+	}
+}
