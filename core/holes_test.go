@@ -216,16 +216,31 @@ func TestAlways401BoundsRefreshes(t *testing.T) {
 	if n := f.strat.Calls.Load(); n != 3 {
 		t.Fatalf("after the backoff: %d token requests, want 3", n)
 	}
-	// The API accepts again: the bound is lifted, and the next 401 on this
-	// token refreshes at once.
+	// The API accepts again the token a forced refresh gave: that does not
+	// lift the bound (see TestMixed401BoundsRefreshes).
 	accept.Store(true)
 	if s := get(); s != http.StatusOK {
 		t.Fatalf("status %d", s)
 	}
 	accept.Store(false)
 	get()
+	if n := f.strat.Calls.Load(); n != 3 {
+		t.Fatalf("after the forced token was accepted: %d token requests, want 3", n)
+	}
+	// A token refreshed before expiry, which no 401 forced, is accepted:
+	// the bound is lifted, and the next 401 on it refreshes at once.
+	f.clock.Advance(time.Hour)
+	accept.Store(true)
+	if s := get(); s != http.StatusOK {
+		t.Fatalf("status %d", s)
+	}
 	if n := f.strat.Calls.Load(); n != 4 {
-		t.Fatalf("after an accepted request: %d token requests, want 4", n)
+		t.Fatalf("after expiry: %d token requests, want 4", n)
+	}
+	accept.Store(false)
+	get()
+	if n := f.strat.Calls.Load(); n != 5 {
+		t.Fatalf("after an accepted request: %d token requests, want 5", n)
 	}
 }
 

@@ -3,6 +3,8 @@ package core_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -332,5 +334,40 @@ func TestCallsAfterClose(t *testing.T) {
 	}
 	if _, ok := m.Expiry("svc"); ok {
 		t.Fatal("Expiry after Close reports a token")
+	}
+}
+
+// TestMixed401BoundsRefreshes: an API that accepts the token on one path
+// and answers 401 on another (a missing permission reported as 401) does
+// not get a refresh per 401: a token obtained by a forced refresh that the
+// API accepts does not lift the bound on forced refreshes.
+func TestMixed401BoundsRefreshes(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer api.Close()
+	c := f.m.Client("svc", nil)
+	get := func(path string) int {
+		t.Helper()
+		resp, err := c.Get(api.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 20 {
+		if s := get("/ok"); s != http.StatusOK {
+			t.Fatalf("/ok: status %d", s)
+		}
+		if s := get("/admin"); s != http.StatusUnauthorized {
+			t.Fatalf("/admin: status %d", s)
+		}
+	}
+	if n := f.strat.Calls.Load(); n != 2 {
+		t.Fatalf("20 accepted and 20 refused requests made %d token requests, want 2 (the first token and one forced refresh)", n)
 	}
 }

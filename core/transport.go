@@ -18,7 +18,9 @@ import (
 // answer goes back to the caller, whatever it is. Refreshes forced by 401s
 // are bounded per credential: while the API refuses fresh tokens, they
 // back off from one second up to five minutes, and a 401 meanwhile goes
-// back to the caller without a refresh.
+// back to the caller without a refresh. The bound is lifted when the API
+// accepts a token that no forced refresh gave, such as the next one
+// refreshed before expiry.
 //
 // A credential never travels over plain http to a host that is not
 // loopback (localhost, 127.0.0.0/8, ::1): such a request is refused with
@@ -69,7 +71,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
-		e.accepted()
+		e.accepted(c.st.Generation)
 		return resp, nil
 	}
 	if !replayable(req) {
@@ -80,6 +82,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Nothing better to send: the caller gets the API's answer.
 		return resp, nil
 	}
+	e.forcedGen.Store(c2.st.Generation)
 	r3 := authorized(req, c2)
 	if req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
@@ -92,7 +95,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	_ = resp.Body.Close()
 	resp, err = t.base().RoundTrip(r3)
 	if err == nil && resp.StatusCode != http.StatusUnauthorized {
-		e.accepted()
+		e.accepted(c2.st.Generation)
 	}
 	return resp, err
 }
