@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,18 +17,10 @@ import (
 // at once with the same ReauthRequiredError, without sleeping on the
 // clock and without asking the strategy again, until a token arrives.
 func TestReauthFailsFast(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
+	f := newFixture(t, time.Hour, nil)
+	m, strat, clock := f.m, f.strat, f.clock
 	strat.SetErr(&core.ReauthRequiredError{Err: errors.New("no token yet")})
-	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 5 {
 		// The fake clock never advances: a sleep would last until the
 		// timeout.
@@ -61,18 +52,10 @@ func TestReauthFailsFast(t *testing.T) {
 // strategy is asked on each call, since it polls for the person's
 // approval, but no call sleeps on the clock.
 func TestPendingDeviceCodeNoSleep(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
+	f := newFixture(t, time.Hour, nil)
+	m, strat := f.m, f.strat
 	strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD"})
-	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 3 {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := m.Token(cctx, "svc")
@@ -128,7 +111,7 @@ func (l *nameLocker) Lock(ctx context.Context, name string) (func(), error) {
 	}
 }
 
-// gatedStore holds DeleteToken until gate is closed.
+// gatedStore holds DeleteToken, once gate is set, until it is closed.
 type gatedStore struct {
 	core.Store
 	entered chan struct{}
@@ -136,8 +119,10 @@ type gatedStore struct {
 }
 
 func (s *gatedStore) DeleteToken(ctx context.Context, name string) error {
-	s.entered <- struct{}{}
-	<-s.gate
+	if s.gate != nil {
+		s.entered <- struct{}{}
+		<-s.gate
+	}
 	return s.Store.DeleteToken(ctx, name)
 }
 
@@ -145,24 +130,15 @@ func (s *gatedStore) DeleteToken(ctx context.Context, name string) error {
 // holding the Locker when DeleteCredentials runs here cannot write its
 // token back after the delete: DeleteCredentials takes the Locker.
 func TestDeleteWhileOtherProcessRefreshes(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	store := core.NewMemoryStore()
 	locker := newNameLocker()
-	held := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock, Started: make(chan struct{}, 1), Gate: make(chan struct{})}
-	a, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{held}, Clock: clock, Locker: locker})
-	if err != nil {
-		t.Fatal(err)
+	fa := newFixture(t, time.Hour, func(o *core.Options) { o.Locker = locker })
+	a, held, store := fa.m, fa.strat, fa.store.Store
+	held.Started, held.Gate = make(chan struct{}, 1), make(chan struct{})
+	b := newFixture(t, time.Hour, func(o *core.Options) { o.Store, o.Locker = store, locker }).m
+	for range len(locker.tries) {
+		<-locker.tries
 	}
-	defer a.Close()
-	b, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{&coretest.CountingStrategy{}}, Clock: clock, Locker: locker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	ctx := context.Background()
-	if err := a.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	refreshed := make(chan error, 1)
 	go func() {
 		_, err := a.Token(ctx, "svc")
@@ -193,25 +169,13 @@ func TestDeleteWhileOtherProcessRefreshes(t *testing.T) {
 // process deletes the credential under the Locker reads the credential
 // only once it holds the lease, finds it gone, and writes nothing.
 func TestRefreshAfterOtherProcessDeletes(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	shared := core.NewMemoryStore()
 	locker := newNameLocker()
-	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
-	a, err := core.New(core.Options{Store: shared, Strategies: []core.Strategy{strat}, Clock: clock, Locker: locker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	gs := &gatedStore{Store: shared, entered: make(chan struct{}, 1), gate: make(chan struct{})}
-	b, err := core.New(core.Options{Store: gs, Strategies: []core.Strategy{&coretest.CountingStrategy{}}, Clock: clock, Locker: locker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	fa := newFixture(t, time.Hour, func(o *core.Options) { o.Locker = locker })
+	a, strat, shared := fa.m, fa.strat, fa.store.Store
+	gs := &gatedStore{Store: shared, entered: make(chan struct{}, 1)}
+	b := newFixture(t, time.Hour, func(o *core.Options) { o.Store, o.Locker = gs, locker }).m
+	gs.gate = make(chan struct{})
 	ctx := context.Background()
-	if err := a.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	deleted := make(chan error, 1)
 	go func() { deleted <- b.DeleteCredentials(ctx, "svc") }()
 	recv(t, gs.entered, "B deleting the token")
@@ -239,33 +203,13 @@ func TestRefreshAfterOtherProcessDeletes(t *testing.T) {
 	}
 }
 
-// countingStore counts token reads.
-type countingStore struct {
-	core.Store
-	reads atomic.Int64
-}
-
-func (s *countingStore) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
-	s.reads.Add(1)
-	return s.Store.GetToken(ctx, name)
-}
-
 // TestExpiry: Manager.Expiry reports the held token's expiry from the
 // cache alone: no store read, no refresh, no allocation, even once the
 // token has expired; nothing once the credential is deleted.
 func TestExpiry(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	strat := &coretest.CountingStrategy{TTL: time.Hour, Clock: clock}
-	store := &countingStore{Store: core.NewMemoryStore()}
-	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{strat}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	f := newFixture(t, time.Hour, nil)
+	m, strat, clock := f.m, f.strat, f.clock
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	if exp, ok := m.Expiry("svc"); ok {
 		t.Fatalf("Expiry before any token = %v, true", exp)
 	}
@@ -273,15 +217,15 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Hour)
-	reads := store.reads.Load()
+	reads := f.store.tokenReads.Load()
 	if exp, ok := m.Expiry("svc"); !ok || !exp.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("Expiry = %v, %v; want %v, true", exp, ok, t0.Add(time.Hour))
 	}
 	if allocs := testing.AllocsPerRun(100, func() { m.Expiry("svc") }); allocs != 0 {
 		t.Fatalf("Expiry allocates %v times", allocs)
 	}
-	if store.reads.Load() != reads || strat.Calls.Load() != 1 {
-		t.Fatalf("Expiry read the store (%d reads) or refreshed (%d calls)", store.reads.Load()-reads, strat.Calls.Load())
+	if f.store.tokenReads.Load() != reads || strat.Calls.Load() != 1 {
+		t.Fatalf("Expiry read the store (%d reads) or refreshed (%d calls)", f.store.tokenReads.Load()-reads, strat.Calls.Load())
 	}
 	if err := m.DeleteCredentials(ctx, "svc"); err != nil {
 		t.Fatal(err)
@@ -294,16 +238,9 @@ func TestExpiry(t *testing.T) {
 // TestCallsAfterClose: every call of a closed Manager fails with ErrClosed
 // and writes nothing to the store.
 func TestCallsAfterClose(t *testing.T) {
-	clock := coretest.NewFakeClock(t0)
-	store := core.NewMemoryStore()
-	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{&coretest.CountingStrategy{TTL: time.Hour, Clock: clock}}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, time.Hour, nil)
+	m, store := f.m, f.store.Store
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}
