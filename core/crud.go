@@ -9,7 +9,9 @@ import (
 
 // SetCredentials validates c and stores it under name. The cached token
 // and the stored token for name are dropped, and a refresh in flight for
-// name is not kept: its waiters are served under the new credential. c's
+// name is not kept: its waiters are served under the new credential. It
+// takes the Locker when it can, so that a refresh of another process
+// under the old credential cannot write its token after the drop. c's
 // Type must name a section that is present; a strategy registered for the
 // type that has a Validate(*Credentials) error method checks the rest. A
 // type no strategy serves is stored as is. Malformed input is an error
@@ -20,6 +22,14 @@ func (m *Manager) SetCredentials(ctx context.Context, name string, c *Credential
 	}
 	if err := m.validate(name, c); err != nil {
 		return err
+	}
+	// Under the lease, as DeleteCredentials: a refresh of another process
+	// under the old credential cannot write its token after this drop.
+	// Unlike a delete, a change goes ahead without the lease when the
+	// Locker fails (that is logged): a token left behind is bound to the
+	// old credential and never served, and the next refresh replaces it.
+	if unlock, err := m.lockName(ctx, name); err == nil {
+		defer unlock()
 	}
 	e, _, err := m.kill(ctx, name, nil)
 	if err != nil {
@@ -76,13 +86,18 @@ func (m *Manager) Credentials(ctx context.Context, name string) (*Credentials, e
 }
 
 // DeleteCredentials removes the credential and its token. A strategy with
-// a Revoke method is asked, best effort, to revoke the token first. A
-// refresh in flight for name is not kept: its token is revoked where the
-// strategy can, and its waiters get an error matching
-// ErrCredentialsNotFound. It takes the Locker, so that a refresh of
-// another process sharing it cannot write a token back after the delete.
-// When DeleteCredentials returns, nothing of name remains in the store;
-// a lease that expires while its holder still refreshes is the one way
+// a Revoke method is asked, best effort, to revoke the token first.
+//
+// It first takes the Locker, so that a refresh of another process sharing
+// it cannot write a token back after the delete: a refresh holding the
+// lease (this process's included) ends first, and its token is revoked
+// and deleted with the rest. When the Locker fails, nothing is deleted
+// and the error says so. A refresh in flight that has not taken the lease
+// is not kept: its token is revoked where the strategy can, and its
+// waiters get an error matching ErrCredentialsNotFound.
+//
+// When DeleteCredentials returns, nothing of name remains in the store. A
+// lease that expires while its holder still refreshes is the one way
 // around this, which a FencingLocker and a store that checks fences
 // narrow but do not close.
 func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
@@ -96,20 +111,20 @@ func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("core: delete credentials %q: %w", name, err)
 	}
+	// Under the lease, a refresh of another process sharing the Locker
+	// either ended before (its token is revoked and deleted here) or reads
+	// the credential after, and finds it gone.
+	unlock, err := m.lockName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("core: delete credentials %q: %w", name, err)
+	}
+	defer unlock()
 	gone := fmt.Errorf("core: token %q: %w: deleted", name, ErrCredentialsNotFound)
 	e, last, err := m.kill(ctx, name, gone)
 	if err != nil {
 		return err
 	}
 	defer m.bury(e)
-	// Under the lease, a refresh of another process sharing the Locker
-	// either ended before (its token is revoked and deleted here) or reads
-	// the credential after, and finds it gone.
-	_, unlock, err := m.lock(ctx, e)
-	if err != nil {
-		return fmt.Errorf("core: delete credentials %q: %w", name, err)
-	}
-	defer unlock()
 	if s, lerr := m.reg.Lookup(c.Type); lerr == nil {
 		if r, ok := s.(revoker); ok {
 			var revoked *Token
@@ -210,4 +225,18 @@ func (m *Manager) open(op, name string) error {
 		return fmt.Errorf("core: %s: %w", op, ErrClosed)
 	}
 	return fmt.Errorf("core: %s %q: %w", op, name, ErrClosed)
+}
+
+// lockName takes the Locker for name, for an operation that replaces or
+// removes the entry of name, before it does.
+func (m *Manager) lockName(ctx context.Context, name string) (unlock func(), err error) {
+	if m.locker == nil {
+		return func() {}, nil
+	}
+	e, err := m.entry(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	_, unlock, err = m.lock(ctx, e)
+	return unlock, err
 }

@@ -126,42 +126,55 @@ func (s *gatedStore) DeleteToken(ctx context.Context, name string) error {
 	return s.Store.DeleteToken(ctx, name)
 }
 
-// TestDeleteWhileOtherProcessRefreshes: a refresh of another process
-// holding the Locker when DeleteCredentials runs here cannot write its
-// token back after the delete: DeleteCredentials takes the Locker.
-func TestDeleteWhileOtherProcessRefreshes(t *testing.T) {
-	locker := newNameLocker()
-	fa := newFixture(t, time.Hour, func(o *core.Options) { o.Locker = locker })
-	a, held, store := fa.m, fa.strat, fa.store.Store
-	held.Started, held.Gate = make(chan struct{}, 1), make(chan struct{})
-	b := newFixture(t, time.Hour, func(o *core.Options) { o.Store, o.Locker = store, locker }).m
-	for range len(locker.tries) {
-		<-locker.tries
-	}
-	ctx := context.Background()
-	refreshed := make(chan error, 1)
-	go func() {
-		_, err := a.Token(ctx, "svc")
-		refreshed <- err
-	}()
-	recv(t, held.Started, "process A's refresh")
-	recv(t, locker.tries, "process A's lock")
-	deleted := make(chan error, 1)
-	go func() { deleted <- b.DeleteCredentials(ctx, "svc") }()
-	select {
-	case <-locker.tries: // B waits for A's lease
-	case err := <-deleted:
-		deleted <- err // B did not wait
-	case <-time.After(10 * time.Second):
-		t.Fatal("DeleteCredentials neither returned nor took the lock")
-	}
-	close(held.Gate) // A's IdP answers; A writes its token
-	recv(t, refreshed, "process A's refresh")
-	if err := recv(t, deleted, "the delete"); err != nil {
-		t.Fatal(err)
-	}
-	if tok, err := store.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
-		t.Fatalf("after the delete the store holds %v (err %v)", tok, err)
+// TestChangeWhileOtherProcessRefreshes: a refresh of another process
+// holding the Locker when DeleteCredentials or SetCredentials runs here
+// cannot write its token back after the change: both take the Locker.
+func TestChangeWhileOtherProcessRefreshes(t *testing.T) {
+	for op, change := range map[string]func(context.Context, *core.Manager) error{
+		"DeleteCredentials": func(ctx context.Context, m *core.Manager) error { return m.DeleteCredentials(ctx, "svc") },
+		"SetCredentials": func(ctx context.Context, m *core.Manager) error {
+			c := coretest.Credentials("counting")
+			if err := c.SetSection("counting", map[string]string{"v": "2"}); err != nil {
+				return err
+			}
+			return m.SetCredentials(ctx, "svc", c)
+		},
+	} {
+		t.Run(op, func(t *testing.T) {
+			locker := newNameLocker()
+			fa := newFixture(t, time.Hour, func(o *core.Options) { o.Locker = locker })
+			a, held, store := fa.m, fa.strat, fa.store.Store
+			held.Started, held.Gate = make(chan struct{}, 1), make(chan struct{})
+			b := newFixture(t, time.Hour, func(o *core.Options) { o.Store, o.Locker = store, locker }).m
+			for range len(locker.tries) {
+				<-locker.tries
+			}
+			ctx := context.Background()
+			refreshed := make(chan error, 1)
+			go func() {
+				_, err := a.Token(ctx, "svc")
+				refreshed <- err
+			}()
+			recv(t, held.Started, "process A's refresh")
+			recv(t, locker.tries, "process A's lock")
+			changed := make(chan error, 1)
+			go func() { changed <- change(ctx, b) }()
+			select {
+			case <-locker.tries: // B waits for A's lease
+			case err := <-changed:
+				changed <- err // B did not wait
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s neither returned nor took the lock", op)
+			}
+			close(held.Gate) // A's IdP answers; A writes its token
+			recv(t, refreshed, "process A's refresh")
+			if err := recv(t, changed, op); err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := store.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+				t.Fatalf("after %s the store holds %v (err %v)", op, tok, err)
+			}
+		})
 	}
 }
 
@@ -306,5 +319,28 @@ func TestMixed401BoundsRefreshes(t *testing.T) {
 	}
 	if n := f.strat.Calls.Load(); n != 2 {
 		t.Fatalf("20 accepted and 20 refused requests made %d token requests, want 2 (the first token and one forced refresh)", n)
+	}
+}
+
+// TestDeleteNeedsLock: when the Locker fails, DeleteCredentials deletes
+// nothing and says why, since it could not keep another process from
+// writing a token back.
+func TestDeleteNeedsLock(t *testing.T) {
+	lockErr := errors.New("redis: connection refused")
+	locker := &fencingLocker{}
+	f := newFixture(t, time.Hour, func(o *core.Options) { o.Locker = locker })
+	ctx := context.Background()
+	if _, err := f.m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	locker.err = lockErr
+	if err := f.m.DeleteCredentials(ctx, "svc"); !errors.Is(err, lockErr) {
+		t.Fatalf("DeleteCredentials without the lock: %v, want the Locker's error", err)
+	}
+	if _, err := f.store.Store.GetCredentials(ctx, "svc"); err != nil {
+		t.Fatalf("the credential is gone after a refused delete: %v", err)
+	}
+	if tok, err := f.m.Token(ctx, "svc"); err != nil || f.strat.Calls.Load() != 1 {
+		t.Fatalf("after a refused delete: %v, %v, %d strategy calls; want the cached token", tok, err, f.strat.Calls.Load())
 	}
 }
