@@ -167,7 +167,7 @@ func (m *Manager) dropped(ctx context.Context, e *entry, s Strategy, c *Credenti
 func (m *Manager) serveOrFail(e *entry, md mode, err error) (*cached, error) {
 	if c := e.cur.Load(); c != nil && md != modeForce && m.nowNano() < c.expireAt {
 		m.emit(e, Event{Kind: EventServedStale, Generation: c.st.Generation, Err: err})
-		if e.notBefore.Load() < c.expireAt && IsPermanent(err) {
+		if e.notBefore.Load() < c.expireAt && (IsPermanent(err) || waitsForPerson(err)) {
 			e.notBefore.Store(c.expireAt)
 		}
 		return c, nil

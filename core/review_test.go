@@ -344,3 +344,27 @@ func TestDeleteNeedsLock(t *testing.T) {
 		t.Fatalf("after a refused delete: %v, %v, %d strategy calls; want the cached token", tok, err, f.strat.Calls.Load())
 	}
 }
+
+// TestReauthInWindowServesCached: a credential that comes to need a person
+// while its token is still valid serves that token without a refresh
+// attempt (a flight, store reads) on every call until it expires.
+func TestReauthInWindowServesCached(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	first, err := f.m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.strat.SetErr(&core.ReauthRequiredError{Err: errors.New("consent withdrawn")})
+	f.clock.Advance(time.Hour - 5*time.Second - time.Millisecond) // inside the window, not expired
+	reads := f.store.tokenReads.Load()
+	for range 10 {
+		tok, err := f.m.Token(ctx, "svc")
+		if err != nil || tok.AccessToken != first.AccessToken {
+			t.Fatalf("Token = %v, %v; want the cached token", tok, err)
+		}
+	}
+	if n := f.store.tokenReads.Load() - reads; n > 1 || f.strat.Calls.Load() != 2 {
+		t.Fatalf("10 calls read the store %d times and called the strategy %d times; want at most one refresh attempt", n, f.strat.Calls.Load()-1)
+	}
+}
