@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,5 +367,40 @@ func TestReauthInWindowServesCached(t *testing.T) {
 	}
 	if n := f.store.tokenReads.Load() - reads; n > 1 || f.strat.Calls.Load() != 2 {
 		t.Fatalf("10 calls read the store %d times and called the strategy %d times; want at most one refresh attempt", n, f.strat.Calls.Load()-1)
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPlainHTTPOnlyToLoopback: the Transport sends a credential over plain
+// http to loopback hosts only, judged by the literal host, never by a name
+// that merely starts or ends like one.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	var sent atomic.Int64
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") != "" {
+			sent.Add(1)
+		}
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})
+	c := f.m.Client("svc", base)
+	for host, loopback := range map[string]bool{
+		"localhost": true, "LocalHost:8080": true, "127.0.0.1": true, "127.255.0.9:81": true,
+		"[::1]": true, "[::1]:8443": true, "[::ffff:127.0.0.1]": true,
+		"localhost.evil.com": false, "127.0.0.1.nip.io": false, "0.0.0.0": false, "[::]": false,
+		"[::ffff:10.0.0.1]": false, "10.0.0.1": false, "evil.com": false, "127.0.0.1@evil.com": false,
+	} {
+		before := sent.Load()
+		resp, err := c.Get("http://" + host + "/x")
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if got := err == nil && sent.Load() == before+1; got != loopback {
+			t.Errorf("http://%s: credential sent %v (err %v), want %v", host, got, err, loopback)
+		}
 	}
 }
