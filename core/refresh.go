@@ -8,30 +8,24 @@ import (
 	"time"
 )
 
-// refresh is the body of one flight: read the credential, take the lock
-// (and read the credential again under it), adopt a stored token that is
-// fresh enough, else call the strategy and commit its token.
+// refresh is the body of one flight: take the lock, read the credential,
+// adopt a stored token that is fresh enough, else call the strategy and
+// commit its token.
 func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, error) {
 	name, md := e.name, f.mode
+	fence, unlock, err := m.lock(ctx, e)
+	if err != nil {
+		return m.serveOrFail(e, md, err)
+	}
+	defer unlock()
+	// Read under the lease: another process may have deleted or replaced
+	// the credential while this one waited for it.
 	creds, err := m.store.GetCredentials(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("core: token %q: %w", name, err)
 	}
 	typ := creds.Type
 	e.typ.Store(&typ)
-	fence, unlock, err := m.lock(ctx, e)
-	if err != nil {
-		return m.serveOrFail(e, md, err)
-	}
-	defer unlock()
-	if m.locker != nil {
-		// Read again under the lease: another process may have deleted or
-		// replaced the credential while this one waited for it.
-		if creds, err = m.store.GetCredentials(ctx, name); err != nil {
-			return nil, fmt.Errorf("core: token %q: %w", name, err)
-		}
-		typ = creds.Type
-	}
 	e.typ.Store(&typ)
 	fp := creds.Fingerprint()
 	digest := hex.EncodeToString(fp[:8])
@@ -187,6 +181,13 @@ func (m *Manager) lock(ctx context.Context, e *entry) (fence uint64, unlock func
 	}
 	if err != nil {
 		err = fmt.Errorf("core: token %q: lock: %w", e.name, temporary{err})
+		if e.typ.Load() == nil {
+			// The credential is read under the lease, so its type is not
+			// known yet; the event names it all the same.
+			if c, cerr := m.store.GetCredentials(ctx, e.name); cerr == nil {
+				e.typ.Store(&c.Type)
+			}
+		}
 		m.emit(e, Event{Kind: EventLockFailed, Err: err})
 		m.note(e, topicLock, "core: taking the lock failed", "error", err)
 		return 0, nil, err
