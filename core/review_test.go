@@ -390,7 +390,7 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 	c := f.m.Client("svc", base)
 	for host, loopback := range map[string]bool{
 		"localhost": true, "LocalHost:8080": true, "127.0.0.1": true, "127.255.0.9:81": true,
-		"[::1]": true, "[::1]:8443": true, "[::ffff:127.0.0.1]": true,
+		"[::1]": true, "[::1]:8443": true, "[::ffff:127.0.0.1]": true, "[::1%25lo]": true, "[fe80::1%25lo]": false,
 		"localhost.evil.com": false, "127.0.0.1.nip.io": false, "0.0.0.0": false, "[::]": false,
 		"[::ffff:10.0.0.1]": false, "10.0.0.1": false, "evil.com": false, "127.0.0.1@evil.com": false,
 	} {

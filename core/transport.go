@@ -3,8 +3,8 @@ package core
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -119,13 +119,17 @@ func credentialAllowed(req *http.Request) (redirect, ok bool) {
 	return redirect, true
 }
 
-// isLoopback reports whether host is localhost or a loopback address.
+// isLoopback reports whether host, a URL's Hostname(), is "localhost" or
+// a literal loopback address (IPv4-mapped and zoned forms included); no
+// name is resolved. The strategies' endpoint check (internal/tokenhttp's
+// Loopback, which imports core and so cannot be imported here) applies
+// the same rule.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func replayable(req *http.Request) bool {
