@@ -404,3 +404,23 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestReauthEndsWithOtherProcessLogin: a credential that needs a person
+// here is served at once when another process sharing the store stores a
+// token for it (a login run elsewhere), without a strategy call.
+func TestReauthEndsWithOtherProcessLogin(t *testing.T) {
+	a := newFixture(t, time.Hour, nil)
+	a.strat.SetErr(&core.ReauthRequiredError{Err: errors.New("no token yet")})
+	ctx := context.Background()
+	if _, err := a.m.Token(ctx, "svc"); !errors.Is(err, core.ErrReauthRequired) {
+		t.Fatalf("err = %v, want ErrReauthRequired", err)
+	}
+	b := newFixture(t, time.Hour, func(o *core.Options) { o.Store = a.store.Store })
+	if err := b.m.PutToken(ctx, "svc", &core.Token{AccessToken: "logged-in", Expiry: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.m.Token(ctx, "svc")
+	if err != nil || tok.AccessToken != "logged-in" || a.strat.Calls.Load() != 1 {
+		t.Fatalf("after another process's login: %v, %v, %d strategy calls", tok, err, a.strat.Calls.Load())
+	}
+}
