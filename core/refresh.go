@@ -74,6 +74,9 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	// credential changes; a newer stored token (another process authorized
 	// again) was taken above.
 	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
+		if c, ok := m.adoptOther(e, stored, digest, prev); ok {
+			return c, nil
+		}
 		return m.serveOrFail(e, md, pf.err)
 	}
 	if wait := time.Duration(e.notBefore.Load() - m.nowNano()); wait > 0 && md != modeForce {
@@ -92,6 +95,11 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 		err = m.failed(e, creds, prevTok, err)
 		if IsPermanent(err) || waitsForPerson(err) {
 			e.perm.Store(&permFailure{fp: fp, err: err})
+			if md != modeForce {
+				if c, ok := m.adoptOther(e, stored, digest, prev); ok {
+					return c, nil
+				}
+			}
 		}
 		m.emit(e, Event{Kind: EventRefreshFailed, Duration: took, Err: err})
 		if prev != nil && prev != cur && m.nowNano() < prev.expireAt {
@@ -122,6 +130,22 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 func waitsForPerson(err error) bool {
 	var re *ReauthRequiredError
 	return errors.As(err, &re) && re.UserCode == ""
+}
+
+// adoptOther adopts stored, after the refresh of prev failed for good,
+// when it is a valid token of the same credential other than prev: what
+// another process obtained. It wins whatever its generation, since
+// generations start again when a credential is deleted and added again
+// elsewhere, and prev is then a revoked token of the earlier life.
+func (m *Manager) adoptOther(e *entry, stored *StoredToken, digest string, prev *cached) (*cached, bool) {
+	if stored == nil || !matches(stored, digest) || (prev != nil && stored.Token.Equal(&prev.st.Token)) {
+		return nil, false
+	}
+	c := m.seal(e, stored, m.clock.Now())
+	if m.nowNano() >= c.expireAt {
+		return nil, false
+	}
+	return m.adopt(e, c)
 }
 
 // matches reports whether st belongs to the credential with digest.

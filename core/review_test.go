@@ -424,3 +424,39 @@ func TestReauthEndsWithOtherProcessLogin(t *testing.T) {
 		t.Fatalf("after another process's login: %v, %v, %d strategy calls", tok, err, a.strat.Calls.Load())
 	}
 }
+
+// TestRecreatedElsewhereAdopted: another process deletes the credential
+// (revoking its tokens), adds it again and stores a new token, whose
+// generation starts again from 1. Here, where the cached token's refresh
+// is now refused, the stored token is adopted, whatever its generation,
+// instead of asking for a person for good.
+func TestRecreatedElsewhereAdopted(t *testing.T) {
+	a := newFixture(t, time.Hour, nil)
+	ctx := context.Background()
+	for range 3 { // generation 3 here
+		if _, err := a.m.Refresh(ctx, "svc"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.clock.Advance(50 * time.Minute)
+	b := newFixture(t, time.Hour, func(o *core.Options) { o.Store, o.Clock = a.store.Store, a.clock })
+	b.strat.Clock = a.clock
+	if err := b.m.DeleteCredentials(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := b.m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.strat.SetErr(&core.OAuthError{Code: "invalid_grant", StatusCode: 400}) // the revoked refresh token
+	a.clock.Advance(15 * time.Minute)                                         // a's token expired, b's valid
+	for i := range 2 {
+		tok, err := a.m.Token(ctx, "svc")
+		if err != nil || tok.AccessToken != fresh.AccessToken {
+			t.Fatalf("call %d: %v, %v; want the token stored by the other process", i, tok, err)
+		}
+	}
+}
