@@ -452,7 +452,7 @@ func TestRecreatedElsewhereAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.strat.SetErr(&core.OAuthError{Code: "invalid_grant", StatusCode: 400}) // the revoked refresh token
-	a.clock.Advance(15 * time.Minute)                                         // a's token expired, b's valid
+	a.clock.Advance(15 * time.Minute)                                        // a's token expired, b's valid
 	for i := range 2 {
 		tok, err := a.m.Token(ctx, "svc")
 		if err != nil || tok.AccessToken != fresh.AccessToken {
