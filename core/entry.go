@@ -139,11 +139,13 @@ func (m *Manager) bury(e *entry) {
 	close(e.gone)
 }
 
-// publish makes c the token the cached path serves.
+// publish makes c the token the cached path serves. The credential has a
+// token again: a later failure of its refresh is a change of state.
 func (m *Manager) publish(e *entry, c *cached) {
 	e.cur.Store(c)
 	e.perm.Store(nil)
 	e.notBefore.Store(0)
+	m.clearState(e, topicRefresh)
 }
 
 func (e *entry) credType() string {

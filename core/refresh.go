@@ -116,7 +116,6 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	case err != nil:
 		return m.serveOrFail(e, md, err)
 	}
-	m.clearState(e, topicRefresh)
 	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation, Duration: took})
 	m.log.Debug("core: token issued", "name", name, "token", c.st)
 	return c, nil
@@ -160,7 +159,6 @@ func (m *Manager) adopt(e *entry, c *cached) (*cached, bool) {
 	if e.dead.Load() {
 		return nil, false
 	}
-	m.clearState(e, topicRefresh)
 	return m.take(e, c), true
 }
 

@@ -460,3 +460,31 @@ func TestRecreatedElsewhereAdopted(t *testing.T) {
 		}
 	}
 }
+
+// TestReauthAgainAfterPutToken: a credential that needed a person, got a
+// token through PutToken, and needs a person again once that token
+// expires is a new state: it warns and calls OnReauth again.
+func TestReauthAgainAfterPutToken(t *testing.T) {
+	var reauths atomic.Int64
+	f := newFixture(t, time.Hour, func(o *core.Options) {
+		o.OnReauth = func(*core.ReauthRequiredError) { reauths.Add(1) }
+	})
+	f.strat.SetErr(&core.ReauthRequiredError{Err: errors.New("no token yet")})
+	ctx := context.Background()
+	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrReauthRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	if err := f.m.PutToken(ctx, "svc", &core.Token{AccessToken: "from-login", Expiry: f.clock.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := f.m.Token(ctx, "svc"); err != nil || tok.AccessToken != "from-login" {
+		t.Fatalf("after PutToken: %v, %v", tok, err)
+	}
+	f.clock.Advance(2 * time.Minute)
+	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrReauthRequired) {
+		t.Fatalf("after expiry: err = %v", err)
+	}
+	if n := reauths.Load(); n != 2 {
+		t.Fatalf("OnReauth called %d times, want 2 (once per time a person is needed)", n)
+	}
+}
