@@ -96,7 +96,9 @@ func (m *Manager) Credentials(ctx context.Context, name string) (*Credentials, e
 // is not kept: its token is revoked where the strategy can, and its
 // waiters get an error matching ErrCredentialsNotFound.
 //
-// When DeleteCredentials returns, nothing of name remains in the store. A
+// When DeleteCredentials returns nil, nothing of name remains in the
+// store; when the token cannot be deleted, the error says so and the
+// credential is kept, so that a second call finishes. A
 // lease that expires while its holder still refreshes is the one way
 // around this, which a FencingLocker and a store that checks fences
 // narrow but do not close.
@@ -138,7 +140,9 @@ func (m *Manager) DeleteCredentials(ctx context.Context, name string) error {
 		}
 	}
 	if err := m.store.DeleteToken(ctx, name); err != nil && !errors.Is(err, ErrTokenNotFound) {
-		m.log.Warn("core: deleting stored token failed", "name", name, "error", err)
+		// The credential is kept, so that calling DeleteCredentials again
+		// finds it and finishes.
+		return fmt.Errorf("core: delete credentials %q: deleting the stored token failed; the credential is kept, call again: %w", name, err)
 	}
 	if err := m.store.DeleteCredentials(ctx, name); err != nil {
 		return fmt.Errorf("core: delete credentials %q: %w", name, err)

@@ -488,3 +488,42 @@ func TestReauthAgainAfterPutToken(t *testing.T) {
 		t.Fatalf("OnReauth called %d times, want 2 (once per time a person is needed)", n)
 	}
 }
+
+// failDeleteStore fails DeleteToken while fail is set.
+type failDeleteStore struct {
+	core.Store
+	fail atomic.Bool
+}
+
+func (s *failDeleteStore) DeleteToken(ctx context.Context, name string) error {
+	if s.fail.Load() {
+		return errors.New("vault: delete failed (injected)")
+	}
+	return s.Store.DeleteToken(ctx, name)
+}
+
+// TestDeleteTokenFailureReported: when the stored token cannot be deleted,
+// DeleteCredentials says so and keeps the credential, so that calling it
+// again finishes the job; it never returns nil with the token still on
+// disk.
+func TestDeleteTokenFailureReported(t *testing.T) {
+	fs := &failDeleteStore{Store: core.NewMemoryStore()}
+	f := newFixture(t, time.Hour, func(o *core.Options) { o.Store = fs })
+	ctx := context.Background()
+	if _, err := f.m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	fs.fail.Store(true)
+	if err := f.m.DeleteCredentials(ctx, "svc"); err == nil {
+		if _, terr := fs.Store.GetToken(ctx, "svc"); terr == nil {
+			t.Fatal("DeleteCredentials returned nil with the token still stored")
+		}
+	}
+	fs.fail.Store(false)
+	if err := f.m.DeleteCredentials(ctx, "svc"); err != nil {
+		t.Fatalf("the second delete: %v", err)
+	}
+	if _, err := fs.Store.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
+		t.Fatalf("after the second delete the token is still stored: %v", err)
+	}
+}
