@@ -40,9 +40,11 @@ type Options struct {
 	// background while callers keep getting the current one. When false,
 	// the first caller inside the window refreshes synchronously.
 	BackgroundRefresh bool
-	// Locker extends one refresh per name across processes or hosts. A
-	// FencingLocker's fence is stamped on every token written under it.
-	// Default: none (one refresh per name within this process).
+	// Locker extends one refresh per name across processes or hosts, and
+	// orders SetCredentials, DeleteCredentials and PutToken with the
+	// refreshes of other processes. A FencingLocker's fence is stamped on
+	// every token written under it. Default: none (one refresh per name
+	// within this process).
 	Locker Locker
 	// Logger receives debug and warning lines, never a secret. A
 	// credential's state change (a refresh that starts failing, a write
