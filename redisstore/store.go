@@ -63,9 +63,9 @@ type StoreOptions struct {
 // writes the record with one compare-and-swap script (one round trip)
 // that refuses a token not newer than the one held, by (fence,
 // generation), with an error matching core.ErrConflict (the Manager then
-// adopts the stored token; a write it retries carries a new fence); then it writes the token to the
-// durable store too, so that a rotated refresh token survives the loss of
-// everything in Redis. When Redis is unavailable SetToken still writes
+// adopts the stored token; a write it retries carries a new fence). Then
+// it writes the token to the durable store too, so that a rotated refresh
+// token survives the loss of everything in Redis. When Redis is unavailable SetToken still writes
 // the durable store and returns an error matching ErrUnavailable, so the
 // Manager keeps the token and writes it again later.
 //
