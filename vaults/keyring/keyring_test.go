@@ -1,0 +1,329 @@
+//go:build unix
+
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnivault"
+	"github.com/plexusone/omnivault/vault"
+	zkeyring "github.com/zalando/go-keyring"
+)
+
+const canary = "CANARY-keyring-5e2b"
+
+// newVault returns a Vault on a service of the test's own.
+func newVault(t *testing.T) *Vault {
+	t.Helper()
+	needDaemon(t)
+	v, err := New(Options{Service: "omnitoken-test-" + t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = zkeyring.DeleteAll(v.service) })
+	return v
+}
+
+func randomText(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawStdEncoding.EncodeToString(b)[:n]
+}
+
+func TestRoundTripAndNotFound(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	paths := []string{"credentials/github", "a/b/c", "with space", "ünïcødé/名前", "x" + strings.Repeat("y", MaxPathLen-1)}
+	for i, p := range paths {
+		if err := v.Set(ctx, p, &vault.Secret{Value: fmt.Sprintf("value-%d-%s", i, canary)}); err != nil {
+			t.Fatalf("Set %q: %v", p[:min(len(p), 20)], err)
+		}
+	}
+	for i, p := range paths {
+		s, err := v.Get(ctx, p)
+		if err != nil || s.Value != fmt.Sprintf("value-%d-%s", i, canary) {
+			t.Fatalf("Get %q = %v, %v", p[:min(len(p), 20)], s, err)
+		}
+		if ok, err := v.Exists(ctx, p); !ok || err != nil {
+			t.Fatalf("Exists %q = %v, %v", p[:min(len(p), 20)], ok, err)
+		}
+	}
+	list, err := v.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(paths))
+	if !slices.Equal(list, want) {
+		t.Fatalf("List = %q, want %q", list, want)
+	}
+	if l, err := v.List(ctx, "credentials/"); err != nil || !slices.Equal(l, []string{"credentials/github"}) {
+		t.Fatalf("List(credentials/) = %q, %v", l, err)
+	}
+
+	if _, err := v.Get(ctx, "missing"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get missing: %v", err)
+	}
+	if ok, err := v.Exists(ctx, "missing"); ok || err != nil {
+		t.Fatalf("Exists missing = %v, %v", ok, err)
+	}
+	if err := v.Delete(ctx, "a/b/c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ctx, "a/b/c"); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if _, err := v.Get(ctx, "a/b/c"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get deleted: %v", err)
+	}
+	if l, _ := v.List(ctx, "a/"); len(l) != 0 {
+		t.Fatalf("deleted path still listed: %q", l)
+	}
+
+	for _, bad := range []string{"", reserved + "index", "x" + strings.Repeat("y", MaxPathLen), "nul\x00"} {
+		err := v.Set(ctx, bad, &vault.Secret{Value: canary})
+		if !errors.Is(err, vault.ErrInvalidPath) || strings.Contains(err.Error(), canary) {
+			t.Errorf("Set(bad path %d bytes): %v", len(bad), err)
+		}
+	}
+}
+
+// A token with a large ID token, a service-account key, and 64 KiB of
+// incompressible data each fit, split into items no larger than
+// ChunkSize.
+func TestLargeValues(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	idToken := randomText(t, 1200) + "." + randomText(t, 6000) + "." + randomText(t, 342)
+	tok, _ := json.Marshal(map[string]any{"access_token": canary, "refresh_token": randomText(t, 600),
+		"token_type": "Bearer", "expiry": time.Now().Add(time.Hour), "extra": map[string]any{"id_token": idToken}})
+	pem := "-----BEGIN PRIVATE KEY-----\n" + randomText(t, 1624) + "\n-----END PRIVATE KEY-----\n"
+	sa, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "p", "private_key_id": randomText(t, 40),
+		"private_key": pem, "client_email": "sa@p.iam.gserviceaccount.com", "client_id": "1234567890"})
+	random := make([]byte, 64<<10)
+	if _, err := rand.Read(random); err != nil {
+		t.Fatal(err)
+	}
+	for name, val := range map[string][]byte{"token": tok, "gcpsa": sa, "random64k": random} {
+		t.Run(name, func(t *testing.T) {
+			p := "tokens/" + name
+			if err := v.Set(ctx, p, &vault.Secret{ValueBytes: val}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := v.Get(ctx, p)
+			if err != nil || !bytes.Equal(s.Bytes(), val) {
+				t.Fatalf("Get: %d bytes back, %v", len(s.Bytes()), err)
+			}
+			headText, err := zkeyring.Get(v.service, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(headText) > ChunkSize {
+				t.Fatalf("head item holds %d bytes, more than %d", len(headText), ChunkSize)
+			}
+			h, ok, err := parseHead(headText)
+			if !ok || err != nil {
+				t.Fatalf("head does not parse: %v", err)
+			}
+			if h.gen == "" {
+				if len(val) > 2*ChunkSize {
+					t.Fatalf("a %d-byte value was stored in one item", len(val))
+				}
+				return // compressed to fit one item
+			}
+			for i := range h.n {
+				c, err := zkeyring.Get(v.service, chunkKey(h.gen, i))
+				if err != nil || len(c) > ChunkSize {
+					t.Fatalf("chunk %d: %d bytes, %v", i, len(c), err)
+				}
+			}
+			// Rewriting with a small value removes the chunks.
+			if err := v.Set(ctx, p, &vault.Secret{Value: "small"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := zkeyring.Get(v.service, chunkKey(h.gen, 0)); !errors.Is(err, zkeyring.ErrNotFound) {
+				t.Fatalf("old chunk left behind: %v", err)
+			}
+			if s, err := v.Get(ctx, p); err != nil || s.Value != "small" {
+				t.Fatalf("Get after rewrite: %v, %v", s, err)
+			}
+			// Delete removes chunks too.
+			if err := v.Set(ctx, p, &vault.Secret{ValueBytes: val}); err != nil {
+				t.Fatal(err)
+			}
+			headText, _ = zkeyring.Get(v.service, p)
+			h, _, _ = parseHead(headText)
+			if err := v.Delete(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := zkeyring.Get(v.service, chunkKey(h.gen, h.n-1)); !errors.Is(err, zkeyring.ErrNotFound) {
+				t.Fatalf("Delete left a chunk behind: %v", err)
+			}
+		})
+	}
+}
+
+func TestDamagedChunkIsAnError(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	val := randomText(t, 3*ChunkSize)
+	if err := v.Set(ctx, "big", &vault.Secret{Value: val}); err != nil {
+		t.Fatal(err)
+	}
+	headText, _ := zkeyring.Get(v.service, "big")
+	h, _, _ := parseHead(headText)
+	c, _ := zkeyring.Get(v.service, chunkKey(h.gen, 1))
+	b := []byte(c)
+	b[7] ^= 1
+	if err := zkeyring.Set(v.service, chunkKey(h.gen, 1), string(b)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := v.Get(ctx, "big")
+	if err == nil {
+		t.Fatalf("a damaged chunk was read back (%d bytes)", len(s.Value))
+	}
+	if !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("error does not say what is wrong: %v", err)
+	}
+}
+
+func TestConcurrentWritersAndReaders(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	vals := []string{randomText(t, 5000), randomText(t, 9000), "tiny"}
+	if err := v.Set(ctx, "shared", &vault.Secret{Value: vals[0]}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 6 {
+		wg.Go(func() {
+			if err := v.Set(ctx, fmt.Sprintf("w/%d", w), &vault.Secret{Value: vals[w%3]}); err != nil {
+				errs <- err
+			}
+			for i := range 3 {
+				if err := v.Set(ctx, "shared", &vault.Secret{Value: vals[(w+i)%3]}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for range 3 {
+		wg.Go(func() {
+			for range 5 {
+				s, err := v.Get(ctx, "shared")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !slices.Contains(vals, s.Value) {
+					errs <- fmt.Errorf("a reader saw a torn value of %d bytes", len(s.Value))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	l, err := v.List(ctx, "w/")
+	if err != nil || len(l) != 6 {
+		t.Fatalf("List(w/) = %q, %v: an index update was lost", l, err)
+	}
+}
+
+func TestContextAndClose(t *testing.T) {
+	v := newVault(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := v.Set(ctx, "p", &vault.Secret{Value: "x"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Set with a cancelled context: %v", err)
+	}
+	if ok, _ := v.Exists(context.Background(), "p"); ok {
+		t.Fatal("a cancelled Set wrote")
+	}
+	if _, err := v.Get(ctx, "p"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get with a cancelled context: %v", err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Get(context.Background(), "p"); !errors.Is(err, vault.ErrClosed) {
+		t.Fatalf("Get after Close: %v", err)
+	}
+}
+
+func TestForeignValueReadAsIs(t *testing.T) {
+	v := newVault(t)
+	if err := zkeyring.Set(v.service, "set-by-secret-tool", "plain value"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := v.Get(context.Background(), "set-by-secret-tool")
+	if err != nil || s.Value != "plain value" {
+		t.Fatalf("Get = %v, %v", s, err)
+	}
+}
+
+func TestOpenURI(t *testing.T) {
+	for uri, want := range map[string]string{"keyring://": DefaultService, "keyring://my-agent": "my-agent", "keyring:///": DefaultService} {
+		v, err := omnivault.VaultFromURI(uri)
+		if err != nil {
+			t.Fatalf("%s: %v", uri, err)
+		}
+		if got := v.(*Vault).Service(); got != want {
+			t.Errorf("%s: service %q, want %q", uri, got, want)
+		}
+	}
+	for _, bad := range []string{"keyring://svc/extra", "keyring://svc?x=1", "keyring://u@svc", "keychain://svc"} {
+		if _, err := omnivault.VaultFromURI(bad); err == nil {
+			t.Errorf("%s opened", bad)
+		} else if !strings.HasPrefix(err.Error(), "keyring: ") {
+			t.Errorf("%s: error %q does not start with the package name", bad, err)
+		}
+	}
+}
+
+// The Store over a keyring vault: credentials and a large token.
+func TestStoreOverKeyring(t *testing.T) {
+	v := newVault(t)
+	st, err := storage.New(v, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := core.ParseCredentials([]byte(`{"service":"github","type":"basic","basic":{"username":"u","password":"` + canary + `"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetCredentials(ctx, "GitHub Work", c); err != nil {
+		t.Fatal(err)
+	}
+	names, err := st.ListCredentials(ctx)
+	if err != nil || !slices.Equal(names, []string{"GitHub Work"}) {
+		t.Fatalf("ListCredentials = %q, %v", names, err)
+	}
+	big := &core.Token{AccessToken: canary, Extra: map[string]any{"id_token": randomText(t, 8000)}}
+	if err := st.SetToken(ctx, "GitHub Work", big); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetToken(ctx, "GitHub Work")
+	if err != nil || got.AccessToken != canary || got.Extra["id_token"] != big.Extra["id_token"] {
+		t.Fatalf("GetToken: %v", err)
+	}
+}
