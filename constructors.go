@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/grokify/goauth"
@@ -32,10 +33,11 @@ func NewWithVault(v vault.Vault) (*TokenManager, error) {
 
 // newWithVault opens a TokenManager over a vault a constructor opened:
 // the TokenManager owns it and closes it.
-func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
+func newWithVault(v vault.Vault, auto autoEnv) (*TokenManager, error) {
 	cfg := DefaultConfig()
 	cfg.Vault = v
-	cfg.PluginDir = pluginDir
+	cfg.PluginDir = auto.pluginDir
+	cfg.EncryptionKeys = auto.keys
 	tm, err := New(cfg)
 	if err != nil {
 		_ = v.Close()
@@ -49,7 +51,7 @@ func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
 // credential is stored in an in-memory vault under the given name. A nil
 // creds gives an empty manager.
 func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, error) {
-	tm, err := newWithVault(memory.New(), "")
+	tm, err := newWithVault(memory.New(), autoEnv{})
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +67,11 @@ func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, 
 // NewFromCredentialsSet creates a TokenManager from an existing
 // goauth.CredentialsSet. The credentials are stored in an in-memory vault.
 func NewFromCredentialsSet(set *goauth.CredentialsSet) (*TokenManager, error) {
-	return fromCredentialsSet(set, "")
+	return fromCredentialsSet(set, autoEnv{})
 }
 
-func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenManager, error) {
-	tm, err := newWithVault(memory.New(), pluginDir)
+func fromCredentialsSet(set *goauth.CredentialsSet, auto autoEnv) (*TokenManager, error) {
+	tm, err := newWithVault(memory.New(), auto)
 	if err != nil {
 		return nil, err
 	}
@@ -87,15 +89,15 @@ func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenMan
 // vault for the session. This is useful for file-based credential
 // workflows without a persistent vault.
 func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
-	return fromCredentialsFile(credentialsFile, "")
+	return fromCredentialsFile(credentialsFile, autoEnv{})
 }
 
-func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, error) {
+func fromCredentialsFile(credentialsFile string, auto autoEnv) (*TokenManager, error) {
 	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
 	}
-	return fromCredentialsSet(set, pluginDir)
+	return fromCredentialsSet(set, auto)
 }
 
 // readErr keeps a file error's meaning without goauth's text, which may
@@ -116,14 +118,14 @@ func readErr(err error) error {
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
-func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, "") }
+func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, autoEnv{}) }
 
-func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
+func fromDirectory(directory string, auto autoEnv) (*TokenManager, error) {
 	v, err := storage.NewFileVault(directory)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	return newWithVault(v, pluginDir)
+	return newWithVault(v, auto)
 }
 
 // NewFromEnv creates a TokenManager that reads credentials from environment
@@ -134,13 +136,13 @@ func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
 // The environment is read-only: tokens are kept in memory.
 //
 // If prefix is empty, it defaults to "OMNITOKEN_".
-func NewFromEnv(prefix string) (*TokenManager, error) { return fromEnv(prefix, "") }
+func NewFromEnv(prefix string) (*TokenManager, error) { return fromEnv(prefix, autoEnv{}) }
 
-func fromEnv(prefix, pluginDir string) (*TokenManager, error) {
+func fromEnv(prefix string, auto autoEnv) (*TokenManager, error) {
 	if prefix == "" {
 		prefix = DefaultEnvPrefix
 	}
-	return newWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix}, pluginDir)
+	return newWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix}, auto)
 }
 
 // NewFromVaultURI creates a TokenManager from a vault URI. Supported URI
@@ -148,29 +150,35 @@ func fromEnv(prefix, pluginDir string) (*TokenManager, error) {
 //   - memory:// (or memory) - In-memory (testing)
 //   - file:///path/to/dir - File-based storage, as NewFromDirectory
 //   - env:// - Environment variables, as NewFromEnv (with optional prefix: env://PREFIX_)
-//   - op:// - 1Password, once its provider is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
+//   - keyring:// (keychain:// on macOS) - the OS keyring, once
+//     github.com/plexusone/omnitoken/vaults/keyring is imported
+//   - op:// - 1Password, once github.com/plexusone/omnitoken/vaults/onepassword
+//     is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
+//   - bw:// - Bitwarden Secrets Manager, once
+//     github.com/plexusone/omnitoken/vaults/bitwarden is imported (requires
+//     BW_ACCESS_TOKEN)
 //
 // Additional providers can be registered via omnivault.RegisterProvider.
-func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, "") }
+func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, autoEnv{}) }
 
-func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
+func fromVaultURI(uri string, auto autoEnv) (*TokenManager, error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok {
 		if uri == "memory" {
-			return newWithVault(memory.New(), pluginDir)
+			return newWithVault(memory.New(), auto)
 		}
 		return nil, fmt.Errorf("omnitoken: vault URI %q has no scheme (want e.g. memory://, file:///dir, env://)", uri)
 	}
 	switch scheme {
 	case "memory":
-		return newWithVault(memory.New(), pluginDir)
+		return newWithVault(memory.New(), auto)
 	case "file":
 		if rest == "" {
 			return nil, fmt.Errorf("omnitoken: vault URI %q names no directory (want file:///path/to/dir)", uri)
 		}
-		return fromDirectory(rest, pluginDir)
+		return fromDirectory(rest, auto)
 	case "env":
-		return fromEnv(rest, pluginDir)
+		return fromEnv(rest, auto)
 	}
 	registered := false
 	for _, s := range omnivault.RegisteredSchemes() {
@@ -178,8 +186,8 @@ func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 	}
 	if !registered {
 		hint := "import the package that registers it with omnivault.RegisterProvider"
-		if scheme == "op" {
-			hint = `import _ "github.com/plexusone/omni-onepassword/omnivault/register"`
+		if h, ok := vaultImports[scheme]; ok {
+			hint = "import _ " + strconv.Quote(h)
 		}
 		return nil, fmt.Errorf("omnitoken: no vault provider registered for scheme %q: %s", scheme, hint)
 	}
@@ -187,7 +195,7 @@ func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: open vault %q: %w", scheme+"://", err)
 	}
-	return newWithVault(v, pluginDir)
+	return newWithVault(v, auto)
 }
 
 // NewAuto creates a TokenManager by auto-detecting configuration from
@@ -197,16 +205,20 @@ func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 //   - Falls back to in-memory vault
 //
 // OMNITOKEN_PLUGIN_DIR, when set, names a directory of strategy plugins to
-// load.
+// load. OMNITOKEN_KEY (a key list) or OMNITOKEN_KEY_FILE (a file holding
+// one), when set, turn on encryption at rest, as Config.EncryptionKeys.
 func NewAuto() (*TokenManager, error) {
-	plugins := os.Getenv(EnvPluginDir)
+	auto, err := autoFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case os.Getenv(EnvVaultURI) != "":
-		return fromVaultURI(os.Getenv(EnvVaultURI), plugins)
+		return fromVaultURI(os.Getenv(EnvVaultURI), auto)
 	case os.Getenv(EnvCredentialsFile) != "":
-		return fromCredentialsFile(os.Getenv(EnvCredentialsFile), plugins)
+		return fromCredentialsFile(os.Getenv(EnvCredentialsFile), auto)
 	default:
-		return newWithVault(memory.New(), plugins)
+		return newWithVault(memory.New(), auto)
 	}
 }
 

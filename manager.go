@@ -27,6 +27,9 @@ type TokenManager struct {
 	tokenSet *VaultTokenSet
 	closers  []func() error
 	ownVault bool // the vault was opened by a constructor, so Close closes it
+	// encrypted is the sealing view of the vault when Config.EncryptionKeys
+	// is set, else nil.
+	encrypted *storage.EncryptedVault
 }
 
 // New creates a new TokenManager with the given configuration.
@@ -38,7 +41,15 @@ func New(cfg Config) (*TokenManager, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	st, err := storage.New(cfg.Vault, storage.Options{
+	enc, err := storeVault(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sv := cfg.Vault
+	if enc != nil {
+		sv = enc
+	}
+	st, err := storage.New(sv, storage.Options{
 		CredentialsPrefix: cfg.CredentialsPrefix,
 		TokensPrefix:      cfg.TokensPrefix,
 		Logger:            cfg.Logger,
@@ -46,7 +57,7 @@ func New(cfg Config) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	tm := &TokenManager{cfg: cfg, store: st}
+	tm := &TokenManager{cfg: cfg, store: st, encrypted: enc}
 	reg, closers, err := buildRegistry(cfg)
 	if err != nil {
 		return nil, err
@@ -71,7 +82,7 @@ func New(cfg Config) (*TokenManager, error) {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
 	tm.creds = &CredentialsStore{store: st, mgr: tm.mgr, logger: cfg.Logger}
-	tm.tokenSet = NewVaultTokenSet(cfg.Vault, cfg.TokensPrefix, cfg.Logger)
+	tm.tokenSet = NewVaultTokenSet(sv, cfg.TokensPrefix, cfg.Logger)
 	return tm, nil
 }
 

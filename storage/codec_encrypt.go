@@ -223,6 +223,15 @@ func isSealed(data []byte) (string, bool) {
 	return s, ok
 }
 
+// checkNotSealed refuses a sealed value read without keys, saying how to
+// configure them.
+func checkNotSealed(s *vault.Secret) error {
+	if _, ok := isSealed(s.Bytes()); ok {
+		return fmt.Errorf("%w: the stored value is encrypted and no key is configured (set %s or %s)", ErrDecrypt, EnvKey, EnvKeyFile)
+	}
+	return nil
+}
+
 // open decrypts a sealed body read from path, and returns the index of the
 // key that opened it.
 func (k *Keys) open(path, body string) ([]byte, int, error) {

@@ -153,9 +153,9 @@ func TestEncryptedWrongOrMissingKey(t *testing.T) {
 	// Without any key, the sealed value is refused, not handed out.
 	raw := newStore(t, mem, storage.Options{})
 	_, err = raw.GetCredentials(ctx, "acme/prod")
-	if err == nil || !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"acme/prod"`) {
-		t.Fatalf("plain store over a sealed value: %v", err)
-	}
+	checkDecryptErr(t, err, `"acme/prod"`, "no key is configured", storage.EnvKey)
+	_, err = tokenAccess(raw, "acme/prod")
+	checkDecryptErr(t, err, `"acme/prod"`, "no key is configured")
 
 	if _, err := storage.EncryptVault(mem, nil, storage.EncryptOptions{}); !errors.Is(err, storage.ErrNoKey) {
 		t.Fatalf("no keys: %v", err)

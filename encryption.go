@@ -1,0 +1,76 @@
+package omnitoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/plexusone/omnitoken/storage"
+)
+
+// Environment variables read by NewAuto to turn on encryption at rest.
+const (
+	EnvKey     = storage.EnvKey     // OMNITOKEN_KEY: the key list
+	EnvKeyFile = storage.EnvKeyFile // OMNITOKEN_KEY_FILE: a file holding it
+)
+
+// vaultImports names the package that registers each vault scheme that
+// omnitoken offers outside the root package.
+var vaultImports = map[string]string{
+	"keyring":  "github.com/plexusone/omnitoken/vaults/keyring",
+	"keychain": "github.com/plexusone/omnitoken/vaults/keyring",
+	"op":       "github.com/plexusone/omnitoken/vaults/onepassword",
+	"bw":       "github.com/plexusone/omnitoken/vaults/bitwarden",
+}
+
+// autoEnv is what NewAuto reads from the environment beside the vault.
+type autoEnv struct {
+	pluginDir string
+	keys      *storage.Keys
+}
+
+func autoFromEnv() (autoEnv, error) {
+	a := autoEnv{pluginDir: os.Getenv(EnvPluginDir)}
+	keys, err := storage.KeysFromEnv()
+	switch {
+	case errors.Is(err, storage.ErrNoKey) && os.Getenv(EnvKey) == "" && os.Getenv(EnvKeyFile) == "":
+		// encryption off
+	case err != nil:
+		return a, fmt.Errorf("omnitoken: %w", err)
+	default:
+		a.keys = keys
+	}
+	return a, nil
+}
+
+// storeVault returns the vault the Store works on: cfg.Vault, sealed with
+// cfg.EncryptionKeys when they are set.
+func storeVault(cfg Config) (*storage.EncryptedVault, error) {
+	if cfg.EncryptionKeys == nil {
+		return nil, nil
+	}
+	ev, err := storage.EncryptVault(cfg.Vault, cfg.EncryptionKeys, storage.EncryptOptions{AllowPlaintext: cfg.AllowPlaintext})
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return ev, nil
+}
+
+// Rekey rewrites every value in the TokenManager's vault so that it is
+// sealed with the first of Config.EncryptionKeys: plaintext values (a
+// vault written before encryption was turned on) are encrypted in place,
+// and values sealed with an older key are resealed, after which the older
+// keys can be dropped from the list. It reports how many values it
+// rewrote. Without EncryptionKeys it is an error matching
+// storage.ErrNoKey. Run it while no other process writes to the vault.
+func (tm *TokenManager) Rekey(ctx context.Context) (storage.RekeyResult, error) {
+	if tm.encrypted == nil {
+		return storage.RekeyResult{}, fmt.Errorf("omnitoken: rekey: %w: encryption is off (set Config.EncryptionKeys or %s)", storage.ErrNoKey, EnvKey)
+	}
+	res, err := storage.Rekey(ctx, tm.encrypted, tm.cfg.CredentialsPrefix, tm.cfg.TokensPrefix)
+	if err != nil {
+		return res, fmt.Errorf("omnitoken: %w", err)
+	}
+	return res, nil
+}

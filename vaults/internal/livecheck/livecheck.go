@@ -1,0 +1,57 @@
+// Package livecheck is the round trip that the password-manager vaults'
+// live tests run against a real account.
+package livecheck
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnivault/vault"
+)
+
+// RoundTrip stores a credential and a token in v through a storage.Store,
+// reads and lists them, and deletes them. It is what the providers' live
+// tests run against a real account.
+func RoundTrip(t *testing.T, v vault.Vault) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st, err := storage.New(v, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "live-" + time.Now().Format("150405")
+	c, err := core.ParseCredentials([]byte(`{"service":"example","type":"basic","basic":{"username":"u","password":"p"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetCredentials(ctx, name, c); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.DeleteCredentials(ctx, name); _ = st.DeleteToken(ctx, name) }()
+	if _, err := st.GetCredentials(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	names, err := st.ListCredentials(ctx)
+	if err != nil || !slices.Contains(names, name) {
+		t.Fatalf("ListCredentials = %q, %v", names, err)
+	}
+	if err := st.SetToken(ctx, name, &core.Token{AccessToken: "live-access", Expiry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.GetToken(ctx, name)
+	if err != nil || tok.AccessToken != "live-access" {
+		t.Fatalf("GetToken = %v, %v", tok, err)
+	}
+	if err := st.DeleteCredentials(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrCredentialsNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
