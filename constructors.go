@@ -118,7 +118,9 @@ func readErr(err error) error {
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
-func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, autoEnv{}) }
+func NewFromDirectory(directory string) (*TokenManager, error) {
+	return fromDirectory(directory, autoEnv{})
+}
 
 func fromDirectory(directory string, auto autoEnv) (*TokenManager, error) {
 	v, err := storage.NewFileVault(directory)
