@@ -327,3 +327,10 @@ func TestStoreOverKeyring(t *testing.T) {
 		t.Fatalf("GetToken: %v", err)
 	}
 }
+
+func storeToken(t *testing.T, st *storage.Store, name string) {
+	t.Helper()
+	if err := st.SetToken(context.Background(), name, &core.Token{AccessToken: canary}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/plexusone/omnitoken/internal/sstest"
+	zkeyring "github.com/zalando/go-keyring"
 )
 
 // daemonErr is why no Secret Service runs, when none does.
@@ -55,3 +56,5 @@ func needDaemon(t *testing.T) {
 		t.Skip(daemonErr)
 	}
 }
+
+func deleteAll(service string) error { return zkeyring.DeleteAll(service) }
