@@ -398,3 +398,41 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCodecPaired alternates a plain and an encrypted operation in
+// each iteration, so that both see the same load on a shared machine, and
+// reports each one's time and their ratio (enc/plain).
+func BenchmarkCodecPaired(b *testing.B) {
+	ks := parseKeys(b, newKeys(b, 1)...)
+	plain, err := storage.New(memory.New(), storage.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	enc, _ := encStore(b, memory.New(), ks, storage.EncryptOptions{})
+	big := strings.Repeat("a", 900)
+	for _, op := range []string{"read", "write"} {
+		b.Run(op, func(b *testing.B) {
+			setToken(b, plain, "github", big)
+			setToken(b, enc, "github", big)
+			var tPlain, tEnc time.Duration
+			run := func(st *storage.Store) time.Duration {
+				start := time.Now()
+				if op == "read" {
+					if _, err := tokenAccess(st, "github"); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					setToken(b, st, "github", big)
+				}
+				return time.Since(start)
+			}
+			for b.Loop() {
+				tPlain += run(plain)
+				tEnc += run(enc)
+			}
+			b.ReportMetric(float64(tPlain.Nanoseconds())/float64(b.N), "plain-ns/op")
+			b.ReportMetric(float64(tEnc.Nanoseconds())/float64(b.N), "enc-ns/op")
+			b.ReportMetric(float64(tEnc)/float64(tPlain), "enc/plain")
+		})
+	}
+}
