@@ -15,6 +15,13 @@
 // killed mid-write leave behind once they are old. FileLocker serializes refreshes of one
 // credential across the processes that share such a directory.
 //
+// EncryptVault wraps any vault so that every value is sealed with
+// AES-256-GCM, bound to its path, under keys from OMNITOKEN_KEY or
+// OMNITOKEN_KEY_FILE (KeysFromEnv) or any other source (ParseKeys); Rekey
+// encrypts a plaintext vault in place and reseals values after a key
+// rotation. A value that cannot be opened is an error matching ErrDecrypt,
+// never plaintext.
+//
 // The package imports core, omnivault's vault interfaces and
 // github.com/gofrs/flock, and nothing from goauth, Google or gRPC.
 package storage
