@@ -57,7 +57,7 @@ func encStore(t testing.TB, v vault.Vault, ks *storage.Keys, opts storage.Encryp
 // token type.
 func setToken(t testing.TB, st *storage.Store, name, access string) {
 	t.Helper()
-	tok := &core.Token{AccessToken: access, RefreshToken: access + "-refresh", Expiry: time.Unix(2e9, 0).UTC()}
+	tok := &core.StoredToken{Token: core.Token{AccessToken: access, RefreshToken: access + "-refresh", Expiry: time.Unix(2e9, 0).UTC()}}
 	if err := st.SetToken(context.Background(), name, tok); err != nil {
 		t.Fatal(err)
 	}

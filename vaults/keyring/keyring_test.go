@@ -318,7 +318,7 @@ func TestStoreOverKeyring(t *testing.T) {
 	if err != nil || !slices.Equal(names, []string{"GitHub Work"}) {
 		t.Fatalf("ListCredentials = %q, %v", names, err)
 	}
-	big := &core.Token{AccessToken: canary, Extra: map[string]any{"id_token": randomText(t, 8000)}}
+	big := &core.StoredToken{Token: core.Token{AccessToken: canary, Extra: map[string]any{"id_token": randomText(t, 8000)}}}
 	if err := st.SetToken(ctx, "GitHub Work", big); err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestStoreOverKeyring(t *testing.T) {
 
 func storeToken(t *testing.T, st *storage.Store, name string) {
 	t.Helper()
-	if err := st.SetToken(context.Background(), name, &core.Token{AccessToken: canary}); err != nil {
+	if err := st.SetToken(context.Background(), name, &core.StoredToken{Token: core.Token{AccessToken: canary}}); err != nil {
 		t.Fatal(err)
 	}
 }

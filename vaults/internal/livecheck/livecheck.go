@@ -41,7 +41,7 @@ func RoundTrip(t *testing.T, v vault.Vault) {
 	if err != nil || !slices.Contains(names, name) {
 		t.Fatalf("ListCredentials = %q, %v", names, err)
 	}
-	if err := st.SetToken(ctx, name, &core.Token{AccessToken: "live-access", Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := st.SetToken(ctx, name, &core.StoredToken{Token: core.Token{AccessToken: "live-access", Expiry: time.Now().Add(time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := st.GetToken(ctx, name)
