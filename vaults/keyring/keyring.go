@@ -34,11 +34,12 @@
 //     reader that races a rewrite re-reads the head.
 //   - Listing: OS keyrings cannot enumerate items portably, so the vault
 //     keeps an index item (itself chunked as needed) of the paths it holds.
-//     Its errors are returned, never dropped. Within a process index
-//     updates are serialized; two processes adding different new paths at
-//     the same instant can lose one name from the index (the secret itself
-//     is kept, and Get finds it), since the keyring offers no
-//     compare-and-swap. Rewriting an existing path does not touch the index.
+//     Its errors are returned, never dropped.
+//   - Writers: the keyring offers no compare-and-swap, so writes (and the
+//     index updates they make) are serialized by a lock file per service
+//     (storage.FileLocker, see Options.LockDir), which every process of
+//     the user on this machine shares; a process killed while holding it
+//     releases it. Processes on other machines never share an OS keyring.
 //   - The context is checked before each keyring call.
 //
 // Paths starting with ".omnitoken/" are reserved for the index and chunks
@@ -69,12 +70,15 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 	zkeyring "github.com/zalando/go-keyring"
@@ -107,13 +111,27 @@ type Options struct {
 	// Service names the keyring service every item belongs to. Default
 	// "omnitoken".
 	Service string
+
+	// LockDir is the directory of the lock file that serializes the
+	// writes of every process on this machine using the same service, so
+	// that no index update or chunk is lost to a concurrent writer.
+	// Default: omnitoken/keyring under the user's cache directory
+	// (os.UserCacheDir). It is created 0700 on the first write.
+	LockDir string
 }
 
 // Vault is a vault.Vault over the OS credential store. It is safe for
-// concurrent use.
+// concurrent use, and for use by several processes on one machine.
 type Vault struct {
-	service string
-	mu      sync.Mutex // serializes writes, so in-process index updates are not lost
+	service  string
+	lockDir  string
+	lockName string
+
+	mu       sync.Mutex // serializes writes within the process
+	lockOnce sync.Once
+	locker   *storage.FileLocker
+	lockErr  error
+
 	closed  bool
 	closeMu sync.RWMutex
 }
@@ -127,7 +145,31 @@ func New(opts Options) (*Vault, error) {
 	if len(opts.Service) > maxServiceLen || strings.ContainsAny(opts.Service, "\x00\n") {
 		return nil, fmt.Errorf("keyring: service name is longer than %d bytes or holds a NUL or newline", maxServiceLen)
 	}
-	return &Vault{service: opts.Service}, nil
+	if opts.LockDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("keyring: no directory for the write lock (set Options.LockDir): %w", err)
+		}
+		opts.LockDir = filepath.Join(dir, "omnitoken", "keyring")
+	}
+	sum := sha256.Sum256([]byte(opts.Service))
+	return &Vault{service: opts.Service, lockDir: opts.LockDir, lockName: "service-" + hex.EncodeToString(sum[:8])}, nil
+}
+
+// lockWrites takes the process's and the machine's write lock for the
+// service. The returned func releases both.
+func (v *Vault) lockWrites(ctx context.Context) (func(), error) {
+	v.lockOnce.Do(func() { v.locker, v.lockErr = storage.NewFileLocker(v.lockDir) })
+	if v.lockErr != nil {
+		return nil, fmt.Errorf("write lock: %w", v.lockErr)
+	}
+	v.mu.Lock()
+	unlock, err := v.locker.Lock(ctx, v.lockName)
+	if err != nil {
+		v.mu.Unlock()
+		return nil, fmt.Errorf("write lock: %w", err)
+	}
+	return func() { unlock(); v.mu.Unlock() }, nil
 }
 
 // Schemes registered with omnivault by this package.
@@ -334,7 +376,7 @@ func parseHead(text string) (h head, ok bool, err error) {
 }
 
 // writeItem stores blob at account, chunked when needed, and removes the
-// chunks of the value it replaces. Callers hold v.mu.
+// chunks of the value it replaces. Callers hold the write lock.
 func (v *Vault) writeItem(ctx context.Context, account, blob string) error {
 	if len(blob) > maxChunks*ChunkSize {
 		return fmt.Errorf("%w: value is too large for the keyring (%d bytes stored)", vault.ErrNotSupported, len(blob))
@@ -428,8 +470,11 @@ func (v *Vault) Set(ctx context.Context, path string, s *vault.Secret) error {
 	if s == nil {
 		return v.err("Set", path, errors.New("nil secret"))
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	unlock, err := v.lockWrites(ctx)
+	if err != nil {
+		return v.err("Set", path, err)
+	}
+	defer unlock()
 	if err := v.writeItem(ctx, path, encodeBlob(s.Bytes())); err != nil {
 		return v.err("Set", path, err)
 	}
@@ -444,8 +489,11 @@ func (v *Vault) Delete(ctx context.Context, path string) error {
 	if err := v.check(ctx, "Delete", path, true); err != nil {
 		return err
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	unlock, err := v.lockWrites(ctx)
+	if err != nil {
+		return v.err("Delete", path, err)
+	}
+	defer unlock()
 	old := v.oldChunks(path)
 	if err := zkeyring.Delete(v.service, path); err != nil && !errors.Is(err, zkeyring.ErrNotFound) {
 		return v.err("Delete", path, mapErr(err))
@@ -515,7 +563,7 @@ func (v *Vault) loadIndex(ctx context.Context) ([]string, error) {
 	return idx, nil
 }
 
-// updateIndex adds or removes path. Callers hold v.mu.
+// updateIndex adds or removes path. Callers hold the write lock.
 func (v *Vault) updateIndex(ctx context.Context, path string, add bool) error {
 	idx, err := v.loadIndex(ctx)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -332,5 +334,47 @@ func storeToken(t *testing.T, st *storage.Store, name string) {
 	t.Helper()
 	if err := st.SetToken(context.Background(), name, &core.StoredToken{Token: core.Token{AccessToken: canary}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// helperPaths is how many new paths each writer process stores.
+const helperPaths = 5
+
+// Writer processes adding new paths to one service at once lose none of
+// them from the index: the write lock is shared across processes.
+func TestWritersInSeveralProcesses(t *testing.T) {
+	v := newVault(t)
+	const procs = 4
+	cmds := make([]*exec.Cmd, procs)
+	outs := make([]*bytes.Buffer, procs)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^$")
+		cmds[i].Env = append(os.Environ(), helperEnv+"=1", helperServiceEnv+"="+v.service, fmt.Sprintf("%s=%d", helperIDEnv, i))
+		outs[i] = new(bytes.Buffer)
+		cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("writer %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	ctx := context.Background()
+	got, err := v.List(ctx, "p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != procs*helperPaths {
+		t.Fatalf("List holds %d paths, want %d: %q", len(got), procs*helperPaths, got)
+	}
+	for _, p := range got {
+		s, err := v.Get(ctx, p)
+		if err != nil || s.Value != strings.Repeat(p+"|", 1500) {
+			t.Fatalf("Get %s: %v", p, err)
+		}
 	}
 }

@@ -59,8 +59,11 @@ func (v *Vault) keyText(ctx context.Context) (string, error) {
 // they sealed: the first step of a rotation. Run storage.Rekey (or
 // omnitoken's TokenManager.Rekey) next, then DropOldEncryptionKeys.
 func (v *Vault) AddEncryptionKey(ctx context.Context) (*storage.Keys, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	unlock, err := v.lockWrites(ctx)
+	if err != nil {
+		return nil, v.err("EncryptionKeys", "", err)
+	}
+	defer unlock()
 	text, err := v.keyText(ctx)
 	if err != nil {
 		return nil, err
@@ -75,8 +78,11 @@ func (v *Vault) AddEncryptionKey(ctx context.Context) (*storage.Keys, error) {
 // DropOldEncryptionKeys keeps only the first (newest) key: the last step of
 // a rotation, once Rekey has resealed every value with it.
 func (v *Vault) DropOldEncryptionKeys(ctx context.Context) (*storage.Keys, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	unlock, err := v.lockWrites(ctx)
+	if err != nil {
+		return nil, v.err("EncryptionKeys", "", err)
+	}
+	defer unlock()
 	text, err := v.keyText(ctx)
 	if err != nil {
 		return nil, err
