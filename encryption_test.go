@@ -270,3 +270,22 @@ func TestConfigEncryptionMigrationAndRotation(t *testing.T) {
 		t.Fatalf("Rekey without keys: %v", err)
 	}
 }
+
+// A vault scheme whose package is not imported names the import to add.
+func TestVaultSchemeImportHints(t *testing.T) {
+	for scheme, pkg := range map[string]string{
+		"keyring":  "github.com/plexusone/omnitoken/vaults/keyring",
+		"keychain": "github.com/plexusone/omnitoken/vaults/keyring",
+		"op":       "github.com/plexusone/omnitoken/vaults/onepassword",
+		"bw":       "github.com/plexusone/omnitoken/vaults/bitwarden",
+	} {
+		tm, err := omnitoken.NewFromVaultURI(scheme + "://x")
+		if err == nil {
+			_ = tm.Close()
+			t.Fatalf("%s:// opened without its package", scheme)
+		}
+		if !strings.Contains(err.Error(), `import _ "`+pkg+`"`) {
+			t.Errorf("%s://: %v", scheme, err)
+		}
+	}
+}
