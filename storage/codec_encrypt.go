@@ -340,7 +340,7 @@ func (e *EncryptedVault) openSecret(path string, s *vault.Secret, allowPlain boo
 // are not written.
 func (e *EncryptedVault) Set(ctx context.Context, path string, s *vault.Secret) error {
 	if s == nil {
-		return e.v.Set(ctx, path, s)
+		return fmt.Errorf("storage: value at %q: nil secret", path)
 	}
 	sealed, err := e.keys.seal(path, s.Bytes())
 	if err != nil {
