@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/plexusone/omnivault/vault"
@@ -164,8 +165,9 @@ func newAEADKey(raw []byte) (aeadKey, error) {
 }
 
 // KeysFromEnv reads keys from OMNITOKEN_KEY (the key list itself) or, when
-// that is unset, from the file named by OMNITOKEN_KEY_FILE. With neither
-// set it returns an error matching ErrNoKey.
+// that is unset, from the file named by OMNITOKEN_KEY_FILE, which must not
+// be readable by group or others (except on Windows). With neither set it
+// returns an error matching ErrNoKey.
 func KeysFromEnv() (*Keys, error) {
 	if v := os.Getenv(EnvKey); v != "" {
 		ks, err := ParseKeys(v)
@@ -175,6 +177,13 @@ func KeysFromEnv() (*Keys, error) {
 		return ks, nil
 	}
 	if f := os.Getenv(EnvKeyFile); f != "" {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("storage: %s: %w", EnvKeyFile, err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+			return nil, fmt.Errorf("storage: %s: the key file has mode %v, readable by others; chmod 600 it", EnvKeyFile, fi.Mode().Perm())
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("storage: %s: %w", EnvKeyFile, err)

@@ -358,6 +358,12 @@ func TestParseKeys(t *testing.T) {
 	if err != nil || fromFile.IDs()[0] != ks.IDs()[1] {
 		t.Fatalf("KeysFromEnv from file: %v, %v", fromFile, err)
 	}
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.KeysFromEnv(); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a key file readable by others was accepted: %v", err)
+	}
 	t.Setenv(storage.EnvKey, k[0])
 	fromEnv, err := storage.KeysFromEnv()
 	if err != nil || fromEnv.IDs()[0] != ks.IDs()[0] {
