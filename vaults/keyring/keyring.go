@@ -42,9 +42,14 @@
 //     releases it. Processes on other machines never share an OS keyring.
 //   - The context is checked before each keyring call.
 //
-// Paths starting with ".omnitoken/" are reserved for the index and chunks
-// and are refused with vault.ErrInvalidPath, as are empty paths and paths
-// longer than MaxPathLen bytes.
+// The keyring can also hold the keys of omnitoken's encryption at rest
+// (storage.EncryptVault) for another vault, such as a file vault:
+// EncryptionKeys reads them, and AddEncryptionKey and
+// DropOldEncryptionKeys rotate them.
+//
+// Paths starting with ".omnitoken/" are reserved for the index, the chunks
+// and the encryption keys, and are refused with vault.ErrInvalidPath, as
+// are empty paths and paths longer than MaxPathLen bytes.
 //
 // A value stored by another program (secret-tool, the Keychain app) under
 // the same service and account is read back as is.
