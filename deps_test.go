@@ -20,6 +20,7 @@ func TestMinimalDependencies(t *testing.T) {
 		name      string
 		imports   []string
 		forbidden []string
+		required  []string // proves the list is the real one
 	}{{
 		// Issue 2: no Google, gRPC, OpenTelemetry, goauth or go-plugin.
 		name:      "core, storage, basic, apikey",
@@ -42,6 +43,19 @@ func TestMinimalDependencies(t *testing.T) {
 		name:      "root, vaults/keyring",
 		imports:   []string{"", "vaults/keyring"},
 		forbidden: []string{"github.com/1password/", "github.com/bitwarden/", "github.com/tetratelabs/", "github.com/extism/", "github.com/plexusone/omni-", mod + "vaults/onepassword", mod + "vaults/bitwarden"},
+		required:  []string{"github.com/zalando/go-keyring"},
+	}, {
+		// The engine alone links neither OpenTelemetry nor MCP.
+		name:      "core",
+		imports:   []string{"core"},
+		forbidden: []string{"go.opentelemetry.io/", "github.com/modelcontextprotocol/", mod + "metrics"},
+	}, {
+		// The metrics adapter is a leaf: the OpenTelemetry API and core,
+		// never the SDK (the program's choice), goauth, Google or gRPC.
+		name:      "metrics",
+		imports:   []string{"metrics"},
+		forbidden: []string{"go.opentelemetry.io/otel/sdk", "github.com/grokify/", "google.golang.org/", "cloud.google.com/", "github.com/hashicorp/"},
+		required:  []string{"go.opentelemetry.io/otel/metric", mod + "core"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"list", "-deps"}
@@ -56,6 +70,11 @@ func TestMinimalDependencies(t *testing.T) {
 			for _, p := range tc.imports {
 				if !slices.Contains(deps, strings.TrimSuffix(mod+p, "/")) {
 					t.Fatalf("%s missing from the list; the check would pass vacuously", p)
+				}
+			}
+			for _, r := range tc.required {
+				if !slices.Contains(deps, r) {
+					t.Errorf("%s does not link %s", tc.name, r)
 				}
 			}
 			for _, d := range deps {
