@@ -2,7 +2,6 @@ package omnitoken
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -24,24 +23,17 @@ var vaultImports = map[string]string{
 	"bw":       "github.com/plexusone/omnitoken/vaults/bitwarden",
 }
 
-// autoEnv is what NewAuto reads from the environment beside the vault.
-type autoEnv struct {
-	pluginDir string
-	keys      *storage.Keys
-}
-
-func autoFromEnv() (autoEnv, error) {
-	a := autoEnv{pluginDir: os.Getenv(EnvPluginDir)}
-	keys, err := storage.KeysFromEnv()
-	switch {
-	case errors.Is(err, storage.ErrNoKey) && os.Getenv(EnvKey) == "" && os.Getenv(EnvKeyFile) == "":
-		// encryption off
-	case err != nil:
-		return a, fmt.Errorf("omnitoken: %w", err)
-	default:
-		a.keys = keys
+// keysFromEnv reads OMNITOKEN_KEY or OMNITOKEN_KEY_FILE for NewAuto: nil
+// when neither is set, an error when one is set but holds no valid key.
+func keysFromEnv() (*storage.Keys, error) {
+	if os.Getenv(EnvKey) == "" && os.Getenv(EnvKeyFile) == "" {
+		return nil, nil
 	}
-	return a, nil
+	keys, err := storage.KeysFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("omnitoken: %w", err)
+	}
+	return keys, nil
 }
 
 // storeVault returns the vault the Store works on: cfg.Vault, sealed with
