@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnitoken/storage/vaulttest"
 	"github.com/plexusone/omnitoken/vaults/internal/flatvault"
 	"github.com/plexusone/omnivault/providers/memory"
 	"github.com/plexusone/omnivault/vault"
@@ -74,4 +75,20 @@ func TestMapping(t *testing.T) {
 	if _, err := flatvault.New(mem, "op", "c", "a:b", nil); err == nil {
 		t.Fatal("prefix with ':' accepted")
 	}
+}
+
+// The adapter over omnivault's memory provider passes the vault suite:
+// every awkward path maps to an item and back.
+func TestVaultConformance(t *testing.T) {
+	vaulttest.Run(t, vaulttest.Options{
+		New: func(t *testing.T) vault.Vault {
+			v, err := flatvault.New(memory.New(), "op", "Private", "omnitoken", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = v.Close() })
+			return v
+		},
+		IgnoresContext: true, // the memory provider does no I/O
+	})
 }
