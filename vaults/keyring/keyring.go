@@ -108,7 +108,7 @@ const (
 	// magic starts every value this package writes.
 	magic = "omnitoken-keyring:1:"
 	// readTries is how often a read that raced a rewrite starts over.
-	readTries = 4
+	readTries = 8
 )
 
 // Options configures a Vault.
