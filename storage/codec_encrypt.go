@@ -54,6 +54,11 @@ const (
 // plaintext (a vault written before encryption was turned on).
 const sealedPrefix = "omnitoken:aes256gcm:v1:"
 
+// sealedEncoding writes and reads the body of a sealed value. It is strict:
+// the unused low bits of the last character must be zero, so two stored
+// texts never open to the same value and no altered character passes.
+var sealedEncoding = base64.RawURLEncoding.Strict()
+
 const (
 	keySize   = 32
 	keyIDSize = 8
@@ -223,7 +228,7 @@ func (k *Keys) seal(path string, plaintext []byte) (string, error) {
 		return "", err
 	}
 	buf = w.aead.Seal(buf, buf[keyIDSize:], plaintext, aad(path))
-	return sealedPrefix + base64.RawURLEncoding.EncodeToString(buf), nil
+	return sealedPrefix + sealedEncoding.EncodeToString(buf), nil
 }
 
 // isSealed reports whether a stored value is in sealed form, and its body.
@@ -244,7 +249,7 @@ func checkNotSealed(s *vault.Secret) error {
 // open decrypts a sealed body read from path, and returns the index of the
 // key that opened it.
 func (k *Keys) open(path, body string) ([]byte, int, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(body))
+	raw, err := sealedEncoding.DecodeString(strings.TrimSpace(body))
 	if err != nil || len(raw) < keyIDSize+nonceSize {
 		return nil, 0, fmt.Errorf("storage: value at %q: %w: it is damaged (not valid sealed data)", path, ErrDecrypt)
 	}
