@@ -300,6 +300,14 @@ type head struct {
 	sum    string
 }
 
+// ErrDamaged is matched by the error of a read that finds a value's head
+// but not the chunks it names, or chunks that do not match its checksum,
+// after retrying for a concurrent rewrite. Writers remove a head before
+// its chunks, so this is damage (an item deleted or altered by another
+// tool), never absence: it does not match vault.ErrSecretNotFound, and a
+// damaged index makes writes fail instead of rebuilding it from nothing.
+var ErrDamaged = errors.New("keyring: stored item is damaged")
+
 func chunkKey(gen string, i int) string { return reserved + gen + "/" + strconv.Itoa(i) }
 
 // readItem reads the blob stored at account (a path or the index key).
@@ -355,7 +363,7 @@ func (v *Vault) readItem(ctx context.Context, account string) (blob string, fore
 			}
 		}
 		if try+1 == readTries {
-			return "", false, fmt.Errorf("%w: the chunks of the item are missing or do not match its checksum", vault.ErrSecretNotFound)
+			return "", false, fmt.Errorf("%w: the chunks of the item are missing or do not match its checksum", ErrDamaged)
 		}
 	}
 }
@@ -447,7 +455,7 @@ func (v *Vault) removeChunks(h head) {
 }
 
 // Get implements vault.Vault. A missing path is an error matching
-// vault.ErrSecretNotFound.
+// vault.ErrSecretNotFound; a damaged one, ErrDamaged.
 func (v *Vault) Get(ctx context.Context, path string) (*vault.Secret, error) {
 	if err := v.check(ctx, "Get", path, true); err != nil {
 		return nil, err

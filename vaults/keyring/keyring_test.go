@@ -202,6 +202,9 @@ func TestDamagedChunkIsAnError(t *testing.T) {
 	if !strings.Contains(err.Error(), "checksum") {
 		t.Fatalf("error does not say what is wrong: %v", err)
 	}
+	if !errors.Is(err, ErrDamaged) || errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("a damaged value must match ErrDamaged, not ErrSecretNotFound: %v", err)
+	}
 }
 
 func TestConcurrentWritersAndReaders(t *testing.T) {
@@ -376,5 +379,52 @@ func TestWritersInSeveralProcesses(t *testing.T) {
 		if err != nil || s.Value != strings.Repeat(p+"|", 1500) {
 			t.Fatalf("Get %s: %v", p, err)
 		}
+	}
+}
+
+// TestDamagedIndexNotTakenForEmpty: a chunked item whose chunks are gone
+// or altered is damage, not absence. Taken for "not found", a damaged
+// index was read as empty, and the next write replaced it with an index
+// of one path, so List silently lost every other path.
+func TestDamagedIndexNotTakenForEmpty(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	// Enough random names that the compressed index spans several chunks.
+	var paths []string
+	for i := range 120 {
+		p := fmt.Sprintf("creds/%03d-%s", i, randomText(t, 40))
+		if err := v.Set(ctx, p, &vault.Secret{Value: "v"}); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	headText, err := zkeyring.Get(v.service, indexKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := parseHead(headText)
+	if h.gen == "" {
+		t.Fatal("the index is not chunked: the test needs more paths")
+	}
+	chunk1, err := zkeyring.Get(v.service, chunkKey(h.gen, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zkeyring.Delete(v.service, chunkKey(h.gen, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.List(ctx, ""); err == nil || errors.Is(err, vault.ErrSecretNotFound) || !errors.Is(err, ErrDamaged) {
+		t.Fatalf("List over a damaged index: %v, want ErrDamaged", err)
+	}
+	if err := v.Set(ctx, "creds/new", &vault.Secret{Value: "v"}); err == nil || !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Set over a damaged index: %v, want ErrDamaged (it must not rewrite the index from nothing)", err)
+	}
+	// Restoring the chunk restores the index, with nothing lost.
+	if err := zkeyring.Set(v.service, chunkKey(h.gen, 1), chunk1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.List(ctx, "creds/")
+	if err != nil || len(got) != len(paths) {
+		t.Fatalf("List after repair: %d paths, %v; want %d", len(got), err, len(paths))
 	}
 }
