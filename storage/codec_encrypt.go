@@ -412,8 +412,10 @@ type RekeyResult struct {
 // Rekey stops at the first value it cannot open (a key that is not
 // configured, a damaged value) with an error matching ErrDecrypt naming
 // its path; what it rewrote until then stays rewritten, and running it
-// again resumes. Values that change while it runs are rewritten from what
-// it read: run it while no process writes to the vault.
+// again resumes. A value another writer replaces while Rekey runs is
+// resealed as replaced, not overwritten with what Rekey read before,
+// unless the write lands in the instant between Rekey's second read and
+// its write: prefer to run it while no process writes to the vault.
 func Rekey(ctx context.Context, e *EncryptedVault, prefixes ...string) (RekeyResult, error) {
 	var res RekeyResult
 	if len(prefixes) == 0 {
@@ -425,31 +427,65 @@ func Rekey(ctx context.Context, e *EncryptedVault, prefixes ...string) (RekeyRes
 			return res, fmt.Errorf("storage: rekey: list %q: %w", prefix, err)
 		}
 		for _, p := range paths {
-			s, err := e.v.Get(ctx, p)
-			if errors.Is(err, vault.ErrSecretNotFound) {
-				continue // deleted meanwhile
-			}
+			rewritten, err := e.rekeyPath(ctx, p)
 			if err != nil {
 				return res, fmt.Errorf("storage: rekey: %w", err)
 			}
-			pt, i, sealed, err := e.openSecret(p, s, true)
-			if err != nil {
-				return res, fmt.Errorf("storage: rekey: %w", err)
-			}
-			if sealed && i == 0 {
+			if rewritten {
+				res.Rewritten++
+			} else {
 				res.Current++
-				continue
 			}
-			if !sealed && len(bytes.TrimSpace(pt)) == 0 {
-				return res, fmt.Errorf("storage: rekey: value at %q: %w: it has fields but no value, which an encrypted vault cannot keep", p, ErrDecrypt)
-			}
-			if err := e.Set(ctx, p, &vault.Secret{Value: string(pt), Metadata: s.Metadata}); err != nil {
-				return res, fmt.Errorf("storage: rekey: %w", err)
-			}
-			res.Rewritten++
 		}
 	}
 	return res, nil
+}
+
+// rekeyTries bounds how often rekeyPath starts over because the value
+// changed under it.
+const rekeyTries = 8
+
+// rekeyPath reseals the value at p with the first key unless it already
+// is. Just before writing it reads the value again, and starts over if
+// another writer replaced it meanwhile, so that a token refreshed while
+// Rekey runs is not overwritten with the one it replaced. This narrows
+// the window to the time between that read and the write; vaults offer
+// no compare-and-swap to close it.
+func (e *EncryptedVault) rekeyPath(ctx context.Context, p string) (rewritten bool, err error) {
+	for range rekeyTries {
+		s, err := e.v.Get(ctx, p)
+		if errors.Is(err, vault.ErrSecretNotFound) {
+			return false, nil // deleted meanwhile
+		}
+		if err != nil {
+			return false, err
+		}
+		pt, i, sealed, err := e.openSecret(p, s, true)
+		if err != nil {
+			return false, err
+		}
+		if sealed && i == 0 {
+			return false, nil
+		}
+		if !sealed && len(bytes.TrimSpace(pt)) == 0 {
+			return false, fmt.Errorf("value at %q: %w: it has fields but no value, which an encrypted vault cannot keep", p, ErrDecrypt)
+		}
+		again, err := e.v.Get(ctx, p)
+		if errors.Is(err, vault.ErrSecretNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !bytes.Equal(again.Bytes(), s.Bytes()) {
+			continue // rewritten meanwhile: reseal what is there now
+		}
+		if err := e.Set(ctx, p, &vault.Secret{Value: string(pt), Metadata: s.Metadata}); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("value at %q kept changing while Rekey read it (%d tries); run Rekey again", p, rekeyTries)
 }
 
 var _ vault.Vault = (*EncryptedVault)(nil)

@@ -478,3 +478,44 @@ func TestEncryptedEncodingNotMalleable(t *testing.T) {
 		}
 	}
 }
+
+// racingVault runs hook once, after the first Get of path has read its
+// value: a writer that lands between Rekey's read and its write.
+type racingVault struct {
+	vault.Vault
+	path string
+	hook func()
+	done bool
+}
+
+func (r *racingVault) Get(ctx context.Context, p string) (*vault.Secret, error) {
+	s, err := r.Vault.Get(ctx, p)
+	if p == r.path && !r.done {
+		r.done = true
+		r.hook()
+	}
+	return s, err
+}
+
+// TestRekeyKeepsAConcurrentWrite: a token refreshed while Rekey runs is
+// not overwritten by the older value Rekey read before it (with rotating
+// refresh tokens that older one is already spent).
+func TestRekeyKeepsAConcurrentWrite(t *testing.T) {
+	mem := memory.New()
+	k := newKeys(t, 2)
+	stOld, _ := encStore(t, mem, parseKeys(t, k[0]), storage.EncryptOptions{})
+	setToken(t, stOld, "svc", "old")
+	stNew, _ := encStore(t, mem, parseKeys(t, k[1], k[0]), storage.EncryptOptions{})
+	p, _ := stNew.TokenPath("svc")
+	rv := &racingVault{Vault: mem, path: p, hook: func() { setToken(t, stNew, "svc", "refreshed") }}
+	ev, err := storage.EncryptVault(rv, parseKeys(t, k[1], k[0]), storage.EncryptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.Rekey(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := tokenAccess(stNew, "svc"); err != nil || a != "refreshed" {
+		t.Fatalf("after Rekey raced a refresh the token is %q, %v; want the refreshed one", a, err)
+	}
+}
