@@ -427,19 +427,29 @@ func Rekey(ctx context.Context, e *EncryptedVault, prefixes ...string) (RekeyRes
 			return res, fmt.Errorf("storage: rekey: list %q: %w", prefix, err)
 		}
 		for _, p := range paths {
-			rewritten, err := e.rekeyPath(ctx, p)
+			n, err := e.rekeyPath(ctx, p)
 			if err != nil {
 				return res, fmt.Errorf("storage: rekey: %w", err)
 			}
-			if rewritten {
+			switch n {
+			case rekeyRewritten:
 				res.Rewritten++
-			} else {
+			case rekeyCurrent:
 				res.Current++
 			}
 		}
 	}
 	return res, nil
 }
+
+// rekeyOutcome is what rekeyPath did with one path.
+type rekeyOutcome int
+
+const (
+	rekeyGone      rekeyOutcome = iota + 1 // deleted meanwhile
+	rekeyCurrent                           // already sealed with the first key
+	rekeyRewritten                         // resealed
+)
 
 // rekeyTries bounds how often rekeyPath starts over because the value
 // changed under it.
@@ -451,41 +461,41 @@ const rekeyTries = 8
 // Rekey runs is not overwritten with the one it replaced. This narrows
 // the window to the time between that read and the write; vaults offer
 // no compare-and-swap to close it.
-func (e *EncryptedVault) rekeyPath(ctx context.Context, p string) (rewritten bool, err error) {
+func (e *EncryptedVault) rekeyPath(ctx context.Context, p string) (rekeyOutcome, error) {
 	for range rekeyTries {
 		s, err := e.v.Get(ctx, p)
 		if errors.Is(err, vault.ErrSecretNotFound) {
-			return false, nil // deleted meanwhile
+			return rekeyGone, nil // deleted meanwhile
 		}
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		pt, i, sealed, err := e.openSecret(p, s, true)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if sealed && i == 0 {
-			return false, nil
+			return rekeyCurrent, nil
 		}
 		if !sealed && len(bytes.TrimSpace(pt)) == 0 {
-			return false, fmt.Errorf("value at %q: %w: it has fields but no value, which an encrypted vault cannot keep", p, ErrDecrypt)
+			return 0, fmt.Errorf("value at %q: %w: it has fields but no value, which an encrypted vault cannot keep", p, ErrDecrypt)
 		}
 		again, err := e.v.Get(ctx, p)
 		if errors.Is(err, vault.ErrSecretNotFound) {
-			return false, nil
+			return rekeyGone, nil
 		}
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if !bytes.Equal(again.Bytes(), s.Bytes()) {
 			continue // rewritten meanwhile: reseal what is there now
 		}
 		if err := e.Set(ctx, p, &vault.Secret{Value: string(pt), Metadata: s.Metadata}); err != nil {
-			return false, err
+			return 0, err
 		}
-		return true, nil
+		return rekeyRewritten, nil
 	}
-	return false, fmt.Errorf("value at %q kept changing while Rekey read it (%d tries); run Rekey again", p, rekeyTries)
+	return 0, fmt.Errorf("value at %q kept changing while Rekey read it (%d tries); run Rekey again", p, rekeyTries)
 }
 
 var _ vault.Vault = (*EncryptedVault)(nil)
