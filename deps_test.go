@@ -40,6 +40,12 @@ func TestMinimalDependencies(t *testing.T) {
 		imports:   []string{"core", "storage"},
 		forbidden: []string{"github.com/zalando/", "github.com/godbus/", "github.com/danieljoos/", "filippo.io/", mod + "vaults/"},
 	}, {
+		// The keyring vault is opt-in too: the root package alone links
+		// no keyring or D-Bus code until vaults/keyring is imported.
+		name:      "root",
+		imports:   []string{""},
+		forbidden: []string{"github.com/zalando/", "github.com/godbus/", "github.com/danieljoos/", mod + "vaults/"},
+	}, {
 		// The password-manager SDKs live in nested modules: the root
 		// package, even with the keyring vault, links none of them.
 		name:      "root, vaults/keyring",
