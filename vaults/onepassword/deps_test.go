@@ -1,33 +1,14 @@
 package onepassword_test
 
 import (
-	"os/exec"
-	"slices"
-	"strings"
 	"testing"
+
+	"github.com/plexusone/omnitoken/vaults/internal/livecheck"
 )
 
 // TestOnlyImportersLinkTheSDK: this package links the SDK, and a program
-// built from the main module (the root package)
-// does not, even when both are in one build list.
+// built from the main module (the root package) does not, even when both
+// are in one build list.
 func TestOnlyImportersLinkTheSDK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	const sdk = "github.com/1password/onepassword-sdk-go"
-	list := func(pkgs ...string) []string {
-		out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go list: %v\n%s", err, out)
-		}
-		return strings.Fields(string(out))
-	}
-	if !slices.Contains(list("."), sdk) {
-		t.Fatalf("this package does not link %s: the check below would pass vacuously", sdk)
-	}
-	for _, d := range list("github.com/plexusone/omnitoken") {
-		if strings.HasPrefix(d, sdk) || strings.HasPrefix(d, "github.com/plexusone/omnitoken/vaults/onepassword") {
-			t.Errorf("a program that does not import this package links %s", d)
-		}
-	}
+	livecheck.OnlyImportersLink(t, "github.com/1password/onepassword-sdk-go", "github.com/plexusone/omnitoken/vaults/onepassword")
 }

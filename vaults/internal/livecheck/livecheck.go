@@ -1,11 +1,14 @@
-// Package livecheck is the round trip that the password-manager vaults'
-// live tests run against a real account.
+// Package livecheck holds what the password-manager vaults' tests share:
+// the round trip their live tests run against a real account, and the
+// check that only a program importing a vault links its SDK.
 package livecheck
 
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +56,31 @@ func RoundTrip(t *testing.T, v vault.Vault) {
 	}
 	if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrCredentialsNotFound) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// OnlyImportersLink checks with `go list -deps`, run in the current
+// directory (the vault package's), that this package links sdk and that a
+// program built from the root package links neither sdk nor the package
+// self, even when both are in one build list. It is skipped with -short.
+func OnlyImportersLink(t *testing.T, sdk, self string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	list := func(pkgs ...string) []string {
+		out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	if !slices.Contains(list("."), sdk) {
+		t.Fatalf("this package does not link %s: the check below would pass vacuously", sdk)
+	}
+	for _, d := range list("github.com/plexusone/omnitoken") {
+		if strings.HasPrefix(d, sdk) || strings.HasPrefix(d, self) {
+			t.Errorf("a program that does not import %s links %s", self, d)
+		}
 	}
 }
