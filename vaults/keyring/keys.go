@@ -59,39 +59,43 @@ func (v *Vault) keyText(ctx context.Context) (string, error) {
 // they sealed: the first step of a rotation. Run storage.Rekey (or
 // omnitoken's TokenManager.Rekey) next, then DropOldEncryptionKeys.
 func (v *Vault) AddEncryptionKey(ctx context.Context) (*storage.Keys, error) {
-	unlock, err := v.lockWrites(ctx)
-	if err != nil {
-		return nil, v.err("EncryptionKeys", "", err)
-	}
-	defer unlock()
-	text, err := v.keyText(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k, err := storage.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	return v.writeKeys(ctx, strings.TrimSpace(k+"\n"+text))
+	return v.updateKeys(ctx, "AddEncryptionKey", func(text string) (string, error) {
+		k, err := storage.GenerateKey()
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(k + "\n" + text), nil
+	})
 }
 
 // DropOldEncryptionKeys keeps only the first (newest) key: the last step of
 // a rotation, once Rekey has resealed every value with it.
 func (v *Vault) DropOldEncryptionKeys(ctx context.Context) (*storage.Keys, error) {
+	return v.updateKeys(ctx, "DropOldEncryptionKeys", func(text string) (string, error) {
+		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+		if first == "" {
+			return "", storage.ErrNoKey
+		}
+		return first, nil
+	})
+}
+
+// updateKeys rewrites the key list as change says, under the write lock.
+func (v *Vault) updateKeys(ctx context.Context, op string, change func(text string) (string, error)) (*storage.Keys, error) {
 	unlock, err := v.lockWrites(ctx)
 	if err != nil {
-		return nil, v.err("EncryptionKeys", "", err)
+		return nil, v.err(op, "", err)
 	}
 	defer unlock()
 	text, err := v.keyText(ctx)
 	if err != nil {
 		return nil, err
 	}
-	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-	if first == "" {
-		return nil, v.err("DropOldEncryptionKeys", "", storage.ErrNoKey)
+	text, err = change(text)
+	if err != nil {
+		return nil, v.err(op, "", err)
 	}
-	return v.writeKeys(ctx, first)
+	return v.writeKeys(ctx, text)
 }
 
 func (v *Vault) writeKeys(ctx context.Context, text string) (*storage.Keys, error) {
