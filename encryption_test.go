@@ -2,6 +2,7 @@ package omnitoken_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"github.com/plexusone/omnitoken"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/providers/memory"
+	"github.com/plexusone/omnivault/vault"
 	"golang.org/x/oauth2"
 )
 
@@ -287,5 +289,60 @@ func TestVaultSchemeImportHints(t *testing.T) {
 		if !strings.Contains(err.Error(), `import _ "`+pkg+`"`) {
 			t.Errorf("%s://: %v", scheme, err)
 		}
+	}
+}
+
+// getCounter counts the reads that reach the vault under the codec.
+type getCounter struct {
+	*memory.Provider
+	gets atomic.Int64
+}
+
+func (g *getCounter) Get(ctx context.Context, p string) (*vault.Secret, error) {
+	g.gets.Add(1)
+	return g.Provider.Get(ctx, p)
+}
+
+// The cached path is unchanged by encryption: once a token is held, a
+// GetToken reads nothing from the vault, so nothing is opened either.
+func TestEncryptionLeavesCachedPathAlone(t *testing.T) {
+	idp := tokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		writeToken(w, "cached-access", 3600)
+	})
+	key, err := storage.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := storage.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := &getCounter{Provider: memory.New()}
+	cfg := omnitoken.DefaultConfig()
+	cfg.Vault, cfg.HTTPClient, cfg.EncryptionKeys = gc, idp.Client(), ks
+	tm, err := omnitoken.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	if err := tm.SetCredentials(ctx, "crm", &goauth.Credentials{Type: goauth.TypeOAuth2, OAuth2: &goauth.CredentialsOAuth2{
+		ClientID: "id", ClientSecret: "s", GrantType: "client_credentials",
+		Endpoint: oauth2.Endpoint{TokenURL: idp.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.GetToken(ctx, "crm"); err != nil {
+		t.Fatal(err)
+	}
+	before := gc.gets.Load()
+	if before == 0 {
+		t.Fatal("the first GetToken read nothing: the counter does not see the vault")
+	}
+	for range 50 {
+		if tok, err := tm.GetToken(ctx, "crm"); err != nil || tok.AccessToken != "cached-access" {
+			t.Fatalf("cached GetToken: %v, %v", tok, err)
+		}
+	}
+	if n := gc.gets.Load() - before; n != 0 {
+		t.Fatalf("50 cached GetToken calls read the vault %d times, want 0", n)
 	}
 }
