@@ -491,7 +491,10 @@ func (v *Vault) Set(ctx context.Context, path string, s *vault.Secret) error {
 	if err := v.writeItem(ctx, path, encodeBlob(s.Bytes())); err != nil {
 		return v.err("Set", path, err)
 	}
-	if err := v.updateIndex(ctx, path, true); err != nil {
+	// The value is written: a cancellation now must not leave it out of
+	// the index (unlisted, and so skipped by Rekey) with Set reporting
+	// that it failed.
+	if err := v.updateIndex(context.WithoutCancel(ctx), path, true); err != nil {
 		return v.err("Set", path, err)
 	}
 	return nil
@@ -514,7 +517,8 @@ func (v *Vault) Delete(ctx context.Context, path string) error {
 	if old.gen != "" {
 		v.removeChunks(old)
 	}
-	if err := v.updateIndex(ctx, path, false); err != nil {
+	// The value is gone: finish the index whatever the context says.
+	if err := v.updateIndex(context.WithoutCancel(ctx), path, false); err != nil {
 		return v.err("Delete", path, err)
 	}
 	return nil

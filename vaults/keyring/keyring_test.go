@@ -428,3 +428,96 @@ func TestDamagedIndexNotTakenForEmpty(t *testing.T) {
 		t.Fatalf("List after repair: %d paths, %v; want %d", len(got), err, len(paths))
 	}
 }
+
+// countdownCtx is cancelled after its Err has been asked n times: a write
+// interrupted at each step in turn.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+// TestInterruptedChunkedWrite: a rewrite of a chunked value interrupted
+// after any number of its chunks leaves the old value readable, whole;
+// the first run that is not interrupted stores the new one.
+func TestInterruptedChunkedWrite(t *testing.T) {
+	v := newVault(t)
+	ctx := context.Background()
+	old, next := randomText(t, 4*ChunkSize), randomText(t, 4*ChunkSize)
+	if err := v.Set(ctx, "big", &vault.Secret{Value: old}); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := 0
+	for n := 0; ; n++ {
+		if n > 100 {
+			t.Fatal("the write never completed")
+		}
+		err := v.Set(&countdownCtx{Context: ctx, n: n}, "big", &vault.Secret{Value: next})
+		s, gerr := v.Get(ctx, "big")
+		if gerr != nil {
+			t.Fatalf("after a write stopped at step %d: %v", n, gerr)
+		}
+		if err == nil {
+			if s.Value != next {
+				t.Fatal("a completed write is not read back")
+			}
+			break
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("step %d: %v", n, err)
+		}
+		if s.Value != old {
+			t.Fatalf("a write stopped at step %d changed the value", n)
+		}
+		interrupted++
+	}
+	// Several of the interruptions fell between chunks.
+	if interrupted < 4 {
+		t.Fatalf("only %d interrupted writes: the chunk loop was not reached", interrupted)
+	}
+	// A new path, and its deletion, interrupted at each step: the path is
+	// listed exactly when it exists, and an error means nothing changed.
+	for _, del := range []bool{false, true} {
+		for n := 0; ; n++ {
+			if n > 100 {
+				t.Fatal("the operation never completed")
+			}
+			p := fmt.Sprintf("fresh-%v-%d", del, n)
+			if del {
+				if err := v.Set(ctx, p, &vault.Secret{Value: next}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var err error
+			if del {
+				err = v.Delete(&countdownCtx{Context: ctx, n: n}, p)
+			} else {
+				err = v.Set(&countdownCtx{Context: ctx, n: n}, p, &vault.Secret{Value: next})
+			}
+			exists, xerr := v.Exists(ctx, p)
+			listed, lerr := v.List(ctx, p)
+			if xerr != nil || lerr != nil {
+				t.Fatal(xerr, lerr)
+			}
+			if exists != (len(listed) == 1) {
+				t.Fatalf("delete=%v stopped at step %d: exists %v, listed %v", del, n, exists, listed)
+			}
+			if err != nil && exists != del { // it took effect
+				t.Fatalf("delete=%v stopped at step %d reported %v but took effect", del, n, err)
+			}
+			if err == nil {
+				if exists == del {
+					t.Fatalf("delete=%v completed at step %d without effect", del, n)
+				}
+				break
+			}
+		}
+	}
+}
