@@ -42,7 +42,14 @@ func storeVault(cfg Config) (*storage.EncryptedVault, error) {
 	if cfg.EncryptionKeys == nil {
 		return nil, nil
 	}
-	ev, err := storage.EncryptVault(cfg.Vault, cfg.EncryptionKeys, storage.EncryptOptions{AllowPlaintext: cfg.AllowPlaintext})
+	allowPlain := cfg.AllowPlaintext
+	if _, ok := cfg.Vault.(*envVault); ok {
+		// The environment's credentials are its own plaintext, read-only:
+		// omnitoken never wrote them and Rekey cannot seal them. A sealed
+		// value placed in a variable still needs the key.
+		allowPlain = true
+	}
+	ev, err := storage.EncryptVault(cfg.Vault, cfg.EncryptionKeys, storage.EncryptOptions{AllowPlaintext: allowPlain})
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}

@@ -3,6 +3,7 @@ package omnitoken_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -344,5 +345,33 @@ func TestEncryptionLeavesCachedPathAlone(t *testing.T) {
 	}
 	if n := gc.gets.Load() - before; n != 0 {
 		t.Fatalf("50 cached GetToken calls read the vault %d times, want 0", n)
+	}
+}
+
+// An OMNITOKEN_KEY set for the process does not make NewAuto's env://
+// vault unreadable: its credentials are the environment's own plaintext,
+// never written by omnitoken, and no Rekey can seal a read-only vault.
+func TestNewAutoEnvVaultWithKey(t *testing.T) {
+	b, err := json.Marshal(basicCreds("envuser", "envpass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TESTKEY_MY_APP_CREDENTIALS", string(b))
+	key, _ := storage.GenerateKey()
+	t.Setenv(omnitoken.EnvVaultURI, "env://TESTKEY_")
+	t.Setenv(omnitoken.EnvCredentialsFile, "")
+	t.Setenv(omnitoken.EnvKey, key)
+	t.Setenv(omnitoken.EnvKeyFile, "")
+	tm, err := omnitoken.NewAuto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	c, err := tm.GetCredentials(ctx, "my-app")
+	if err != nil || c.Basic.Username != "envuser" {
+		t.Fatalf("GetCredentials from env:// with OMNITOKEN_KEY set = %v, %v", c, err)
+	}
+	if tok, err := tm.GetToken(ctx, "my-app"); err != nil || tok.TokenType != "Basic" {
+		t.Fatalf("GetToken = %v, %v", tok, err)
 	}
 }
