@@ -240,10 +240,15 @@ func isSealed(data []byte) (string, bool) {
 // checkNotSealed refuses a sealed value read without keys, saying how to
 // configure them.
 func checkNotSealed(s *vault.Secret) error {
-	if _, ok := isSealed(s.Bytes()); ok {
-		return fmt.Errorf("%w: the stored value is encrypted and no key is configured (set %s or %s)", ErrDecrypt, EnvKey, EnvKeyFile)
+	if _, ok := isSealed(s.Bytes()); !ok {
+		return nil
 	}
-	return nil
+	for _, env := range []string{EnvKey, EnvKeyFile} {
+		if os.Getenv(env) != "" {
+			return fmt.Errorf("%w: the stored value is encrypted and this vault was opened without keys, though %s is set (omnitoken.NewAuto reads it; omnitoken.New takes Config.EncryptionKeys; storage.EncryptVault takes KeysFromEnv)", ErrDecrypt, env)
+		}
+	}
+	return fmt.Errorf("%w: the stored value is encrypted and no key is configured (set %s or %s)", ErrDecrypt, EnvKey, EnvKeyFile)
 }
 
 // open decrypts a sealed body read from path, and returns the index of the

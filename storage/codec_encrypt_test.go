@@ -519,3 +519,20 @@ func TestRekeyKeepsAConcurrentWrite(t *testing.T) {
 		t.Fatalf("after Rekey raced a refresh the token is %q, %v; want the refreshed one", a, err)
 	}
 }
+
+// With OMNITOKEN_KEY set but a Store opened without keys (a constructor
+// that does not read the environment), the error says so instead of
+// asking to set the variable that is already set.
+func TestSealedReadWithoutKeysWhileKeySet(t *testing.T) {
+	mem := memory.New()
+	key := newKeys(t, 1)
+	st, _ := encStore(t, mem, parseKeys(t, key...), storage.EncryptOptions{})
+	setToken(t, st, "svc", canary)
+	raw := newStore(t, mem, storage.Options{})
+	t.Setenv(storage.EnvKey, key[0])
+	_, err := tokenAccess(raw, "svc")
+	checkDecryptErr(t, err, `"svc"`, storage.EnvKey+" is set", "opened without keys")
+	if strings.Contains(err.Error(), key[0]) {
+		t.Fatalf("the error quotes the key: %v", err)
+	}
+}
