@@ -536,3 +536,50 @@ func TestSealedReadWithoutKeysWhileKeySet(t *testing.T) {
 		t.Fatalf("the error quotes the key: %v", err)
 	}
 }
+
+// TestRekeyInterrupted: a Rekey that fails part way (vault errors,
+// including writes applied whose reply was lost) leaves every value
+// readable with the listed keys, and running it again finishes the job.
+func TestRekeyInterrupted(t *testing.T) {
+	mem := memory.New()
+	k := newKeys(t, 2)
+	stOld, _ := encStore(t, mem, parseKeys(t, k[0]), storage.EncryptOptions{})
+	const n = 40
+	for i := range n {
+		setToken(t, stOld, fmt.Sprintf("svc-%d", i), fmt.Sprintf("tok-%d", i))
+	}
+	fv := newFaultVault(mem, 7)
+	ev, err := storage.EncryptVault(fv, parseKeys(t, k[1], k[0]), storage.EncryptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, _ := encStore(t, mem, parseKeys(t, k[1], k[0]), storage.EncryptOptions{})
+	ctx := context.Background()
+	failed := 0
+	for try := 0; ; try++ {
+		if try == 50 {
+			t.Fatal("Rekey never completed under faults")
+		}
+		fv.on.Store(true)
+		_, err := storage.Rekey(ctx, ev)
+		fv.on.Store(false)
+		for i := range n {
+			if a, rerr := tokenAccess(both, fmt.Sprintf("svc-%d", i)); rerr != nil || a != fmt.Sprintf("tok-%d", i) {
+				t.Fatalf("after an interrupted Rekey, svc-%d: %q, %v", i, a, rerr)
+			}
+		}
+		if err == nil {
+			break
+		}
+		failed++
+	}
+	if failed == 0 {
+		t.Fatal("no Rekey was interrupted: the test shows nothing")
+	}
+	newOnly, _ := encStore(t, mem, parseKeys(t, k[1]), storage.EncryptOptions{})
+	for i := range n {
+		if _, err := tokenAccess(newOnly, fmt.Sprintf("svc-%d", i)); err != nil {
+			t.Fatalf("after Rekey completed, svc-%d needs the old key: %v", i, err)
+		}
+	}
+}
