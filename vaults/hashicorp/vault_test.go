@@ -1,0 +1,327 @@
+package hashicorp_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plexusone/omnitoken/vaults/hashicorp"
+	"github.com/plexusone/omnitoken/vaults/hashicorp/internal/fakevault"
+	"github.com/plexusone/omnivault/vault"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const rootToken = "hvs.root-canary-token"
+
+// clock is a settable time source shared by the fake and the client.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func startFake(t *testing.T, s *fakevault.Server) *fakevault.Server {
+	t.Helper()
+	if s.RootToken == "" {
+		s.RootToken = rootToken
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func newVault(t *testing.T, srv *fakevault.Server, mod func(*hashicorp.Config)) *hashicorp.Vault {
+	t.Helper()
+	cfg := hashicorp.Config{
+		Address: srv.URL, Mount: "secret", Prefix: "omnitoken",
+		Auth:         hashicorp.Auth{Token: rootToken},
+		MinRetryWait: time.Millisecond, MaxRetryWait: 5 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	v, err := hashicorp.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+func TestCRUDAndList(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{})
+	v := newVault(t, srv, nil)
+	ctx := context.Background()
+
+	if _, err := v.Get(ctx, "credentials/none"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get missing: %v, want ErrSecretNotFound", err)
+	}
+	paths := []string{"credentials/a", "credentials/team/b c", "credentials/ünï", "tokens/a"}
+	for _, p := range paths {
+		if err := v.Set(ctx, p, &vault.Secret{Value: "v:" + p, Fields: map[string]string{"kind": "x"}}); err != nil {
+			t.Fatalf("Set %s: %v", p, err)
+		}
+	}
+	if got := srv.Data("omnitoken/credentials/a")["value"]; got != "v:credentials/a" {
+		t.Fatalf("stored under the prefix: %v", got)
+	}
+	s, err := v.Get(ctx, "credentials/team/b c")
+	if err != nil || s.Value != "v:credentials/team/b c" || s.Fields["kind"] != "x" || s.Metadata.Version != "1" {
+		t.Fatalf("Get = %+v, %v", s, err)
+	}
+	got, err := v.List(ctx, "credentials/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"credentials/a", "credentials/team/b c", "credentials/ünï"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+	if ok, err := v.Exists(ctx, "tokens/a"); !ok || err != nil {
+		t.Fatalf("Exists = %v, %v", ok, err)
+	}
+	if err := v.Delete(ctx, "tokens/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ctx, "tokens/a"); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if ok, err := v.Exists(ctx, "tokens/a"); ok || err != nil {
+		t.Fatalf("Exists after Delete = %v, %v", ok, err)
+	}
+	if _, err := v.Get(ctx, "../escape"); !errors.Is(err, vault.ErrInvalidPath) {
+		t.Fatalf("Get ../escape: %v", err)
+	}
+}
+
+// Two writers that read the same version: the second write is refused
+// with the conflict error, and succeeds after it reads again.
+func TestCheckAndSetConflict(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{})
+	a, b := newVault(t, srv, nil), newVault(t, srv, nil)
+	ctx := context.Background()
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(ctx, "tokens/x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, "tokens/x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"})
+	if !isConflict(err) {
+		t.Fatalf("stale write: %v, want a conflict", err)
+	}
+	if got := srv.Data("omnitoken/tokens/x")["value"]; got != "gen2-a" {
+		t.Fatalf("stored %v after the refused write, want gen2-a", got)
+	}
+	s, err := b.Get(ctx, "tokens/x")
+	if err != nil || s.Value != "gen2-a" {
+		t.Fatalf("re-read = %v, %v", s, err)
+	}
+	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}); err != nil {
+		t.Fatalf("write after re-read: %v", err)
+	}
+	if srv.Version("omnitoken/tokens/x") != 3 {
+		t.Fatalf("version %d, want 3", srv.Version("omnitoken/tokens/x"))
+	}
+	// A path read as absent is written with cas=0: a concurrent create wins.
+	if _, err := b.Get(ctx, "tokens/new"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, "tokens/new", &vault.Secret{Value: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, "tokens/new", &vault.Secret{Value: "second"}); !isConflict(err) {
+		t.Fatalf("create over a concurrent create: %v, want a conflict", err)
+	}
+}
+
+func TestAuthFailure(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "right-secret"})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "canary-wrong-secret"}
+	})
+	_, err := v.Get(context.Background(), "credentials/a")
+	if !errors.Is(err, vault.ErrAuthenticationFailed) {
+		t.Fatalf("Get with a bad secret ID: %v, want ErrAuthenticationFailed", err)
+	}
+	if strings.Contains(err.Error(), "canary") {
+		t.Fatalf("error quotes the secret ID: %v", err)
+	}
+	bad := newVault(t, srv, func(c *hashicorp.Config) { c.Auth = hashicorp.Auth{Token: "hvs.canary-unknown"} })
+	_, err = bad.Get(context.Background(), "credentials/a")
+	if !errors.Is(err, vault.ErrAuthenticationFailed) || strings.Contains(err.Error(), "canary") {
+		t.Fatalf("Get with an unknown token: %v", err)
+	}
+	if _, err := hashicorp.New(hashicorp.Config{Address: srv.URL, Mount: "secret"}); !errors.Is(err, vault.ErrAuthenticationFailed) {
+		t.Fatalf("New without a token: %v", err)
+	}
+}
+
+// The client's own token is renewed at two thirds of its lease, and a
+// token past its maximum TTL is replaced by a fresh login.
+func TestTokenRenewalAndRelogin(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid", TokenTTL: time.Hour, MaxTTL: 2 * time.Hour, Now: clk.Now})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+		c.Now = clk.Now
+	})
+	ctx := context.Background()
+	set := func(val string) {
+		t.Helper()
+		if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: val}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("1")
+	if srv.Requests("login") != 1 || srv.Requests("renew-self") != 0 {
+		t.Fatalf("after first use: %d logins, %d renewals", srv.Requests("login"), srv.Requests("renew-self"))
+	}
+	clk.Advance(30 * time.Minute)
+	set("2")
+	if srv.Requests("renew-self") != 0 {
+		t.Fatal("renewed before two thirds of the lease")
+	}
+	clk.Advance(15 * time.Minute) // 45 min: past 40
+	set("3")
+	if srv.Requests("renew-self") != 1 || srv.Requests("login") != 1 {
+		t.Fatalf("at 45 min: %d renewals, %d logins; want 1, 1", srv.Requests("renew-self"), srv.Requests("login"))
+	}
+	// Idle past the token's maximum TTL: the server refuses it, and the
+	// client logs in again without failing the call.
+	clk.Advance(3 * time.Hour)
+	set("4")
+	if srv.Requests("login") != 2 {
+		t.Fatalf("after the token lapsed: %d logins, want 2", srv.Requests("login"))
+	}
+	if got := srv.Data("omnitoken/tokens/x")["value"]; got != "4" {
+		t.Fatalf("stored %v, want 4", got)
+	}
+	// A token revoked behind the client's back: 403, one login, retried.
+	clk.Advance(time.Minute)
+	srv.Revoke(currentToken(t, srv))
+	set("5")
+	if srv.Requests("login") != 3 {
+		t.Fatalf("after revocation: %d logins, want 3", srv.Requests("login"))
+	}
+}
+
+// currentToken finds the one login token the fake has issued and not
+// revoked, besides the root token.
+func currentToken(t *testing.T, srv *fakevault.Server) string {
+	t.Helper()
+	toks := srv.Tokens()
+	var out []string
+	for _, tok := range toks {
+		if tok != rootToken {
+			out = append(out, tok)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no login token")
+	}
+	return out[len(out)-1]
+}
+
+func TestKubernetesLogin(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{K8sRole: "omnitoken", K8sJWT: "projected.jwt"})
+	dir := t.TempDir()
+	jwtPath := dir + "/token"
+	if err := os.WriteFile(jwtPath, []byte("projected.jwt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VAULT_K8S_JWT_PATH": jwtPath}
+	v, err := hashicorp.FromURI("vault://"+strings.TrimPrefix(srv.URL, "http://")+"/secret/k8s?tls=false&auth=kubernetes&role=omnitoken", mapEnv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Set(context.Background(), "a", &vault.Secret{Value: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Requests("login") != 1 || srv.Data("k8s/a")["value"] != "x" {
+		t.Fatalf("logins %d, data %v", srv.Requests("login"), srv.Data("k8s/a"))
+	}
+}
+
+// 429 answers are retried with backoff; the call succeeds once the
+// throttling ends, and fails clearly when it outlasts the retries.
+func TestThrottling(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{})
+	v := newVault(t, srv, func(c *hashicorp.Config) { c.MaxRetries = 3 })
+	ctx := context.Background()
+	if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Throttle(2)
+	s, err := v.Get(ctx, "tokens/x")
+	if err != nil || s.Value != "1" {
+		t.Fatalf("Get through throttling: %v, %v", s, err)
+	}
+	if srv.Requests("throttled") != 2 {
+		t.Fatalf("%d throttled answers, want 2", srv.Requests("throttled"))
+	}
+	srv.Throttle(10)
+	_, err = v.Get(ctx, "tokens/x")
+	if !errors.Is(err, vault.ErrConnectionFailed) {
+		t.Fatalf("Get throttled past the retries: %v, want ErrConnectionFailed", err)
+	}
+	if srv.Requests("throttled") != 2+4 {
+		t.Fatalf("%d throttled answers, want 6 (1 try + 3 retries)", srv.Requests("throttled"))
+	}
+}
+
+func TestFromURI(t *testing.T) {
+	env := mapEnv(map[string]string{"VAULT_TOKEN": "t", "VAULT_ADDR": "https://vault.example:8200", "BAO_TOKEN": "b"})
+	for _, tc := range []struct {
+		uri, name, err string
+	}{
+		{uri: "vault://vault.example:8200/secret/omnitoken", name: "vault"},
+		{uri: "openbao://bao.example/kv", name: "openbao"},
+		{uri: "vault:///secret", name: "vault"},
+		{uri: "vault://127.0.0.1:8200/secret?tls=false", name: "vault"},
+		{uri: "vault://vault.example/secret?tls=false", err: "not loopback"},
+		{uri: "vault://vault.example/", err: "no KV mount"},
+		{uri: "vault://user:canary@vault.example/secret", err: "credentials in the URI"},
+		{uri: "vault://vault.example/secret?auth=approle", err: "VAULT_ROLE_ID"},
+		{uri: "vault://vault.example/secret?auth=magic", err: "unknown auth method"},
+	} {
+		v, err := hashicorp.FromURI(tc.uri, env)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "canary") {
+				t.Errorf("%s: %v, want an error containing %q", tc.uri, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.uri, err)
+			continue
+		}
+		if v.Name() != tc.name {
+			t.Errorf("%s: Name %q", tc.uri, v.Name())
+		}
+		_ = v.Close()
+	}
+}
+
+func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func isConflict(err error) bool { return err != nil && strings.Contains(err.Error(), "conflicting write") }
