@@ -1,0 +1,372 @@
+package aws
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+	"github.com/plexusone/omnitoken/internal/safename"
+	"github.com/plexusone/omnivault"
+	"github.com/plexusone/omnivault/vault"
+)
+
+const stageCurrent, stagePending = "AWSCURRENT", "AWSPENDING"
+
+// names maps vault paths to secret names: see the package documentation.
+var names = safename.Mapping{
+	Keep: func(b byte) bool {
+		return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("/_+=.", b) >= 0
+	},
+	Escape: '@',
+	MaxLen: 512,
+}
+
+func init() {
+	omnivault.RegisterProvider("aws-sm", func(uri string) (vault.Vault, error) {
+		return FromURI(context.Background(), uri)
+	})
+}
+
+// Config configures a Vault.
+type Config struct {
+	// Client is the Secrets Manager client. Required.
+	Client *sm.Client
+	// Prefix starts every secret name, such as "omnitoken/prod/".
+	Prefix string
+}
+
+// Vault is a vault.Vault over AWS Secrets Manager. It is safe for
+// concurrent use.
+type Vault struct {
+	c      *sm.Client
+	prefix string
+
+	mu       sync.Mutex
+	versions map[string]string // name → VersionId last read or written; "": absent
+
+	closed atomic.Bool
+}
+
+var _ vault.Vault = (*Vault)(nil)
+
+// New returns a Vault over cfg.Client.
+func New(cfg Config) (*Vault, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("aws: Config.Client is nil")
+	}
+	if _, err := names.Encode(cfg.Prefix); err != nil {
+		return nil, fmt.Errorf("aws: prefix: %w", err)
+	}
+	return &Vault{c: cfg.Client, prefix: cfg.Prefix, versions: map[string]string{}}, nil
+}
+
+// FromURI returns a Vault for an aws-sm:// URI (see the package
+// documentation), with the SDK's default configuration chain.
+func FromURI(ctx context.Context, uri string) (*Vault, error) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "aws-sm" {
+		return nil, fmt.Errorf("aws: %w: want aws-sm://[PREFIX][?region=…]", vault.ErrInvalidPath)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("aws: %w: credentials in the URI; use the SDK's credential chain", vault.ErrInvalidPath)
+	}
+	q := u.Query()
+	var opts []func(*config.LoadOptions) error
+	if r := q.Get("region"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	if p := q.Get("profile"); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
+	}
+	ac, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws: load configuration: %w", err)
+	}
+	if ac.Region == "" {
+		return nil, fmt.Errorf("aws: %w: no region (set AWS_REGION or ?region=)", vault.ErrInvalidPath)
+	}
+	var smOpts []func(*sm.Options)
+	if ep := q.Get("endpoint"); ep != "" {
+		if err := checkEndpoint(ep); err != nil {
+			return nil, err
+		}
+		smOpts = append(smOpts, func(o *sm.Options) { o.BaseEndpoint = awssdk.String(ep) })
+	}
+	return New(Config{Client: sm.NewFromConfig(ac, smOpts...), Prefix: u.Host + u.Path})
+}
+
+func checkEndpoint(ep string) error {
+	u, err := url.Parse(ep)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("aws: %w: endpoint is not a URL", vault.ErrInvalidPath)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); u.Scheme == "http" && (strings.EqualFold(h, "localhost") || ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("aws: %w: endpoint %s must use https unless it is loopback", vault.ErrInvalidPath, h)
+}
+
+// Name returns "aws-sm".
+func (v *Vault) Name() string { return "aws-sm" }
+
+// Capabilities reports read, write, delete, list and versioning.
+func (v *Vault) Capabilities() vault.Capabilities {
+	return vault.Capabilities{Read: true, Write: true, Delete: true, List: true, Versioning: true}
+}
+
+// Close marks the Vault closed.
+func (v *Vault) Close() error {
+	v.closed.Store(true)
+	return nil
+}
+
+func (v *Vault) name(p string) (string, error) {
+	if p == "" {
+		return "", fmt.Errorf("aws: %w: empty path", vault.ErrInvalidPath)
+	}
+	n, err := names.Encode(v.prefix + p)
+	if err != nil {
+		return "", fmt.Errorf("aws: %w: %w", vault.ErrInvalidPath, err)
+	}
+	return n, nil
+}
+
+func (v *Vault) check(ctx context.Context) error {
+	if v.closed.Load() {
+		return vault.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// Get reads the AWSCURRENT version of p.
+func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
+	if err := v.check(ctx); err != nil {
+		return nil, err
+	}
+	n, err := v.name(p)
+	if err != nil {
+		return nil, err
+	}
+	out, err := v.c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: &n, VersionStage: awssdk.String(stageCurrent)})
+	if isNotFound(err) {
+		v.remember(n, "")
+		return nil, v.fail("get", p, vault.ErrSecretNotFound)
+	}
+	if err != nil {
+		return nil, v.fail("get", p, err)
+	}
+	v.remember(n, awssdk.ToString(out.VersionId))
+	s := &vault.Secret{Value: awssdk.ToString(out.SecretString)}
+	if out.SecretString == nil && out.SecretBinary != nil {
+		s.Value = string(out.SecretBinary)
+	}
+	s.Metadata.Provider, s.Metadata.Path, s.Metadata.Version = "aws-sm", p, awssdk.ToString(out.VersionId)
+	if out.CreatedDate != nil {
+		s.Metadata.ModifiedAt = vault.NewTimestamp(*out.CreatedDate)
+	}
+	return s, nil
+}
+
+// Set writes sec as the new AWSCURRENT version of p, guarded by the version
+// this Vault last saw (see the package documentation).
+func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
+	if sec == nil {
+		return fmt.Errorf("aws: set %s: nil secret", p)
+	}
+	if err := v.check(ctx); err != nil {
+		return err
+	}
+	n, err := v.name(p)
+	if err != nil {
+		return err
+	}
+	prev, known := v.known(n)
+	if !known {
+		if _, err := v.Get(ctx, p); err != nil && !errors.Is(err, vault.ErrSecretNotFound) {
+			return err
+		}
+		prev, _ = v.known(n)
+	}
+	val := sec.String()
+	token := rand.Text() + rand.Text() // ClientRequestToken: 32 to 64 characters
+	if prev == "" {
+		out, err := v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: &token})
+		if isCode(err, "ResourceExistsException") {
+			v.forget(n)
+			return v.fail("set", p, fmt.Errorf("%w: another writer created it", errConflict))
+		}
+		if err != nil {
+			return v.fail("set", p, err)
+		}
+		v.remember(n, awssdk.ToString(out.VersionId))
+		return nil
+	}
+	put, err := v.c.PutSecretValue(ctx, &sm.PutSecretValueInput{
+		SecretId: &n, SecretString: &val, ClientRequestToken: &token, VersionStages: []string{stagePending},
+	})
+	if isNotFound(err) {
+		v.forget(n)
+		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", errConflict))
+	}
+	if err != nil {
+		return v.fail("set", p, err)
+	}
+	newID := awssdk.ToString(put.VersionId)
+	_, err = v.c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{
+		SecretId: &n, VersionStage: awssdk.String(stageCurrent), MoveToVersionId: &newID, RemoveFromVersionId: &prev,
+	})
+	if isCode(err, "InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException") {
+		v.forget(n)
+		return v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", errConflict))
+	}
+	if err != nil {
+		return v.fail("set", p, err)
+	}
+	v.remember(n, newID)
+	return nil
+}
+
+// Delete deletes p without a recovery window. A missing secret is not an
+// error.
+func (v *Vault) Delete(ctx context.Context, p string) error {
+	if err := v.check(ctx); err != nil {
+		return err
+	}
+	n, err := v.name(p)
+	if err != nil {
+		return err
+	}
+	_, err = v.c.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: &n, ForceDeleteWithoutRecovery: awssdk.Bool(true)})
+	if err != nil && !isNotFound(err) {
+		return v.fail("delete", p, err)
+	}
+	v.remember(n, "")
+	return nil
+}
+
+// Exists reports whether p has an AWSCURRENT version.
+func (v *Vault) Exists(ctx context.Context, p string) (bool, error) {
+	_, err := v.Get(ctx, p)
+	if errors.Is(err, vault.ErrSecretNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// List returns the paths that start with prefix, sorted.
+func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := v.check(ctx); err != nil {
+		return nil, err
+	}
+	full, err := names.Encode(v.prefix + prefix)
+	if err != nil {
+		return nil, v.fail("list", prefix, err)
+	}
+	in := &sm.ListSecretsInput{}
+	if full != "" {
+		in.Filters = []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{full}}}
+	}
+	out := []string{}
+	pg := sm.NewListSecretsPaginator(v.c, in)
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, v.fail("list", prefix, err)
+		}
+		for _, e := range page.SecretList {
+			n := awssdk.ToString(e.Name)
+			if e.DeletedDate != nil || !strings.HasPrefix(n, full) {
+				continue
+			}
+			p, err := names.Decode(n)
+			if err != nil || !strings.HasPrefix(p, v.prefix+prefix) {
+				continue // not a name this provider wrote
+			}
+			out = append(out, strings.TrimPrefix(p, v.prefix))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (v *Vault) known(n string) (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id, ok := v.versions[n]
+	return id, ok
+}
+
+func (v *Vault) remember(n, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.versions[n] = id
+}
+
+func (v *Vault) forget(n string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.versions, n)
+}
+
+func (v *Vault) fail(op, p string, err error) error {
+	return fmt.Errorf("aws: %w", vault.NewVaultError(op, p, "aws-sm", mapErr(err)))
+}
+
+// mapErr adds omnivault's sentinels to the SDK's errors, whose messages
+// name the operation and the service's error, never a secret's value.
+func mapErr(err error) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.ErrorCode() {
+	case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+		"ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken":
+		return fmt.Errorf("%w: %w", vault.ErrAccessDenied, err)
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "InternalServiceError", "ServiceUnavailable":
+		return fmt.Errorf("%w: %w", vault.ErrConnectionFailed, err)
+	}
+	return err
+}
+
+func isNotFound(err error) bool {
+	if isCode(err, "ResourceNotFoundException") {
+		return true
+	}
+	// A secret scheduled for deletion answers InvalidRequestException.
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidRequestException" &&
+		strings.Contains(strings.ToLower(ae.ErrorMessage()), "marked for deletion")
+}
+
+func isCode(err error, codes ...string) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	for _, c := range codes {
+		if ae.ErrorCode() == c {
+			return true
+		}
+	}
+	return false
+}
+
+// TEMP until core.ErrConflict lands.
+var errConflict = errors.New("conflicting write")
