@@ -226,4 +226,6 @@ func TestFromURI(t *testing.T) {
 	}
 }
 
-func isConflict(err error) bool { return err != nil && strings.Contains(err.Error(), "conflicting write") }
+func isConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "conflicting write")
+}

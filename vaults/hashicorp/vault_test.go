@@ -324,4 +324,6 @@ func TestFromURI(t *testing.T) {
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-func isConflict(err error) bool { return err != nil && strings.Contains(err.Error(), "conflicting write") }
+func isConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "conflicting write")
+}

@@ -186,7 +186,9 @@ func notFound() *apiErr {
 	return &apiErr{"ResourceNotFoundException", "Secrets Manager can't find the specified secret."}
 }
 
-func arn(name string) string { return "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + name + "-AbCdEf" }
+func arn(name string) string {
+	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + name + "-AbCdEf"
+}
 
 func epoch(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
