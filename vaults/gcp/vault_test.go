@@ -1,0 +1,191 @@
+package gcp_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"github.com/googleapis/gax-go/v2"
+	"github.com/plexusone/omnitoken/vaults/gcp"
+	"github.com/plexusone/omnitoken/vaults/gcp/internal/fakesm"
+	"github.com/plexusone/omnivault/vault"
+	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/oauth"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const bearer = "ya29.canary-access-token"
+
+func startFake(t *testing.T) *fakesm.Server {
+	t.Helper()
+	s, err := (&fakesm.Server{Token: bearer}).Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// newVault drives the real client over TLS with a per-call bearer token.
+func newVault(t *testing.T, srv *fakesm.Server, token string) *gcp.Vault {
+	t.Helper()
+	conn, err := grpc.NewClient(srv.Addr,
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: srv.RootCAs})),
+		grpc.WithPerRPCCredentials(oauth.TokenSource{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := secretmanager.NewClient(context.Background(), option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := gcp.New(gcp.Config{Client: c, Project: "proj", Prefix: "omnitoken-",
+		Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = v.Close()
+		_ = conn.Close()
+	})
+	return v
+}
+
+func TestCRUDAndList(t *testing.T) {
+	srv := startFake(t)
+	v := newVault(t, srv, bearer)
+	ctx := context.Background()
+	if _, err := v.Get(ctx, "credentials/none"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get missing: %v", err)
+	}
+	paths := []string{"credentials/a", "credentials/GitHub Bot", "credentials/ünï", "credentials/x_y", "tokens/a"}
+	for _, p := range paths {
+		if err := v.Set(ctx, p, &vault.Secret{Value: "v:" + p}); err != nil {
+			t.Fatalf("Set %s: %v", p, err)
+		}
+	}
+	if got, _ := srv.Current("projects/proj/secrets/omnitoken-credentials_2Fa"); got != "v:credentials/a" {
+		t.Fatalf("secret IDs %q", srv.IDs())
+	}
+	s, err := v.Get(ctx, "credentials/ünï")
+	if err != nil || s.Value != "v:credentials/ünï" || s.Metadata.Version != "1" {
+		t.Fatalf("Get = %+v, %v", s, err)
+	}
+	got, err := v.List(ctx, "credentials/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"credentials/GitHub Bot", "credentials/a", "credentials/x_y", "credentials/ünï"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+	// An update adds a version, moves the alias, and destroys the old one.
+	if err := v.Set(ctx, "tokens/a", &vault.Secret{Value: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	if val, live := srv.Current("projects/proj/secrets/omnitoken-tokens_2Fa"); val != "second" || live != 1 {
+		t.Fatalf("after update: current %q, %d live versions; want second, 1", val, live)
+	}
+	if err := v.Delete(ctx, "tokens/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ctx, "tokens/a"); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if ok, err := v.Exists(ctx, "tokens/a"); ok || err != nil {
+		t.Fatalf("Exists after Delete = %v, %v", ok, err)
+	}
+}
+
+func TestEtagConflict(t *testing.T) {
+	srv := startFake(t)
+	a, b := newVault(t, srv, bearer), newVault(t, srv, bearer)
+	ctx := context.Background()
+	const id = "projects/proj/secrets/omnitoken-tokens_2Fx"
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []*gcp.Vault{a, b} {
+		if _, err := v.Get(ctx, "tokens/x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}); !isConflict(err) {
+		t.Fatalf("stale write: %v, want a conflict", err)
+	}
+	if val, live := srv.Current(id); val != "gen2-a" || live != 1 {
+		t.Fatalf("current %q with %d live versions after the refused write; want gen2-a, 1 (the loser's version destroyed)", val, live)
+	}
+	if s, err := b.Get(ctx, "tokens/x"); err != nil || s.Value != "gen2-a" {
+		t.Fatalf("re-read: %v, %v", s, err)
+	}
+	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}); err != nil {
+		t.Fatalf("write after re-read: %v", err)
+	}
+	if _, err := b.Get(ctx, "tokens/new"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatal(err)
+	}
+	if err := a.Set(ctx, "tokens/new", &vault.Secret{Value: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, "tokens/new", &vault.Secret{Value: "second"}); !isConflict(err) {
+		t.Fatalf("create over a concurrent create: %v, want a conflict", err)
+	}
+}
+
+func TestAuthFailure(t *testing.T) {
+	srv := startFake(t)
+	v := newVault(t, srv, "ya29.wrong")
+	_, err := v.Get(context.Background(), "x")
+	if !errors.Is(err, vault.ErrAccessDenied) {
+		t.Fatalf("Get with a bad token: %v, want ErrAccessDenied", err)
+	}
+	if strings.Contains(err.Error(), "ya29") {
+		t.Fatalf("error quotes the token: %v", err)
+	}
+}
+
+func TestThrottling(t *testing.T) {
+	srv := startFake(t)
+	v := newVault(t, srv, bearer)
+	ctx := context.Background()
+	srv.Throttle(3)
+	if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
+		t.Fatalf("Set through throttling: %v", err)
+	}
+	if srv.Calls("Throttled") != 3 {
+		t.Fatalf("%d throttled, want 3", srv.Calls("Throttled"))
+	}
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	srv.Throttle(1 << 30)
+	if _, err := v.Get(tctx, "tokens/x"); err == nil {
+		t.Fatal("Get under endless throttling succeeded")
+	}
+	srv.Throttle(0)
+	if s, err := v.Get(ctx, "tokens/x"); err != nil || s.Value != "1" {
+		t.Fatalf("Get after throttling ends: %v, %v", s, err)
+	}
+}
+
+func TestFromURIErrors(t *testing.T) {
+	for _, bad := range []string{"gcp-sm://", "gcp-sm://u:canary@proj/x", "vault://proj"} {
+		if _, err := gcp.FromURI(context.Background(), bad); err == nil || strings.Contains(err.Error(), "canary") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func isConflict(err error) bool { return err != nil && strings.Contains(err.Error(), "conflicting write") }
