@@ -188,4 +188,6 @@ func TestFromURIErrors(t *testing.T) {
 	}
 }
 
-func isConflict(err error) bool { return err != nil && strings.Contains(err.Error(), "conflicting write") }
+func isConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "conflicting write")
+}

@@ -155,7 +155,9 @@ func (s *Server) etag() string {
 	return `"` + strconv.Itoa(s.etags) + `"`
 }
 
-func notFound(name string) error { return status.Errorf(codes.NotFound, "Secret [%s] not found or has no versions.", name) }
+func notFound(name string) error {
+	return status.Errorf(codes.NotFound, "Secret [%s] not found or has no versions.", name)
+}
 
 // CreateSecret implements the service.
 func (s *Server) CreateSecret(_ context.Context, r *secretmanagerpb.CreateSecretRequest) (*secretmanagerpb.Secret, error) {
