@@ -59,10 +59,10 @@ type flakyStore struct {
 	writes     atomic.Int64
 	tokenReads atomic.Int64
 	mu         sync.Mutex
-	staleTok   *core.Token // when set, GetToken returns it (a stale replica)
+	staleTok   *core.StoredToken // when set, GetToken returns it (a stale replica)
 }
 
-func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	if s.failWrites.Load() {
 		return errors.New("vault: write failed (injected)")
 	}
@@ -70,7 +70,7 @@ func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.Token) e
 	return s.Store.SetToken(ctx, name, t)
 }
 
-func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.Token, error) {
+func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
 	s.tokenReads.Add(1)
 	s.mu.Lock()
 	st := s.staleTok
@@ -79,6 +79,16 @@ func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.Token, er
 		return st.Clone(), nil
 	}
 	return s.Store.GetToken(ctx, name)
+}
+
+// stored reads the token the store under s holds for name.
+func stored(t *testing.T, s *flakyStore, name string) *core.StoredToken {
+	t.Helper()
+	st, err := s.Store.GetToken(context.Background(), name)
+	if err != nil {
+		t.Fatalf("stored token %q: %v", name, err)
+	}
+	return st
 }
 
 func TestNewNeedsStore(t *testing.T) {
@@ -157,7 +167,7 @@ func TestRefreshOnExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.AccessToken == a.AccessToken || b.Generation != a.Generation+1 {
+	if b.AccessToken == a.AccessToken || stored(t, f.store, "svc").AccessToken != b.AccessToken || stored(t, f.store, "svc").Generation != 2 {
 		t.Fatalf("not refreshed: %v -> %v", a, b)
 	}
 	if f.store.tokenReads.Load() == reads {
@@ -170,12 +180,12 @@ func TestRefreshOnExpiry(t *testing.T) {
 func TestLoadsNewerStoredToken(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
 	ctx := context.Background()
-	a, _ := f.m.Token(ctx, "svc")
+	_, _ = f.m.Token(ctx, "svc")
 	f.clock.Advance(2 * time.Minute)
-	other := a.Clone()
+	other := stored(t, f.store, "svc")
 	other.AccessToken, other.RefreshToken = "from-other-process", "rt-other"
 	other.Expiry = f.clock.Now().Add(time.Hour)
-	other.Generation = a.Generation + 1
+	other.Generation++
 	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
 		t.Fatal(err)
 	}
@@ -202,18 +212,22 @@ func TestStaleReadNeverWins(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	_ = m.SetCredentials(ctx, "svc", coretest.Credentials("counting"))
-	a, _ := m.Token(ctx, "svc")
+	_, _ = m.Token(ctx, "svc")
+	a := stored(t, store, "svc")
 	clock.Advance(2 * time.Minute)
-	b, _ := m.Token(ctx, "svc")
+	_, _ = m.Token(ctx, "svc")
+	b := stored(t, store, "svc")
 	store.mu.Lock()
 	store.staleTok = a // the replica lags behind the write of b
 	store.mu.Unlock()
 	clock.Advance(2 * time.Minute)
-	c, err := m.Token(ctx, "svc")
-	if err != nil {
+	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if c.Generation != b.Generation+1 {
+	store.mu.Lock()
+	store.staleTok = nil
+	store.mu.Unlock()
+	if c := stored(t, store, "svc"); c.Generation != b.Generation+1 {
 		t.Fatalf("generation %d after %d: the stale token won", c.Generation, b.Generation)
 	}
 	if got := rec.lastPrev(); got != b.RefreshToken || got == a.RefreshToken {
@@ -239,12 +253,12 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 	}
 	f.store.failWrites.Store(true)
 	f.clock.Advance(2 * time.Minute)
-	mine, err := f.m.Token(ctx, "svc") // kept in memory, write failed
-	if err != nil {
+	if _, err := f.m.Token(ctx, "svc"); err != nil { // kept in memory, write failed
 		t.Fatal(err)
 	}
-	newer := &core.Token{AccessToken: "other-process", RefreshToken: "rt-other", Expiry: f.clock.Now().Add(time.Hour),
-		Generation: mine.Generation + 1, CredentialsDigest: mine.CredentialsDigest}
+	first := stored(t, f.store, "svc") // generation 1; the one in memory is 2
+	newer := &core.StoredToken{Token: core.Token{AccessToken: "other-process", RefreshToken: "rt-other", Expiry: f.clock.Now().Add(time.Hour)},
+		Generation: 3, CredentialsDigest: first.CredentialsDigest}
 	if err := f.store.Store.SetToken(ctx, "svc", newer); err != nil {
 		t.Fatal(err)
 	}
@@ -862,7 +876,7 @@ func TestPermanentFailureTakesNewerStoredToken(t *testing.T) {
 	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrRefreshFailed) {
 		t.Fatalf("err = %v", err)
 	}
-	other := &core.Token{AccessToken: "reauthorized", Expiry: f.clock.Now().Add(time.Hour), Generation: 7}
+	other := &core.StoredToken{Token: core.Token{AccessToken: "reauthorized", Expiry: f.clock.Now().Add(time.Hour)}, Generation: 7}
 	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
 		t.Fatal(err)
 	}
