@@ -25,6 +25,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/grokify/oscompat v0.3.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
 )
 
 replace github.com/plexusone/omnitoken => ../..

@@ -17,6 +17,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
@@ -209,7 +210,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 		out, err := v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: &token})
 		if isCode(err, "ResourceExistsException") {
 			v.forget(n)
-			return v.fail("set", p, fmt.Errorf("%w: another writer created it", errConflict))
+			return v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
 		}
 		if err != nil {
 			return v.fail("set", p, err)
@@ -222,7 +223,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	})
 	if isNotFound(err) {
 		v.forget(n)
-		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", errConflict))
+		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
 	}
 	if err != nil {
 		return v.fail("set", p, err)
@@ -233,7 +234,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	})
 	if isCode(err, "InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException") {
 		v.forget(n)
-		return v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", errConflict))
+		return v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", core.ErrConflict))
 	}
 	if err != nil {
 		return v.fail("set", p, err)
@@ -367,6 +368,3 @@ func isCode(err error, codes ...string) bool {
 	}
 	return false
 }
-
-// TEMP until core.ErrConflict lands.
-var errConflict = errors.New("conflicting write")

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/vaults/aws"
 	"github.com/plexusone/omnitoken/vaults/aws/internal/fakesm"
 	"github.com/plexusone/omnivault/vault"
@@ -226,6 +227,4 @@ func TestFromURI(t *testing.T) {
 	}
 }
 
-func isConflict(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "conflicting write")
-}
+func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }

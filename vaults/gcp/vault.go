@@ -16,6 +16,7 @@ import (
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
@@ -236,7 +237,7 @@ func (v *Vault) Set(ctx context.Context, p string, s *vault.Secret) error {
 		})
 		if status.Code(err) == codes.AlreadyExists {
 			v.forget(id)
-			return v.fail("set", p, fmt.Errorf("%w: another writer created it", errConflict))
+			return v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
 		}
 		if err != nil {
 			return v.fail("set", p, err)
@@ -250,7 +251,7 @@ func (v *Vault) Set(ctx context.Context, p string, s *vault.Secret) error {
 	})
 	if status.Code(err) == codes.NotFound {
 		v.forget(id)
-		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", errConflict))
+		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
 	}
 	if err != nil {
 		return v.fail("set", p, err)
@@ -266,7 +267,7 @@ func (v *Vault) Set(ctx context.Context, p string, s *vault.Secret) error {
 	if c := status.Code(err); c == codes.Aborted || c == codes.FailedPrecondition || c == codes.NotFound {
 		v.forget(id)
 		v.destroy(ctx, id, ver)
-		return v.fail("set", p, fmt.Errorf("%w: the secret changed after this vault read it", errConflict))
+		return v.fail("set", p, fmt.Errorf("%w: the secret changed after this vault read it", core.ErrConflict))
 	}
 	if err != nil {
 		return v.fail("set", p, err)
@@ -387,6 +388,3 @@ func mapErr(err error) error {
 	}
 	return err
 }
-
-// TEMP until core.ErrConflict lands.
-var errConflict = errors.New("conflicting write")

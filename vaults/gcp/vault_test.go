@@ -10,6 +10,7 @@ import (
 
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"github.com/googleapis/gax-go/v2"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/vaults/gcp"
 	"github.com/plexusone/omnitoken/vaults/gcp/internal/fakesm"
 	"github.com/plexusone/omnivault/vault"
@@ -188,6 +189,4 @@ func TestFromURIErrors(t *testing.T) {
 	}
 }
 
-func isConflict(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "conflicting write")
-}
+func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -260,7 +261,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	})
 	if isCASMismatch(err) {
 		v.forget(fp)
-		return v.fail("set", p, fmt.Errorf("%w: another writer changed it after version %d", errConflict, cas))
+		return v.fail("set", p, fmt.Errorf("%w: another writer changed it after version %d", core.ErrConflict, cas))
 	}
 	if err != nil {
 		return v.fail("set", p, err)
@@ -470,6 +471,3 @@ func decode(s *api.KVSecret, provider, p string) (*vault.Secret, error) {
 	}
 	return out, nil
 }
-
-// TEMP until core.ErrConflict lands.
-var errConflict = errors.New("conflicting write")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/vaults/hashicorp"
 	"github.com/plexusone/omnitoken/vaults/hashicorp/internal/fakevault"
 	"github.com/plexusone/omnivault/vault"
@@ -324,6 +325,4 @@ func TestFromURI(t *testing.T) {
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-func isConflict(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "conflicting write")
-}
+func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
