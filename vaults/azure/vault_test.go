@@ -38,6 +38,12 @@ func startFake(t *testing.T, s *fakekv.Server) *fakekv.Server {
 // newVault drives the real azsecrets client, challenge and all, at the fake.
 func newVault(t *testing.T, srv *fakekv.Server, token string) *azure.Vault {
 	t.Helper()
+	return newVaultPrefix(t, srv, token, "omnitoken/")
+}
+
+// newVaultPrefix is newVault with a given prefix.
+func newVaultPrefix(t *testing.T, srv *fakekv.Server, token, prefix string) *azure.Vault {
+	t.Helper()
 	c, err := azsecrets.NewClient(srv.URL, staticCred(token), &azsecrets.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
 			Transport: srv.Client(),
@@ -49,7 +55,7 @@ func newVault(t *testing.T, srv *fakekv.Server, token string) *azure.Vault {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Client().CloseIdleConnections)
-	v, err := azure.New(azure.Config{Client: c, Prefix: "omnitoken/", PurgeWait: time.Millisecond})
+	v, err := azure.New(azure.Config{Client: c, Prefix: prefix, PurgeWait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,12 @@ func startFake(t *testing.T) *fakesm.Server {
 // newVault drives the real client over TLS with a per-call bearer token.
 func newVault(t *testing.T, srv *fakesm.Server, token string) *gcp.Vault {
 	t.Helper()
+	return newVaultIn(t, srv, token, "proj", "omnitoken-")
+}
+
+// newVaultIn is newVault for a given project and prefix.
+func newVaultIn(t *testing.T, srv *fakesm.Server, token, project, prefix string) *gcp.Vault {
+	t.Helper()
 	conn, err := grpc.NewClient(srv.Addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: srv.RootCAs})),
 		grpc.WithPerRPCCredentials(oauth.TokenSource{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}))
@@ -49,7 +55,7 @@ func newVault(t *testing.T, srv *fakesm.Server, token string) *gcp.Vault {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := gcp.New(gcp.Config{Client: c, Project: "proj", Prefix: "omnitoken-",
+	v, err := gcp.New(gcp.Config{Client: c, Project: project, Prefix: prefix,
 		Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}})
 	if err != nil {
 		t.Fatal(err)
