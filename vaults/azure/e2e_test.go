@@ -29,6 +29,8 @@ func TestSeedAPIEndToEnd(t *testing.T) {
 		}
 		return newVaultPrefix(t, srv, bearer, strings.Trim(u.Path, "/")+"/"), nil
 	})
-	t.Cleanup(func() { omnivault.RegisterProvider("azure-kv", func(uri string) (vault.Vault, error) { return azure.FromURI(uri) }) })
+	t.Cleanup(func() {
+		omnivault.RegisterProvider("azure-kv", func(uri string) (vault.Vault, error) { return azure.FromURI(uri) })
+	})
 	vaulte2e.RoundTrip(t, "azure-kv://fake.vault.azure.net/omnitoken-e2e")
 }
