@@ -284,9 +284,3 @@ func (m *Manager) Close() error {
 	}
 	return errors.Join(errs...)
 }
-
-func (m *Manager) isClosed() bool {
-	m.life.RLock()
-	defer m.life.RUnlock()
-	return m.closed
-}

@@ -198,7 +198,7 @@ func TestLoadsNewerStoredToken(t *testing.T) {
 	}
 }
 
-// TestStaleReadNeverWins (row 19): a vault that serves an older token
+// TestStaleReadNeverWins: a vault that serves an older token
 // after a write never makes the Manager go back to it: the next refresh
 // sends the newest refresh token and takes the next generation.
 func TestStaleReadNeverWins(t *testing.T) {
@@ -235,7 +235,7 @@ func TestStaleReadNeverWins(t *testing.T) {
 	}
 }
 
-// TestPersistRetryAdoptsNewerStored (row 19 across processes): a token
+// TestPersistRetryAdoptsNewerStored: a token
 // whose write failed is not written over a newer one that another process
 // stored meanwhile; the Manager adopts the newer one.
 func TestPersistRetryAdoptsNewerStored(t *testing.T) {
@@ -274,7 +274,7 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 	}
 }
 
-// TestPersistFailure (row 3): the vault write fails; the new token stays
+// TestPersistFailure: the vault write fails; the new token stays
 // in memory, the old refresh token is never used again, a typed event is
 // emitted, and the write happens once the vault recovers.
 func TestPersistFailure(t *testing.T) {
@@ -360,20 +360,19 @@ func (p *prevRecorder) lastPrev() string {
 	return p.prev
 }
 
-// TestCancelledWaiter (row 10): a waiter whose context is cancelled gets
+// TestCancelledWaiter: a waiter whose context is cancelled gets
 // ctx.Err(); the others get the token; later refreshes work.
 func TestCancelledWaiter(t *testing.T) {
 	gate := make(chan struct{})
 	f := newFixture(t, time.Minute, nil)
 	f.strat.Gate = gate
+	f.strat.Started = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := f.m.Token(ctx, "svc"); errc <- err }()
 	okc := make(chan *core.Token, 1)
 	go func() { t, _ := f.m.Token(context.Background(), "svc"); okc <- t }()
-	for f.strat.Calls.Load() == 0 {
-		time.Sleep(time.Millisecond) // wait until the flight reached the strategy
-	}
+	recv(t, f.strat.Started, "the flight to reach the strategy")
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter: %v", err)
@@ -388,7 +387,7 @@ func TestCancelledWaiter(t *testing.T) {
 	}
 }
 
-// TestPermanentFailure (row 8): invalid_grant is not retried and not
+// TestPermanentFailure: invalid_grant is not retried and not
 // asked again until the credential changes.
 func TestPermanentFailure(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
@@ -418,7 +417,7 @@ func TestPermanentFailure(t *testing.T) {
 	}
 }
 
-// TestRetryAfter (row 7): a temporary error with Retry-After 7 s is not
+// TestRetryAfter: a temporary error with Retry-After 7 s is not
 // retried sooner, and a still-valid token is served meanwhile.
 func TestRetryAfter(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
@@ -492,9 +491,18 @@ func TestRetryAfterBlocksUntilDue(t *testing.T) {
 // at once and exactly one background refresh starts.
 func TestBackgroundRefresh(t *testing.T) {
 	gate := make(chan struct{})
-	f := newFixture(t, time.Minute, func(o *core.Options) { o.BackgroundRefresh = true })
+	issued := make(chan struct{}, 4)
+	f := newFixture(t, time.Minute, func(o *core.Options) {
+		o.BackgroundRefresh = true
+		o.OnEvent = func(e core.Event) {
+			if e.Kind == core.EventTokenIssued {
+				issued <- struct{}{}
+			}
+		}
+	})
 	ctx := context.Background()
 	a, _ := f.m.Token(ctx, "svc")
+	recv(t, issued, "the first token")
 	f.strat.Gate = gate
 	f.clock.Advance(51 * time.Second) // past any jittered refresh point (≤ 15 s before expiry)
 	for range 100 {
@@ -504,12 +512,9 @@ func TestBackgroundRefresh(t *testing.T) {
 		}
 	}
 	close(gate)
-	for {
-		got, _ := f.m.Token(ctx, "svc")
-		if got != a {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	recv(t, issued, "the background refresh")
+	if got, _ := f.m.Token(ctx, "svc"); got == a {
+		t.Fatal("the background refresh's token is not served")
 	}
 	if c := f.strat.Calls.Load(); c != 2 {
 		t.Fatalf("calls = %d, want 2", c)
@@ -542,16 +547,15 @@ func TestCloseStopsEverything(t *testing.T) {
 	gate := make(chan struct{})
 	f := newFixture(t, time.Minute, nil)
 	f.strat.Gate = gate
+	f.strat.Started = make(chan struct{}, 1)
 	errc := make(chan error, 1)
 	go func() { _, err := f.m.Token(context.Background(), "svc"); errc <- err }()
-	for f.strat.Calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	recv(t, f.strat.Started, "the flight to reach the strategy")
 	if err := f.m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err == nil {
-		t.Fatal("in-flight call succeeded after Close")
+	if err := <-errc; !errors.Is(err, core.ErrClosed) {
+		t.Fatalf("in-flight call after Close: %v, want ErrClosed", err)
 	}
 	if _, err := f.m.Token(context.Background(), "svc"); !errors.Is(err, core.ErrClosed) {
 		t.Fatalf("after Close: %v", err)
@@ -668,7 +672,7 @@ func newAPI(t *testing.T, f *fixture) *httptest.Server {
 	return srv
 }
 
-// Test401Retry (row 13): a 401 on a POST with a body gives one refresh and
+// Test401Retry: a 401 on a POST with a body gives one refresh and
 // one retry with an identical body; a second 401 goes to the caller.
 func Test401Retry(t *testing.T) {
 	f := newFixture(t, time.Hour, nil)
@@ -735,7 +739,7 @@ func Test401Retry(t *testing.T) {
 	}
 }
 
-// TestNoSecretsLeak (row 20): canaries never reach a log line, an error or
+// TestNoSecretsLeak: canaries never reach a log line, an error or
 // a print of credentials, tokens or events.
 func TestNoSecretsLeak(t *testing.T) {
 	const canary = "CANARY-7d1e"
@@ -791,7 +795,7 @@ func (l *leakyStrategy) Token(context.Context, *core.Credentials, *core.Token) (
 		Header: map[string][]string{"X-Key": {l.secret + "-header"}}, Extra: map[string]any{"id_token": l.secret + "-id"}}, nil
 }
 
-// TestRedirectToOtherHostGetsNoSecret (row 23): a redirect to another host
+// TestRedirectToOtherHostGetsNoSecret: a redirect to another host
 // is followed without the token; a same-host redirect keeps it.
 func TestRedirectToOtherHostGetsNoSecret(t *testing.T) {
 	f := newFixture(t, time.Hour, nil)

@@ -114,23 +114,6 @@ func BasicToken(username, password string) *Token {
 	}
 }
 
-// FromOAuth2 converts an x/oauth2 token. Extra fields are not carried.
-func FromOAuth2(t *oauth2.Token) *Token {
-	if t == nil {
-		return nil
-	}
-	exp := t.Expiry
-	if exp.IsZero() && t.ExpiresIn > 0 {
-		exp = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
-	}
-	return &Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.TokenType,
-		RefreshToken: t.RefreshToken,
-		Expiry:       exp,
-	}
-}
-
 // Type returns the Authorization scheme: TokenType normalised, or "Bearer".
 func (t *Token) Type() string {
 	switch {
