@@ -31,16 +31,21 @@
 //
 //   - Get reads the version labelled AWSCURRENT. A missing secret, or one
 //     scheduled for deletion, is an error matching vault.ErrSecretNotFound.
-//   - Set never overwrites blindly. A new secret is made with CreateSecret,
-//     which fails if another writer made it first. An existing one gets a
-//     new version labelled AWSPENDING, and then the AWSCURRENT label is
-//     moved to it from the version this Vault last read: Secrets Manager
-//     refuses the move when AWSCURRENT has moved on since, and Set then
-//     fails with an error matching core.ErrConflict, so the omnitoken
-//     engine re-reads and adopts the newer token. Each write carries its own
-//     ClientRequestToken, so a retried request never makes a second
-//     version. A version left AWSPENDING by a lost race holds no label that
-//     readers use and is aged out by Secrets Manager.
+//   - Get reports the VersionId in Metadata.Version. Set writes a new
+//     AWSCURRENT version whatever is there (creating the secret if need
+//     be).
+//   - SetIfVersion never overwrites blindly, so Vault implements
+//     storage.ConditionalVault and omnitoken writes every token that way.
+//     For "" it makes the secret with CreateSecret, which fails if another
+//     writer made it first. Otherwise it adds a version labelled
+//     AWSPENDING and moves the AWSCURRENT label to it from the version
+//     read: Secrets Manager refuses the move when AWSCURRENT has moved on
+//     since, and the write fails with an error matching core.ErrConflict,
+//     so the engine re-reads and adopts the newer token. A version left
+//     AWSPENDING by a lost race holds no label that readers use and is
+//     aged out by Secrets Manager.
+//   - Each write carries its own ClientRequestToken, so a retried request
+//     never makes a second version.
 //   - Delete deletes without a recovery window, so the name is free again.
 //   - List filters by name prefix and pages through the results.
 //   - Throttling (ThrottlingException, 429, 5xx) is retried by the SDK's

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 )
@@ -53,14 +53,10 @@ type Config struct {
 type Vault struct {
 	c      *sm.Client
 	prefix string
-
-	mu       sync.Mutex
-	versions map[string]string // name → VersionId last read or written; "": absent
-
 	closed atomic.Bool
 }
 
-var _ vault.Vault = (*Vault)(nil)
+var _ storage.ConditionalVault = (*Vault)(nil)
 
 // New returns a Vault over cfg.Client.
 func New(cfg Config) (*Vault, error) {
@@ -70,7 +66,7 @@ func New(cfg Config) (*Vault, error) {
 	if _, err := names.Encode(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("aws: prefix: %w", err)
 	}
-	return &Vault{c: cfg.Client, prefix: cfg.Prefix, versions: map[string]string{}}, nil
+	return &Vault{c: cfg.Client, prefix: cfg.Prefix}, nil
 }
 
 // FromURI returns a Vault for an aws-sm:// URI (see the package
@@ -166,13 +162,11 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	}
 	out, err := v.c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: &n, VersionStage: awssdk.String(stageCurrent)})
 	if isNotFound(err) {
-		v.remember(n, "")
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
 	}
 	if err != nil {
 		return nil, v.fail("get", p, err)
 	}
-	v.remember(n, awssdk.ToString(out.VersionId))
 	s := &vault.Secret{Value: awssdk.ToString(out.SecretString)}
 	if out.SecretString == nil && out.SecretBinary != nil {
 		s.Value = string(out.SecretBinary)
@@ -184,63 +178,90 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	return s, nil
 }
 
-// Set writes sec as the new AWSCURRENT version of p, guarded by the version
-// this Vault last saw (see the package documentation).
+// Set writes sec as the new AWSCURRENT version of p, whatever is there.
 func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
-	if sec == nil {
-		return fmt.Errorf("aws: set %s: nil secret", p)
-	}
-	if err := v.check(ctx); err != nil {
-		return err
-	}
-	n, err := v.name(p)
+	n, val, err := v.prepare(ctx, p, sec)
 	if err != nil {
 		return err
 	}
-	prev, known := v.known(n)
-	if !known {
-		if _, err := v.Get(ctx, p); err != nil && !errors.Is(err, vault.ErrSecretNotFound) {
-			return err
+	for range 2 { // a create can lose to a concurrent create: then update
+		_, err := v.c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &n, SecretString: &val, ClientRequestToken: requestToken()})
+		if !isNotFound(err) {
+			if err != nil {
+				return v.fail("set", p, err)
+			}
+			return nil
 		}
-		prev, _ = v.known(n)
+		_, err = v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: requestToken()})
+		if !isCode(err, "ResourceExistsException") {
+			if err != nil {
+				return v.fail("set", p, err)
+			}
+			return nil
+		}
 	}
-	val := sec.String()
-	token := rand.Text() + rand.Text() // ClientRequestToken: 32 to 64 characters
-	if prev == "" {
-		out, err := v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: &token})
+	return v.fail("set", p, errors.New("created and deleted concurrently"))
+}
+
+// SetIfVersion writes sec as the new AWSCURRENT version of p only if
+// AWSCURRENT is still on version (the VersionId that Get reported in
+// Metadata.Version), or, for "", only if p does not exist. A refused
+// write is an error matching core.ErrConflict. It returns the new
+// VersionId.
+func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, version string) (string, error) {
+	n, val, err := v.prepare(ctx, p, sec)
+	if err != nil {
+		return "", err
+	}
+	if version == "" {
+		out, err := v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: requestToken()})
 		if isCode(err, "ResourceExistsException") {
-			v.forget(n)
-			return v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
+			return "", v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
 		}
 		if err != nil {
-			return v.fail("set", p, err)
+			return "", v.fail("set", p, err)
 		}
-		v.remember(n, awssdk.ToString(out.VersionId))
-		return nil
+		return awssdk.ToString(out.VersionId), nil
 	}
 	put, err := v.c.PutSecretValue(ctx, &sm.PutSecretValueInput{
-		SecretId: &n, SecretString: &val, ClientRequestToken: &token, VersionStages: []string{stagePending},
+		SecretId: &n, SecretString: &val, ClientRequestToken: requestToken(), VersionStages: []string{stagePending},
 	})
 	if isNotFound(err) {
-		v.forget(n)
-		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
+		return "", v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
 	}
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", v.fail("set", p, err)
 	}
 	newID := awssdk.ToString(put.VersionId)
 	_, err = v.c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{
-		SecretId: &n, VersionStage: awssdk.String(stageCurrent), MoveToVersionId: &newID, RemoveFromVersionId: &prev,
+		SecretId: &n, VersionStage: awssdk.String(stageCurrent), MoveToVersionId: &newID, RemoveFromVersionId: &version,
 	})
 	if isCode(err, "InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException") {
-		v.forget(n)
-		return v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", core.ErrConflict))
+		return "", v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", core.ErrConflict))
 	}
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", v.fail("set", p, err)
 	}
-	v.remember(n, newID)
-	return nil
+	return newID, nil
+}
+
+func (v *Vault) prepare(ctx context.Context, p string, sec *vault.Secret) (name, value string, err error) {
+	if sec == nil {
+		return "", "", fmt.Errorf("aws: set %s: nil secret", p)
+	}
+	if err := v.check(ctx); err != nil {
+		return "", "", err
+	}
+	n, err := v.name(p)
+	return n, sec.String(), err
+}
+
+// requestToken returns a fresh ClientRequestToken (32 to 64 characters).
+// The SDK sends the same one on each retry of a call, so a retried write
+// makes one version.
+func requestToken() *string {
+	t := rand.Text() + rand.Text()
+	return &t
 }
 
 // Delete deletes p without a recovery window. A missing secret is not an
@@ -257,7 +278,6 @@ func (v *Vault) Delete(ctx context.Context, p string) error {
 	if err != nil && !isNotFound(err) {
 		return v.fail("delete", p, err)
 	}
-	v.remember(n, "")
 	return nil
 }
 
@@ -304,25 +324,6 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func (v *Vault) known(n string) (string, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	id, ok := v.versions[n]
-	return id, ok
-}
-
-func (v *Vault) remember(n, id string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.versions[n] = id
-}
-
-func (v *Vault) forget(n string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.versions, n)
 }
 
 func (v *Vault) fail(op, p string, err error) error {

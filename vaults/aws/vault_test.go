@@ -117,38 +117,42 @@ func TestVersionStageConflict(t *testing.T) {
 	srv := startFake(t)
 	a, b := newVault(t, srv), newVault(t, srv)
 	ctx := context.Background()
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen1"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []*aws.Vault{a, b} {
-		if _, err := v.Get(ctx, "tokens/x"); err != nil {
+	read := func(v *aws.Vault) *vault.Secret {
+		t.Helper()
+		s, err := v.Get(ctx, "tokens/x")
+		if err != nil {
 			t.Fatal(err)
 		}
+		return s
 	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}); err != nil {
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}); !isConflict(err) {
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
+		t.Fatalf("create over an existing secret: %v, want a conflict", err)
+	}
+	sa, sb := read(a), read(b)
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
 		t.Fatalf("stale write: %v, want a conflict", err)
 	}
 	if val, _ := srv.Current("omnitoken/tokens/x"); val != "gen2-a" {
 		t.Fatalf("AWSCURRENT = %q after the refused write, want gen2-a", val)
 	}
-	if s, err := b.Get(ctx, "tokens/x"); err != nil || s.Value != "gen2-a" {
-		t.Fatalf("re-read: %v, %v", s, err)
-	}
-	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}); err != nil {
+	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
+	if err != nil {
 		t.Fatalf("write after re-read: %v", err)
 	}
-	// Creating a secret that another writer has just created.
-	if _, err := b.Get(ctx, "tokens/new"); !errors.Is(err, vault.ErrSecretNotFound) {
-		t.Fatal(err)
+	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
+		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
 	}
-	if err := a.Set(ctx, "tokens/new", &vault.Secret{Value: "first"}); err != nil {
-		t.Fatal(err)
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
+		t.Fatalf("plain Set: %v", err)
 	}
-	if err := b.Set(ctx, "tokens/new", &vault.Secret{Value: "second"}); !isConflict(err) {
-		t.Fatalf("create over a concurrent create: %v, want a conflict", err)
+	if got := read(b); got.Value != "plain" {
+		t.Fatalf("after plain Set: %q", got.Value)
 	}
 }
 

@@ -29,15 +29,19 @@
 // "latest": they read the version that the secret's alias "current" names,
 // and only a writer that has seen the secret's etag can move that alias.
 //
-//   - Get reads the secret (its etag and the alias), then the version.
-//     A missing secret, or one with no "current" alias yet, is an error
-//     matching vault.ErrSecretNotFound.
-//   - Set adds a version, then moves the alias with UpdateSecret
-//     conditioned on the etag this Vault last saw. When another writer moved
-//     it first, the update is refused and Set fails with an error matching
-//     core.ErrConflict, so the omnitoken engine re-reads and adopts the
-//     newer token; the version Set added is destroyed. A new secret is made
-//     with CreateSecret, which fails when another writer made it first.
+//   - Get reads the secret (its etag and the alias), then the version,
+//     and reports both in Metadata.Version as "N:ETAG". A missing secret, or
+//     one with no "current" alias yet, is an error matching
+//     vault.ErrSecretNotFound.
+//   - Set adds a version and moves the alias to it, whatever is there.
+//   - SetIfVersion adds a version, then moves the alias with UpdateSecret
+//     conditioned on the etag that Get reported, so Vault implements
+//     storage.ConditionalVault and omnitoken writes every token that way.
+//     When another writer moved the alias first, the update is refused and
+//     the write fails with an error matching core.ErrConflict, so the
+//     engine re-reads and adopts the newer token; the version it added is
+//     destroyed. For "" it makes the secret with CreateSecret, which fails
+//     when another writer made it first.
 //   - After a successful move, the version that was current is destroyed
 //     (its payload erased, with its etag as condition), so an old refresh
 //     token does not linger in the version history. Destroying is best

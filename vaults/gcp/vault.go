@@ -18,6 +18,7 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 	"google.golang.org/api/iterator"
@@ -64,22 +65,24 @@ type Vault struct {
 	c       *secretmanager.Client
 	project string
 	prefix  string
-
-	mu    sync.Mutex
-	seen  map[string]state // secret ID → what this Vault last saw
-	close sync.Once
-
-	closed atomic.Bool
+	close   sync.Once
+	closed  atomic.Bool
 }
 
-// state is what a read or write saw of a secret: its etag and the version
-// the alias named. A zero state means the secret did not exist.
-type state struct {
-	etag    string
-	version int64
-}
+var _ storage.ConditionalVault = (*Vault)(nil)
 
-var _ vault.Vault = (*Vault)(nil)
+// version is what Metadata.Version holds: the number of the version read
+// and the secret's etag when it was read, as "N:ETAG".
+func version(n int64, etag string) string { return strconv.FormatInt(n, 10) + ":" + etag }
+
+func parseVersion(s string) (int64, string, error) {
+	ns, etag, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || etag == "" {
+		return 0, "", fmt.Errorf("version %q is not one that Get reported", s)
+	}
+	return n, etag, nil
+}
 
 // New returns a Vault over cfg.Client.
 func New(cfg Config) (*Vault, error) {
@@ -101,7 +104,7 @@ func New(cfg Config) (*Vault, error) {
 		&o.UpdateSecret, &o.DestroySecretVersion, &o.DeleteSecret, &o.ListSecrets} {
 		*opts = append(*opts, gax.WithTimeout(60*time.Second), retry)
 	}
-	return &Vault{c: cfg.Client, project: cfg.Project, prefix: cfg.Prefix, seen: map[string]state{}}, nil
+	return &Vault{c: cfg.Client, project: cfg.Project, prefix: cfg.Prefix}, nil
 }
 
 // FromURI returns a Vault for a gcp-sm:// URI (see the package
@@ -176,24 +179,20 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	}
 	sec, err := v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
 	if status.Code(err) == codes.NotFound {
-		v.remember(id, state{})
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
 	}
 	if err != nil {
 		return nil, v.fail("get", p, err)
 	}
-	st := state{etag: sec.GetEtag(), version: sec.GetVersionAliases()[alias]}
-	v.remember(id, st)
-	if st.version == 0 {
+	n := sec.GetVersionAliases()[alias]
+	if n == 0 {
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
 	}
-	name := v.secret(id) + "/versions/" + strconv.FormatInt(st.version, 10)
-	out, err := v.c.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: name})
+	out, err := v.c.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: v.versionName(id, n)})
 	if err != nil {
-		v.forget(id)
 		if status.Code(err) == codes.NotFound || status.Code(err) == codes.FailedPrecondition {
 			// Moved and destroyed between the two calls: the caller reads again.
-			return nil, v.fail("get", p, fmt.Errorf("%w: version %d went away while reading", vault.ErrConnectionFailed, st.version))
+			return nil, v.fail("get", p, fmt.Errorf("%w: version %d went away while reading", vault.ErrConnectionFailed, n))
 		}
 		return nil, v.fail("get", p, err)
 	}
@@ -202,91 +201,130 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 		return nil, v.fail("get", p, errors.New("payload checksum mismatch"))
 	}
 	s := &vault.Secret{Value: string(data)}
-	s.Metadata.Provider, s.Metadata.Path, s.Metadata.Version = "gcp-sm", p, strconv.FormatInt(st.version, 10)
+	s.Metadata.Provider, s.Metadata.Path, s.Metadata.Version = "gcp-sm", p, version(n, sec.GetEtag())
 	return s, nil
 }
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
-// Set adds a version and moves the alias to it, conditioned on the etag
-// this Vault last saw (see the package documentation).
+func (v *Vault) versionName(id string, n int64) string {
+	return v.secret(id) + "/versions/" + strconv.FormatInt(n, 10)
+}
+
+// Set adds a version of p and moves the alias to it, whatever is there.
 func (v *Vault) Set(ctx context.Context, p string, s *vault.Secret) error {
-	if s == nil {
-		return fmt.Errorf("gcp: set %s: nil secret", p)
-	}
-	if err := v.check(ctx); err != nil {
-		return err
-	}
-	id, err := v.id(p)
+	id, err := v.prepare(ctx, p, s)
 	if err != nil {
 		return err
 	}
-	prev, known := v.known(id)
-	if !known {
-		if _, err := v.Get(ctx, p); err != nil && !errors.Is(err, vault.ErrSecretNotFound) {
-			return err
-		}
-		prev, _ = v.known(id)
-	}
-	if prev.etag == "" {
-		sec, err := v.c.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{
-			Parent: "projects/" + v.project, SecretId: id,
-			Secret: &secretmanagerpb.Secret{Replication: &secretmanagerpb.Replication{
-				Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}},
-			}},
-		})
+	sec, err := v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+	if status.Code(err) == codes.NotFound {
+		sec, err = v.create(ctx, id)
 		if status.Code(err) == codes.AlreadyExists {
-			v.forget(id)
-			return v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
+			sec, err = v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+		}
+	}
+	if err != nil {
+		return v.fail("set", p, err)
+	}
+	_, err = v.write(ctx, id, s, sec.GetVersionAliases()[alias], "")
+	if err != nil {
+		return v.fail("set", p, err)
+	}
+	return nil
+}
+
+// SetIfVersion adds a version of p and moves the alias to it only if the
+// secret is unchanged since the Get that reported version in
+// Metadata.Version (its etag is the condition), or, for "", only if p does
+// not exist. A refused write is an error matching core.ErrConflict, and
+// the version it added is destroyed. It returns the new version.
+func (v *Vault) SetIfVersion(ctx context.Context, p string, s *vault.Secret, ver string) (string, error) {
+	id, err := v.prepare(ctx, p, s)
+	if err != nil {
+		return "", err
+	}
+	var prev int64
+	var etag string
+	if ver == "" {
+		sec, err := v.create(ctx, id)
+		if status.Code(err) == codes.AlreadyExists {
+			return "", v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
 		}
 		if err != nil {
-			return v.fail("set", p, err)
+			return "", v.fail("set", p, err)
 		}
-		prev = state{etag: sec.GetEtag()}
+		etag = sec.GetEtag()
+	} else if prev, etag, err = parseVersion(ver); err != nil {
+		return "", v.fail("set", p, err)
 	}
+	nv, err := v.write(ctx, id, s, prev, etag)
+	if err != nil {
+		return "", v.fail("set", p, err)
+	}
+	return nv, nil
+}
+
+func (v *Vault) prepare(ctx context.Context, p string, s *vault.Secret) (string, error) {
+	if s == nil {
+		return "", fmt.Errorf("gcp: set %s: nil secret", p)
+	}
+	if err := v.check(ctx); err != nil {
+		return "", err
+	}
+	return v.id(p)
+}
+
+func (v *Vault) create(ctx context.Context, id string) (*secretmanagerpb.Secret, error) {
+	return v.c.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{
+		Parent: "projects/" + v.project, SecretId: id,
+		Secret: &secretmanagerpb.Secret{Replication: &secretmanagerpb.Replication{
+			Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}},
+		}},
+	})
+}
+
+// write adds a version holding s, moves the alias to it (on condition of
+// etag, unless it is ""), and destroys version prev, which the alias named
+// before. It returns the new version as Get reports it.
+func (v *Vault) write(ctx context.Context, id string, s *vault.Secret, prev int64, etag string) (string, error) {
 	data := []byte(s.String())
 	sum := int64(crc32.Checksum(data, crc32c))
 	ver, err := v.c.AddSecretVersion(ctx, &secretmanagerpb.AddSecretVersionRequest{
 		Parent: v.secret(id), Payload: &secretmanagerpb.SecretPayload{Data: data, DataCrc32C: &sum},
 	})
 	if status.Code(err) == codes.NotFound {
-		v.forget(id)
-		return v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
+		return "", fmt.Errorf("%w: another writer deleted it", core.ErrConflict)
 	}
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", err
 	}
 	n, err := versionNumber(ver.GetName())
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", err
 	}
 	sec, err := v.c.UpdateSecret(ctx, &secretmanagerpb.UpdateSecretRequest{
-		Secret:     &secretmanagerpb.Secret{Name: v.secret(id), Etag: prev.etag, VersionAliases: map[string]int64{alias: n}},
+		Secret:     &secretmanagerpb.Secret{Name: v.secret(id), Etag: etag, VersionAliases: map[string]int64{alias: n}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"version_aliases"}},
 	})
 	if c := status.Code(err); c == codes.Aborted || c == codes.FailedPrecondition || c == codes.NotFound {
-		v.forget(id)
-		v.destroy(ctx, id, ver)
-		return v.fail("set", p, fmt.Errorf("%w: the secret changed after this vault read it", core.ErrConflict))
+		v.destroy(ctx, ver)
+		return "", fmt.Errorf("%w: the secret changed after it was read", core.ErrConflict)
 	}
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", err
 	}
-	v.remember(id, state{etag: sec.GetEtag(), version: n})
-	if prev.version != 0 {
-		old, err := v.c.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{
-			Name: v.secret(id) + "/versions/" + strconv.FormatInt(prev.version, 10),
-		})
-		if err == nil {
-			v.destroy(ctx, id, old)
+	if prev != 0 && prev != n {
+		if old, err := v.c.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: v.versionName(id, prev)}); err == nil {
+			v.destroy(ctx, old)
 		}
 	}
-	return nil
+	return version(n, sec.GetEtag()), nil
 }
 
 // destroy erases a version that no alias names, with its etag as the
 // condition. It is best effort.
-func (v *Vault) destroy(ctx context.Context, _ string, ver *secretmanagerpb.SecretVersion) {
+func (v *Vault) destroy(ctx context.Context, ver *secretmanagerpb.SecretVersion) {
 	_, _ = v.c.DestroySecretVersion(ctx, &secretmanagerpb.DestroySecretVersionRequest{Name: ver.GetName(), Etag: ver.GetEtag()})
 }
 
@@ -312,7 +350,6 @@ func (v *Vault) Delete(ctx context.Context, p string) error {
 	if err != nil && status.Code(err) != codes.NotFound {
 		return v.fail("delete", p, err)
 	}
-	v.remember(id, state{})
 	return nil
 }
 
@@ -352,25 +389,6 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func (v *Vault) known(id string) (state, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	s, ok := v.seen[id]
-	return s, ok
-}
-
-func (v *Vault) remember(id string, s state) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.seen[id] = s
-}
-
-func (v *Vault) forget(id string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.seen, id)
 }
 
 func (v *Vault) fail(op, p string, err error) error {

@@ -84,7 +84,7 @@ func TestCRUDAndList(t *testing.T) {
 		t.Fatalf("secret IDs %q", srv.IDs())
 	}
 	s, err := v.Get(ctx, "credentials/ünï")
-	if err != nil || s.Value != "v:credentials/ünï" || s.Metadata.Version != "1" {
+	if err != nil || s.Value != "v:credentials/ünï" || !strings.HasPrefix(s.Metadata.Version, "1:") {
 		t.Fatalf("Get = %+v, %v", s, err)
 	}
 	got, err := v.List(ctx, "credentials/")
@@ -118,37 +118,45 @@ func TestEtagConflict(t *testing.T) {
 	a, b := newVault(t, srv, bearer), newVault(t, srv, bearer)
 	ctx := context.Background()
 	const id = "projects/proj/secrets/omnitoken-tokens_2Fx"
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen1"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []*gcp.Vault{a, b} {
-		if _, err := v.Get(ctx, "tokens/x"); err != nil {
+	read := func(v *gcp.Vault) *vault.Secret {
+		t.Helper()
+		s, err := v.Get(ctx, "tokens/x")
+		if err != nil {
 			t.Fatal(err)
 		}
+		return s
 	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}); err != nil {
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}); !isConflict(err) {
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
+		t.Fatalf("create over an existing secret: %v, want a conflict", err)
+	}
+	sa, sb := read(a), read(b)
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
 		t.Fatalf("stale write: %v, want a conflict", err)
 	}
 	if val, live := srv.Current(id); val != "gen2-a" || live != 1 {
-		t.Fatalf("current %q with %d live versions after the refused write; want gen2-a, 1 (the loser's version destroyed)", val, live)
+		t.Fatalf("current %q with %d live versions after the refused write; want gen2-a, 1 (the old and the loser's versions destroyed)", val, live)
 	}
-	if s, err := b.Get(ctx, "tokens/x"); err != nil || s.Value != "gen2-a" {
-		t.Fatalf("re-read: %v, %v", s, err)
-	}
-	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}); err != nil {
+	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
+	if err != nil {
 		t.Fatalf("write after re-read: %v", err)
 	}
-	if _, err := b.Get(ctx, "tokens/new"); !errors.Is(err, vault.ErrSecretNotFound) {
-		t.Fatal(err)
+	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
+		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
 	}
-	if err := a.Set(ctx, "tokens/new", &vault.Secret{Value: "first"}); err != nil {
-		t.Fatal(err)
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
+		t.Fatalf("plain Set: %v", err)
 	}
-	if err := b.Set(ctx, "tokens/new", &vault.Secret{Value: "second"}); !isConflict(err) {
-		t.Fatalf("create over a concurrent create: %v, want a conflict", err)
+	if val, live := srv.Current(id); val != "plain" || live != 1 {
+		t.Fatalf("after plain Set: %q with %d live versions", val, live)
+	}
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "x"}, "garbage"); err == nil {
+		t.Fatal("SetIfVersion took a version Get never reported")
 	}
 }
 

@@ -42,12 +42,13 @@
 // Each omnivault path is one KV v2 secret whose data holds the secret's
 // Value under "value" and each of its Fields under "field:NAME".
 //
-//   - Writes use KV v2 check-and-set. A Vault remembers the version it last
-//     read or wrote at each path and writes with cas set to it (cas=0, "must
-//     not exist", after reading nothing). When another writer got there
-//     first, Set fails with an error matching core.ErrConflict, and the
-//     omnitoken engine re-reads and adopts the newer token instead of
-//     overwriting it. A path this Vault has not seen is read once first.
+//   - Get reports the KV version in Metadata.Version. Set writes a new
+//     version whatever is there. SetIfVersion writes with KV v2
+//     check-and-set (cas = the version read; cas=0, "must not exist", for
+//     ""), so Vault implements storage.ConditionalVault: omnitoken writes
+//     every token that way, and when another writer got there first the
+//     write fails with an error matching core.ErrConflict, and the engine
+//     re-reads and adopts the newer token instead of overwriting it.
 //   - Delete removes the secret's metadata and every version.
 //   - List walks the metadata tree under the prefix.
 //   - The client's own token is renewed when two thirds of its lease have

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -79,9 +81,6 @@ type Vault struct {
 	client *api.Client
 	kv     *api.KVv2
 
-	mu       sync.Mutex
-	versions map[string]int // full path → version last read or written; 0: absent
-
 	authMu  sync.Mutex
 	authed  bool
 	renewAt time.Time // zero: never renew
@@ -91,7 +90,7 @@ type Vault struct {
 	closed atomic.Bool
 }
 
-var _ vault.Vault = (*Vault)(nil)
+var _ storage.ConditionalVault = (*Vault)(nil)
 
 // New returns a Vault. It does not contact the server: the first request
 // logs in.
@@ -163,10 +162,9 @@ func New(cfg Config) (*Vault, error) {
 		c.SetNamespace(cfg.Namespace)
 	}
 	return &Vault{
-		cfg:      cfg,
-		client:   c,
-		kv:       c.KVv2(cfg.Mount),
-		versions: map[string]int{},
+		cfg:    cfg,
+		client: c,
+		kv:     c.KVv2(cfg.Mount),
 	}, nil
 }
 
@@ -219,77 +217,63 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 		return err
 	})
 	if errors.Is(err, api.ErrSecretNotFound) {
-		v.remember(fp, 0)
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
 	}
 	if err != nil {
 		return nil, v.fail("get", p, err)
 	}
-	ver := 0
-	if s.VersionMetadata != nil {
-		ver = s.VersionMetadata.Version
-	}
-	v.remember(fp, ver)
 	if s.Data == nil { // the latest version was deleted
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
 	}
 	return decode(s, v.cfg.Name, p)
 }
 
-// Set writes sec as a new version of p, with check-and-set against the
-// version this Vault last saw there. A lost race is an error matching
-// core.ErrConflict; the caller re-reads before writing again.
+// Set writes sec as a new version of p, whatever is stored there.
 func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
+	_, err := v.put(ctx, "set", p, sec, nil)
+	return err
+}
+
+// SetIfVersion writes sec as a new version of p with KV v2 check-and-set:
+// only if p's current version is version (as Get reported it in
+// Metadata.Version), or, for "", only if p holds nothing. A refused write
+// is an error matching core.ErrConflict. It returns the version written.
+func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, version string) (string, error) {
+	cas := 0
+	if version != "" {
+		n, err := strconv.Atoi(version)
+		if err != nil {
+			return "", fmt.Errorf("hashicorp: set %s: version %q is not a KV v2 version", p, version)
+		}
+		cas = n
+	}
+	return v.put(ctx, "set", p, sec, []api.KVOption{api.WithCheckAndSet(cas)})
+}
+
+func (v *Vault) put(ctx context.Context, op, p string, sec *vault.Secret, opts []api.KVOption) (string, error) {
 	if sec == nil {
-		return fmt.Errorf("hashicorp: set %s: nil secret", p)
+		return "", fmt.Errorf("hashicorp: %s %s: nil secret", op, p)
 	}
 	fp, err := v.full(p)
 	if err != nil {
-		return err
-	}
-	cas, known := v.known(fp)
-	if !known {
-		if cas, err = v.currentVersion(ctx, fp); err != nil {
-			return v.fail("set", p, err)
-		}
+		return "", err
 	}
 	var out *api.KVSecret
 	err = v.do(ctx, func() error {
 		var err error
-		out, err = v.kv.Put(ctx, fp, encode(sec), api.WithCheckAndSet(cas))
+		out, err = v.kv.Put(ctx, fp, encode(sec), opts...)
 		return err
 	})
 	if isCASMismatch(err) {
-		v.forget(fp)
-		return v.fail("set", p, fmt.Errorf("%w: another writer changed it after version %d", core.ErrConflict, cas))
+		return "", v.fail(op, p, fmt.Errorf("%w: another writer changed it since it was read", core.ErrConflict))
 	}
 	if err != nil {
-		return v.fail("set", p, err)
+		return "", v.fail(op, p, err)
 	}
-	if out != nil && out.VersionMetadata != nil {
-		v.remember(fp, out.VersionMetadata.Version)
-	} else {
-		v.forget(fp)
+	if out == nil || out.VersionMetadata == nil {
+		return "", nil
 	}
-	return nil
-}
-
-// currentVersion reads the metadata of fp: its current version, or 0 when
-// nothing is stored there.
-func (v *Vault) currentVersion(ctx context.Context, fp string) (int, error) {
-	var md *api.KVMetadata
-	err := v.do(ctx, func() error {
-		var err error
-		md, err = v.kv.GetMetadata(ctx, fp)
-		return err
-	})
-	if errors.Is(err, api.ErrSecretNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return md.CurrentVersion, nil
+	return strconv.Itoa(out.VersionMetadata.Version), nil
 }
 
 // Delete removes p with all its versions. Deleting a missing secret is not
@@ -303,7 +287,6 @@ func (v *Vault) Delete(ctx context.Context, p string) error {
 	if err != nil && !isStatus(err, http.StatusNotFound) {
 		return v.fail("delete", p, err)
 	}
-	v.remember(fp, 0)
 	return nil
 }
 
@@ -375,25 +358,6 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 		out = []string{}
 	}
 	return out, nil
-}
-
-func (v *Vault) known(fp string) (int, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	ver, ok := v.versions[fp]
-	return ver, ok
-}
-
-func (v *Vault) remember(fp string, ver int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.versions[fp] = ver
-}
-
-func (v *Vault) forget(fp string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.versions, fp)
 }
 
 // fail wraps err as a *vault.VaultError whose message starts with the

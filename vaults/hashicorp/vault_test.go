@@ -107,50 +107,59 @@ func TestCRUDAndList(t *testing.T) {
 	}
 }
 
-// Two writers that read the same version: the second write is refused
-// with the conflict error, and succeeds after it reads again.
+// Two writers that read the same version: the second conditional write
+// is refused with core.ErrConflict, and succeeds after it reads again. A
+// plain Set overwrites whatever is there.
 func TestCheckAndSetConflict(t *testing.T) {
 	srv := startFake(t, &fakevault.Server{})
 	a, b := newVault(t, srv, nil), newVault(t, srv, nil)
+	testConditionalWrites(t, a, b, func() int { return srv.Version("omnitoken/tokens/x") })
+}
+
+// testConditionalWrites races two writers of tokens/x through
+// SetIfVersion; versions reports how many versions the server holds.
+func testConditionalWrites(t *testing.T, a, b *hashicorp.Vault, versions func() int) {
+	t.Helper()
 	ctx := context.Background()
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen1"}); err != nil {
+	read := func(v *hashicorp.Vault) *vault.Secret {
+		t.Helper()
+		s, err := v.Get(ctx, "tokens/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Get(ctx, "tokens/x"); err != nil {
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
+		t.Fatalf("create over an existing secret: %v, want a conflict", err)
+	}
+	sa, sb := read(a), read(b)
+	if sa.Metadata.Version != sb.Metadata.Version || sa.Metadata.Version == "" {
+		t.Fatalf("versions %q and %q", sa.Metadata.Version, sb.Metadata.Version)
+	}
+	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Get(ctx, "tokens/x"); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}); err != nil {
-		t.Fatal(err)
-	}
-	err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"})
-	if !isConflict(err) {
+	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
 		t.Fatalf("stale write: %v, want a conflict", err)
 	}
-	if got := srv.Data("omnitoken/tokens/x")["value"]; got != "gen2-a" {
-		t.Fatalf("stored %v after the refused write, want gen2-a", got)
+	if got := read(b); got.Value != "gen2-a" {
+		t.Fatalf("stored %q after the refused write, want gen2-a", got.Value)
 	}
-	s, err := b.Get(ctx, "tokens/x")
-	if err != nil || s.Value != "gen2-a" {
-		t.Fatalf("re-read = %v, %v", s, err)
-	}
-	if err := b.Set(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}); err != nil {
+	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
+	if err != nil {
 		t.Fatalf("write after re-read: %v", err)
 	}
-	if srv.Version("omnitoken/tokens/x") != 3 {
-		t.Fatalf("version %d, want 3", srv.Version("omnitoken/tokens/x"))
+	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
+		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
 	}
-	// A path read as absent is written with cas=0: a concurrent create wins.
-	if _, err := b.Get(ctx, "tokens/new"); !errors.Is(err, vault.ErrSecretNotFound) {
-		t.Fatal(err)
+	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
+		t.Fatalf("plain Set over a newer version: %v", err)
 	}
-	if err := a.Set(ctx, "tokens/new", &vault.Secret{Value: "first"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Set(ctx, "tokens/new", &vault.Secret{Value: "second"}); !isConflict(err) {
-		t.Fatalf("create over a concurrent create: %v, want a conflict", err)
+	if got := read(b); got.Value != "plain" || versions() != 4 {
+		t.Fatalf("after plain Set: %q with %d versions", got.Value, versions())
 	}
 }
 
