@@ -177,6 +177,24 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A concurrent Set can move the alias and destroy the version it
+	// named between the two calls: then read the alias again.
+	for range readTries - 1 {
+		s, err := v.get(ctx, id, p)
+		if !errors.Is(err, errVersionGone) {
+			return s, err
+		}
+	}
+	return v.get(ctx, id, p)
+}
+
+// readTries bounds how many times Get reads the alias again after the
+// version it named was destroyed under it.
+const readTries = 5
+
+var errVersionGone = errors.New("went away while reading")
+
+func (v *Vault) get(ctx context.Context, id, p string) (*vault.Secret, error) {
 	sec, err := v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
 	if status.Code(err) == codes.NotFound {
 		return nil, v.fail("get", p, vault.ErrSecretNotFound)
@@ -190,9 +208,8 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	}
 	out, err := v.c.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{Name: v.versionName(id, n)})
 	if err != nil {
-		if status.Code(err) == codes.NotFound || status.Code(err) == codes.FailedPrecondition {
-			// Moved and destroyed between the two calls: the caller reads again.
-			return nil, v.fail("get", p, fmt.Errorf("%w: version %d went away while reading", vault.ErrConnectionFailed, n))
+		if c := status.Code(err); c == codes.NotFound || c == codes.FailedPrecondition {
+			return nil, v.fail("get", p, fmt.Errorf("%w: version %d %w", vault.ErrConnectionFailed, n, errVersionGone))
 		}
 		return nil, v.fail("get", p, err)
 	}
@@ -249,7 +266,16 @@ func (v *Vault) SetIfVersion(ctx context.Context, p string, s *vault.Secret, ver
 	if ver == "" {
 		sec, err := v.create(ctx, id)
 		if status.Code(err) == codes.AlreadyExists {
-			return "", v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
+			// A secret without the alias reads as missing (a first write
+			// that failed after the create, or one an operator made
+			// empty): write to it, on condition of its etag.
+			sec, err = v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+			if err == nil && sec.GetVersionAliases()[alias] != 0 {
+				return "", v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
+			}
+			if status.Code(err) == codes.NotFound {
+				return "", v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
+			}
 		}
 		if err != nil {
 			return "", v.fail("set", p, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/vaults/gcp"
@@ -45,6 +46,20 @@ func newVault(t *testing.T, srv *fakesm.Server, token string) *gcp.Vault {
 // newVaultIn is newVault for a given project and prefix.
 func newVaultIn(t *testing.T, srv *fakesm.Server, token, project, prefix string) *gcp.Vault {
 	t.Helper()
+	c := newClient(t, srv, token)
+	v, err := gcp.New(gcp.Config{Client: c, Project: project, Prefix: prefix,
+		Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+// newClient is a real Secret Manager client of the fake, over TLS with a
+// per-call bearer token, closed when the test ends.
+func newClient(t *testing.T, srv *fakesm.Server, token string) *secretmanager.Client {
+	t.Helper()
 	conn, err := grpc.NewClient(srv.Addr,
 		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: srv.RootCAs})),
 		grpc.WithPerRPCCredentials(oauth.TokenSource{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}))
@@ -55,16 +70,11 @@ func newVaultIn(t *testing.T, srv *fakesm.Server, token, project, prefix string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := gcp.New(gcp.Config{Client: c, Project: project, Prefix: prefix,
-		Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Multiplier: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		_ = v.Close()
+		_ = c.Close()
 		_ = conn.Close()
 	})
-	return v
+	return c
 }
 
 func TestCRUDAndList(t *testing.T) {
@@ -204,3 +214,58 @@ func TestFromURIErrors(t *testing.T) {
 }
 
 func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
+
+// A secret that exists with no current version (its first write created
+// it and then failed, or an operator created it empty) reads as missing,
+// so a conditional write for "nothing stored" goes through: the etag of
+// the empty secret is the condition. Before, it was refused as a conflict
+// forever, and the token could never be stored.
+func TestSetIfVersionOverEmptySecret(t *testing.T) {
+	srv := startFake(t)
+	v := newVault(t, srv, bearer)
+	ctx := context.Background()
+	raw := newClient(t, srv, bearer)
+	if _, err := raw.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{
+		Parent: "projects/proj", SecretId: "omnitoken-tokens_2Fe",
+		Secret: &secretmanagerpb.Secret{Replication: &secretmanagerpb.Replication{
+			Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}},
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Get(ctx, "tokens/e"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get of an empty secret: %v, want ErrSecretNotFound", err)
+	}
+	nv, err := v.SetIfVersion(ctx, "tokens/e", &vault.Secret{Value: "first"}, "")
+	if err != nil {
+		t.Fatalf("SetIfVersion(\"\") over an empty secret: %v", err)
+	}
+	if s, err := v.Get(ctx, "tokens/e"); err != nil || s.Value != "first" || s.Metadata.Version != nv {
+		t.Fatalf("Get = %+v, %v; want first at %q", s, err, nv)
+	}
+	// Now that it holds a version, "nothing stored" is a conflict again.
+	if _, err := v.SetIfVersion(ctx, "tokens/e", &vault.Secret{Value: "again"}, ""); !isConflict(err) {
+		t.Fatalf("SetIfVersion(\"\") over a live secret: %v, want a conflict", err)
+	}
+}
+
+// A Get that reads the alias, and then finds the version it named
+// destroyed by a concurrent Set, reads again and returns the new value,
+// instead of failing a read of a secret that was there all along.
+func TestGetRacesSet(t *testing.T) {
+	srv := startFake(t)
+	v, other := newVault(t, srv, bearer), newVault(t, srv, bearer)
+	ctx := context.Background()
+	if err := v.Set(ctx, "tokens/r", &vault.Secret{Value: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Before("AccessSecretVersion", func() {
+		if err := other.Set(ctx, "tokens/r", &vault.Secret{Value: "new"}); err != nil {
+			t.Error(err)
+		}
+	})
+	s, err := v.Get(ctx, "tokens/r")
+	if err != nil || s.Value != "new" {
+		t.Fatalf("Get while a Set destroys the version read = %+v, %v; want new", s, err)
+	}
+}

@@ -52,6 +52,7 @@ type Server struct {
 	throttle int
 	calls    map[string]int
 	etags    int
+	before   map[string]func()
 }
 
 type secret struct {
@@ -71,11 +72,20 @@ func (s *Server) Start() (*Server, error) {
 		return nil, err
 	}
 	s.Addr, s.RootCAs = l.Addr().String(), pool
-	s.secrets, s.calls = map[string]*secret{}, map[string]int{}
+	s.secrets, s.calls, s.before = map[string]*secret{}, map[string]int{}, map[string]func(){}
 	s.grpc = grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&cert)), grpc.UnaryInterceptor(s.intercept))
 	secretmanagerpb.RegisterSecretManagerServiceServer(s.grpc, s)
 	go func() { _ = s.grpc.Serve(l) }()
 	return s, nil
+}
+
+// Before makes the next call of method run f first, outside the server's
+// lock, so that a test can slip another client's call in between two
+// calls of the one under test.
+func (s *Server) Before(method string, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.before[method] = f
 }
 
 // Stop stops the server.
@@ -140,7 +150,12 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		return nil, status.Error(codes.ResourceExhausted, "quota exceeded")
 	}
 	s.calls[method]++
+	f := s.before[method]
+	delete(s.before, method)
 	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	if a := md.Get("authorization"); len(a) != 1 || a[0] != "Bearer "+s.Token {
 		return nil, status.Error(codes.Unauthenticated, "request had invalid authentication credentials")
