@@ -236,7 +236,9 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 
 // SetIfVersion writes sec as a new version of p with KV v2 check-and-set:
 // only if p's current version is version (as Get reported it in
-// Metadata.Version), or, for "", only if p holds nothing. A refused write
+// Metadata.Version), or, for "", only if p holds nothing live (a
+// soft-deleted or destroyed current version counts as nothing, as Get
+// reports it missing). A refused write
 // is an error matching core.ErrConflict. It returns the version written.
 func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, version string) (string, error) {
 	cas := 0
@@ -247,7 +249,39 @@ func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, v
 		}
 		cas = n
 	}
-	return v.put(ctx, "set", p, sec, []api.KVOption{api.WithCheckAndSet(cas)})
+	nv, err := v.put(ctx, "set", p, sec, []api.KVOption{api.WithCheckAndSet(cas)})
+	if cas != 0 || !errors.Is(err, core.ErrConflict) {
+		return nv, err
+	}
+	// Vault compares cas with the current version even when that version
+	// is soft-deleted or destroyed, which Get reports as missing: write
+	// over such a version, on condition of its number.
+	cur, ok := v.deadVersion(ctx, p)
+	if !ok {
+		return "", err
+	}
+	return v.put(ctx, "set", p, sec, []api.KVOption{api.WithCheckAndSet(cur)})
+}
+
+// deadVersion returns p's current version if it is soft-deleted or
+// destroyed.
+func (v *Vault) deadVersion(ctx context.Context, p string) (int, bool) {
+	fp, err := v.full(p)
+	if err != nil {
+		return 0, false
+	}
+	var m *api.KVMetadata
+	err = v.do(ctx, func() error {
+		var err error
+		m, err = v.kv.GetMetadata(ctx, fp)
+		return err
+	})
+	if err != nil || m == nil || m.CurrentVersion == 0 {
+		return 0, false
+	}
+	vm, ok := m.Versions[strconv.Itoa(m.CurrentVersion)]
+	dead := !ok || vm.Destroyed || !vm.DeletionTime.IsZero() && !vm.DeletionTime.After(v.cfg.Now())
+	return m.CurrentVersion, dead
 }
 
 func (v *Vault) put(ctx context.Context, op, p string, sec *vault.Secret, opts []api.KVOption) (string, error) {

@@ -3,6 +3,7 @@ package hashicorp_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -335,3 +336,48 @@ func TestFromURI(t *testing.T) {
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
+
+// An operator's soft delete ("vault kv delete") keeps the secret's
+// current version, and Vault compares cas with it. The secret reads as
+// missing, so a write for "nothing stored" must go through, on condition
+// of that version; before, cas=0 was refused forever and the token could
+// never be stored again.
+func TestSetIfVersionOverSoftDeleted(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{})
+	v := newVault(t, srv, nil)
+	ctx := context.Background()
+	if _, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	softDelete(t, srv, "secret/data/omnitoken/tokens/d")
+	if _, err := v.Get(ctx, "tokens/d"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("Get of a soft-deleted secret: %v, want ErrSecretNotFound", err)
+	}
+	nv, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "2"}, "")
+	if err != nil {
+		t.Fatalf("SetIfVersion(\"\") over a soft-deleted secret: %v", err)
+	}
+	if s, err := v.Get(ctx, "tokens/d"); err != nil || s.Value != "2" || s.Metadata.Version != nv || nv != "2" {
+		t.Fatalf("Get = %+v, %v; want 2 at version 2 (returned %q)", s, err, nv)
+	}
+	// Live again: "nothing stored" is a conflict.
+	if _, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "3"}, ""); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("SetIfVersion(\"\") over a live secret: %v, want ErrConflict", err)
+	}
+}
+
+// softDelete deletes the latest version at a data path, as "vault kv
+// delete" does.
+func softDelete(t *testing.T, srv *fakevault.Server, dataPath string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/v1/"+dataPath, nil)
+	req.Header.Set("X-Vault-Token", rootToken)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("soft delete: %s", resp.Status)
+	}
+}

@@ -2,7 +2,9 @@
 // Vault (and OpenBao) HTTP API that the hashicorp provider uses: one KV
 // version 2 mount, token lookup and renewal, and AppRole and Kubernetes
 // logins. It enforces what the provider relies on: versions and
-// check-and-set, permission denied for a missing or lapsed token, token
+// check-and-set (against the current version, soft-deleted or not, as
+// Vault compares it), soft deletes, permission denied for a missing or
+// lapsed token, token
 // TTLs by an injected clock, and 429 throttling on demand.
 package fakevault
 
@@ -47,6 +49,7 @@ type Server struct {
 type entry struct {
 	versions []map[string]any // index v-1 holds version v; nil: destroyed
 	created  []time.Time
+	deleted  []time.Time // soft-deleted at; zero: live
 }
 
 type token struct {
@@ -87,8 +90,8 @@ func (s *Server) Throttle(n int) {
 }
 
 // Requests reports how many requests reached the fake for an operation:
-// "login", "lookup-self", "renew-self", "read", "write", "metadata",
-// "list", "delete", or "throttled".
+// "login", "lookup-self", "renew-self", "read", "write", "soft-delete",
+// "metadata", "list", "delete", or "throttled".
 func (s *Server) Requests(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,6 +229,14 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, path string) {
 			return
 		}
 		v := len(e.versions)
+		if !e.deleted[v-1].IsZero() {
+			// As Vault answers for a soft-deleted latest version: 404,
+			// with the version's metadata and no data.
+			m := versionMeta(v, e.created[v-1])
+			m["deletion_time"] = e.deleted[v-1].UTC().Format(time.RFC3339Nano)
+			writeJSON(w, http.StatusNotFound, map[string]any{"data": map[string]any{"data": nil, "metadata": m}})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
 			"data":     e.versions[v-1],
 			"metadata": versionMeta(v, e.created[v-1]),
@@ -257,7 +268,17 @@ func (s *Server) data(w http.ResponseWriter, r *http.Request, path string) {
 		now := s.Now()
 		e.versions = append(e.versions, body.Data)
 		e.created = append(e.created, now)
+		e.deleted = append(e.deleted, time.Time{})
 		writeJSON(w, http.StatusOK, map[string]any{"data": versionMeta(len(e.versions), now)})
+	case http.MethodDelete:
+		// A soft delete of the latest version: its data stays, reads
+		// answer 404, and the current version (which check-and-set
+		// compares with) does not change.
+		s.requests["soft-delete"]++
+		if e != nil && len(e.versions) > 0 {
+			e.deleted[len(e.versions)-1] = s.Now()
+		}
+		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeErr(w, http.StatusMethodNotAllowed, "unsupported operation")
 	}
@@ -301,7 +322,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, path string) {
 		}
 		vs := map[string]any{}
 		for i, c := range e.created {
-			vs[itoa(i+1)] = versionMeta(i+1, c)
+			m := versionMeta(i+1, c)
+			if !e.deleted[i].IsZero() {
+				m["deletion_time"] = e.deleted[i].UTC().Format(time.RFC3339Nano)
+			}
+			vs[itoa(i+1)] = m
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
 			"current_version": len(e.versions), "oldest_version": 1, "max_versions": 0,
