@@ -13,7 +13,10 @@ import (
 )
 
 // do runs op with a live client token: it logs in or renews first when
-// due, and after a 403 it logs in again and retries op once.
+// due. After a 403 with a token from a login, it asks the server whether
+// that token still holds: if not, one fresh login (shared by every call
+// that met the same lapsed token) and op again; if it does, the 403 is
+// the policy's answer and is returned without a login.
 func (v *Vault) do(ctx context.Context, op func() error) error {
 	if v.closed.Load() {
 		return vault.ErrClosed
@@ -21,56 +24,96 @@ func (v *Vault) do(ctx context.Context, op func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := v.ensureAuth(ctx, false); err != nil {
+	tok, err := v.ensureAuth(ctx, "")
+	if err != nil {
 		return err
 	}
-	err := op()
+	err = op()
 	if !isStatus(err, http.StatusForbidden) || v.cfg.Auth.Method == AuthToken {
 		return err
 	}
 	// A token can lapse between renewals (a server restart, a revoked
-	// lease): one fresh login, then the request again.
-	if lerr := v.ensureAuth(ctx, true); lerr != nil {
+	// lease).
+	if _, lerr := v.ensureAuth(ctx, tok); lerr != nil {
+		if errors.Is(lerr, errTokenHolds) {
+			return err
+		}
 		return errors.Join(err, lerr)
 	}
 	return op()
 }
 
-// ensureAuth makes the client hold a token that is not due for renewal.
-// force logs in again whatever the state.
-func (v *Vault) ensureAuth(ctx context.Context, force bool) error {
-	v.authMu.Lock()
-	defer v.authMu.Unlock()
+// errTokenHolds says that a token met with 403 is still valid.
+var errTokenHolds = errors.New("the client token is valid")
+
+// ensureAuth makes the client hold a token that is not due for renewal,
+// and returns it. With refused set, a request made with the token
+// refused was answered 403: unless another call already replaced that
+// token, it is looked up, and replaced by a login if it no longer holds
+// (errTokenHolds if it does). Waiting for another call's login or renewal
+// ends with ctx.
+func (v *Vault) ensureAuth(ctx context.Context, refused string) (string, error) {
+	select {
+	case v.authSem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-v.authSem }()
 	now := v.cfg.Now()
 	switch {
-	case force || !v.authed:
-		return v.login(ctx, now)
+	case !v.authed:
+		return v.token, v.login(ctx, now)
+	case refused != "" && refused != v.token:
+		return v.token, nil // another call logged in again already
+	case refused != "":
+		if _, err := v.client.Auth().Token().LookupSelfWithContext(ctx); err == nil {
+			return v.token, errTokenHolds
+		} else if !isStatus(err, http.StatusForbidden) {
+			return v.token, fmt.Errorf("%w: look up the client token: %w", vault.ErrAuthenticationFailed, mapErr(err))
+		}
+		return v.token, v.login(ctx, now)
 	case v.renewAt.IsZero() || now.Before(v.renewAt):
-		return nil
+		return v.token, nil
 	}
 	if v.renew {
 		s, err := v.client.Auth().Token().RenewSelfWithContext(ctx, 0)
 		if err == nil && s != nil && s.Auth != nil {
 			v.schedule(now, s.Auth.LeaseDuration, s.Auth.Renewable)
-			return nil
+			return v.token, nil
+		}
+		if err == nil {
+			err = errors.New("renewal returned no lease")
 		}
 		if v.cfg.Auth.Method == AuthToken {
-			if err == nil {
-				err = errors.New("renewal returned no lease")
-			}
-			return fmt.Errorf("%w: renew the client token: %w", vault.ErrAuthenticationFailed, err)
+			return v.token, v.keep(now, fmt.Errorf("%w: renew the client token: %w", vault.ErrAuthenticationFailed, mapErr(err)))
 		}
 	}
 	if v.cfg.Auth.Method == AuthToken {
 		// Not renewable: keep using it until the server refuses it.
 		v.renewAt = time.Time{}
+		return v.token, nil
+	}
+	if err := v.login(ctx, now); err != nil {
+		return v.token, v.keep(now, err)
+	}
+	return v.token, nil
+}
+
+// keep decides what a failed renewal or login means while the current
+// token may still be valid: until it expires, keep using it and try again
+// halfway to its expiry; after, err.
+func (v *Vault) keep(now time.Time, err error) error {
+	if !v.expires.IsZero() && now.Before(v.expires) {
+		v.renewAt = now.Add(v.expires.Sub(now) / 2)
 		return nil
 	}
-	return v.login(ctx, now)
+	v.authed = false
+	return err
 }
 
 // login obtains a client token by the configured method and schedules its
-// renewal at two thirds of its lease.
+// renewal at two thirds of its lease. A failed login leaves the state as
+// it was.
 func (v *Vault) login(ctx context.Context, now time.Time) error {
 	a := v.cfg.Auth
 	v.logins.Add(1)
@@ -82,7 +125,7 @@ func (v *Vault) login(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("%w: look up the client token: %w", vault.ErrAuthenticationFailed, mapErr(err))
 		}
 		ttl, renewable := tokenTTL(s)
-		v.authed = true
+		v.authed, v.token = true, a.Token
 		v.schedule(now, ttl, renewable)
 		return nil
 	}
@@ -97,18 +140,17 @@ func (v *Vault) login(ctx context.Context, now time.Time) error {
 		}
 		body["role"], body["jwt"] = a.Role, jwt
 	}
-	v.client.ClearToken()
-	s, err := v.client.Logical().WriteWithContext(ctx, "auth/"+a.MountPath+"/login", body)
+	// The login goes through a client of its own, with no token, so the
+	// token that other calls are using meanwhile stays in place.
+	s, err := v.loginClient.Logical().WriteWithContext(ctx, "auth/"+a.MountPath+"/login", body)
 	if err != nil {
-		v.authed = false
 		return fmt.Errorf("%w: %s login: %w", vault.ErrAuthenticationFailed, a.Method, mapErr(err))
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
-		v.authed = false
 		return fmt.Errorf("%w: %s login returned no token", vault.ErrAuthenticationFailed, a.Method)
 	}
 	v.client.SetToken(s.Auth.ClientToken)
-	v.authed = true
+	v.authed, v.token = true, s.Auth.ClientToken
 	v.schedule(now, s.Auth.LeaseDuration, s.Auth.Renewable)
 	return nil
 }
@@ -116,10 +158,12 @@ func (v *Vault) login(ctx context.Context, now time.Time) error {
 func (v *Vault) schedule(now time.Time, leaseSeconds int, renewable bool) {
 	v.renew = renewable
 	if leaseSeconds <= 0 {
-		v.renewAt = time.Time{} // a token without a TTL, such as a root token
+		// A token without a TTL, such as a root token.
+		v.renewAt, v.expires = time.Time{}, time.Time{}
 		return
 	}
-	v.renewAt = now.Add(time.Duration(leaseSeconds) * time.Second * 2 / 3)
+	lease := time.Duration(leaseSeconds) * time.Second
+	v.renewAt, v.expires = now.Add(lease*2/3), now.Add(lease)
 }
 
 // tokenTTL reads ttl and renewable from a lookup-self answer.

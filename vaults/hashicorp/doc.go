@@ -53,8 +53,15 @@
 //   - List walks the metadata tree under the prefix.
 //   - The client's own token is renewed when two thirds of its lease have
 //     passed, on the next request; when renewal fails or the token has
-//     expired, AppRole and Kubernetes logins are made again. A request
-//     refused with 403 is retried once after a fresh login.
+//     expired, AppRole and Kubernetes logins are made again. A renewal or
+//     login that fails while the token still has time left does not fail
+//     the request: the token is used, and renewal tried again halfway to
+//     its expiry. After a 403, the token is looked up: if it lapsed, one
+//     fresh login (shared by every request that met the same token) and
+//     the request once more; if it holds, the 403 is the policy's answer
+//     and no login is made. Logins use a client of their own, so the
+//     token other requests use stays in place, and a request waiting for
+//     another's login gives up when its context ends.
 //   - 429 and 5xx answers are retried by the SDK with backoff, honouring
 //     Retry-After.
 //

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,9 +80,15 @@ type Vault struct {
 	client *api.Client
 	kv     *api.KVv2
 
-	authMu  sync.Mutex
+	loginClient *api.Client // logs in, with no token of its own
+
+	// authSem is held by the call that logs in or renews; it guards
+	// the fields below.
+	authSem chan struct{}
 	authed  bool
+	token   string    // the client token in use
 	renewAt time.Time // zero: never renew
+	expires time.Time // zero: never, or not known
 	renew   bool      // the token is renewable
 
 	logins atomic.Int64
@@ -161,10 +166,17 @@ func New(cfg Config) (*Vault, error) {
 	if cfg.Namespace != "" {
 		c.SetNamespace(cfg.Namespace)
 	}
+	lc, err := c.CloneWithHeaders()
+	if err != nil {
+		return nil, fmt.Errorf("hashicorp: client: %w", err)
+	}
+	lc.ClearToken() // a clone reads VAULT_TOKEN too
 	return &Vault{
-		cfg:    cfg,
-		client: c,
-		kv:     c.KVv2(cfg.Mount),
+		cfg:         cfg,
+		client:      c,
+		loginClient: lc,
+		kv:          c.KVv2(cfg.Mount),
+		authSem:     make(chan struct{}, 1),
 	}, nil
 }
 

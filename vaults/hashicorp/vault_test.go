@@ -381,3 +381,142 @@ func softDelete(t *testing.T, srv *fakevault.Server, dataPath string) {
 		t.Fatalf("soft delete: %s", resp.Status)
 	}
 }
+
+// Many goroutines find the client's token revoked at once: each gets a
+// 403, and one fresh login serves them all. Before, every 403 forced a
+// login of its own, and a login cleared the token that the others'
+// requests were using, which made more 403s.
+func TestReloginOnceUnderConcurrency(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid"})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+	})
+	ctx := context.Background()
+	if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Revoke(currentToken(t, srv))
+	const n = 32
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			<-start
+			if _, err := v.Get(ctx, "tokens/x"); err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := srv.Requests("login"); got != 2 {
+		t.Fatalf("%d logins for %d requests that met a revoked token, want 2 (the first and one again)", got, n)
+	}
+}
+
+// A 403 that the policy gives a valid token is returned as access
+// denied, without a login: before, every such call logged in again.
+func TestPolicyDenialNeedsNoLogin(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid"})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+	})
+	srv.Deny("secret/data/omnitoken/forbidden")
+	for range 5 {
+		if _, err := v.Get(context.Background(), "forbidden"); !errors.Is(err, vault.ErrAccessDenied) {
+			t.Fatalf("Get of a denied path: %v, want ErrAccessDenied", err)
+		}
+	}
+	if got := srv.Requests("login"); got != 1 {
+		t.Fatalf("%d logins for 5 denied reads, want 1", got)
+	}
+}
+
+// A call waiting while another logs in gives up when its context ends.
+func TestWaitForLoginHonoursContext(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid"})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+	})
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv.BeforeLogin(func() {
+		close(entered)
+		<-release
+	})
+	first := make(chan error, 1)
+	go func() {
+		_, err := v.Get(context.Background(), "x")
+		first <- err
+	}()
+	<-entered
+	// The deadline ends the second call's wait (or, on a slow machine,
+	// comes before it starts waiting; the result is the same).
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := v.Get(ctx, "x")
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("waiting call: %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("a cancelled call still waits for another call's login")
+		close(release)
+		<-second
+		release = nil
+	}
+	if release != nil {
+		close(release)
+	}
+	if err := <-first; !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("the call that logged in: %v, want ErrSecretNotFound", err)
+	}
+}
+
+// A renewal that fails while the token still has time left does not fail
+// the call: the token is used, and renewal tried again later.
+func TestFailedRenewalKeepsValidToken(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid", TokenTTL: time.Hour, Now: clk.Now})
+	// A renewable token with a one-hour TTL, used with token auth.
+	tokenVault := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+		c.Now = clk.Now
+	})
+	ctx := context.Background()
+	if err := tokenVault.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Token: currentToken(t, srv)}
+		c.Now = clk.Now
+		c.MaxRetries = -1
+	})
+	if _, err := v.Get(ctx, "tokens/x"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(45 * time.Minute) // past two thirds of the lease
+	srv.Throttle(1)               // the renewal fails
+	if s, err := v.Get(ctx, "tokens/x"); err != nil || s.Value != "1" {
+		t.Fatalf("Get after a failed renewal of a valid token: %+v, %v", s, err)
+	}
+	if srv.Requests("throttled") != 1 {
+		t.Fatalf("%d throttled requests, want 1 (the renewal)", srv.Requests("throttled"))
+	}
+	clk.Advance(8 * time.Minute) // halfway to expiry: renewal again
+	if _, err := v.Get(ctx, "tokens/x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Requests("renew-self"); got != 1 {
+		t.Fatalf("%d successful renewals, want 1", got)
+	}
+}

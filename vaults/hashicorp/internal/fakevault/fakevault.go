@@ -44,6 +44,25 @@ type Server struct {
 	issued   []string
 	throttle int
 	requests map[string]int
+	denied   []string
+	onLogin  func()
+}
+
+// Deny makes every request for a path under prefix (such as
+// "secret/data/x") answer 403, as a policy that does not grant it would,
+// whatever the token.
+func (s *Server) Deny(prefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied = append(s.denied, prefix)
+}
+
+// BeforeLogin makes the next login run f first, before the fake takes
+// its lock, so that a test can hold a login in flight.
+func (s *Server) BeforeLogin(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onLogin = f
 }
 
 type entry struct {
@@ -141,6 +160,15 @@ func (s *Server) Version(path string) int {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/login") {
+		s.mu.Lock()
+		f := s.onLogin
+		s.onLogin = nil
+		s.mu.Unlock()
+		if f != nil {
+			f()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.throttle > 0 {
@@ -161,6 +189,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok || (!tok.expires.IsZero() && !s.Now().Before(tok.expires)) {
 		writeErr(w, http.StatusForbidden, "permission denied")
 		return
+	}
+	for _, d := range s.denied {
+		if strings.HasPrefix(p, d) {
+			writeErr(w, http.StatusForbidden, "permission denied")
+			return
+		}
 	}
 	switch {
 	case p == "auth/token/lookup-self":
