@@ -179,12 +179,15 @@ func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
 }
 
 // Set writes sec as the new AWSCURRENT version of p, whatever is there.
+// A secret scheduled for deletion is restored first.
 func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	n, val, err := v.prepare(ctx, p, sec)
 	if err != nil {
 		return err
 	}
-	for range 2 { // a create can lose to a concurrent create: then update
+	// A create can lose to a concurrent create (then update), or meet a
+	// secret scheduled for deletion (then restore it and update).
+	for range 3 {
 		_, err := v.c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &n, SecretString: &val, ClientRequestToken: requestToken()})
 		if !isNotFound(err) {
 			if err != nil {
@@ -193,6 +196,12 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 			return nil
 		}
 		_, err = v.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: &n, SecretString: &val, ClientRequestToken: requestToken()})
+		if isScheduledForDeletion(err) {
+			err = v.restore(ctx, n)
+			if err == nil {
+				continue
+			}
+		}
 		if !isCode(err, "ResourceExistsException") {
 			if err != nil {
 				return v.fail("set", p, err)
@@ -205,7 +214,9 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 
 // SetIfVersion writes sec as the new AWSCURRENT version of p only if
 // AWSCURRENT is still on version (the VersionId that Get reported in
-// Metadata.Version), or, for "", only if p does not exist. A refused
+// Metadata.Version), or, for "", only if p does not exist or is
+// scheduled for deletion (which Get reports as missing; it is restored
+// and written on condition that AWSCURRENT does not move). A refused
 // write is an error matching core.ErrConflict. It returns the new
 // VersionId.
 func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, version string) (string, error) {
@@ -218,10 +229,26 @@ func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, v
 		if isCode(err, "ResourceExistsException") {
 			return "", v.fail("set", p, fmt.Errorf("%w: another writer created it", core.ErrConflict))
 		}
+		if !isScheduledForDeletion(err) {
+			if err != nil {
+				return "", v.fail("set", p, err)
+			}
+			return awssdk.ToString(out.VersionId), nil
+		}
+		// Scheduled for deletion, which Get reports as missing: restore
+		// it, and move AWSCURRENT on from the version it holds, on the
+		// condition that no other writer moved it first.
+		if err := v.restore(ctx, n); err != nil {
+			return "", v.fail("set", p, err)
+		}
+		cur, err := v.c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: &n, VersionStage: awssdk.String(stageCurrent)})
+		if isNotFound(err) {
+			return "", v.fail("set", p, fmt.Errorf("%w: another writer deleted it", core.ErrConflict))
+		}
 		if err != nil {
 			return "", v.fail("set", p, err)
 		}
-		return awssdk.ToString(out.VersionId), nil
+		version = awssdk.ToString(cur.VersionId)
 	}
 	put, err := v.c.PutSecretValue(ctx, &sm.PutSecretValueInput{
 		SecretId: &n, SecretString: &val, ClientRequestToken: requestToken(), VersionStages: []string{stagePending},
@@ -345,6 +372,23 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", vault.ErrConnectionFailed, err)
 	}
 	return err
+}
+
+// restore cancels the scheduled deletion of secret n.
+func (v *Vault) restore(ctx context.Context, n string) error {
+	_, err := v.c.RestoreSecret(ctx, &sm.RestoreSecretInput{SecretId: &n})
+	if err != nil {
+		return fmt.Errorf("restore the secret scheduled for deletion: %w", err)
+	}
+	return nil
+}
+
+// isScheduledForDeletion reports CreateSecret's answer for a name whose
+// secret is scheduled for deletion.
+func isScheduledForDeletion(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidRequestException" &&
+		strings.Contains(strings.ToLower(ae.ErrorMessage()), "scheduled for deletion")
 }
 
 func isNotFound(err error) bool {

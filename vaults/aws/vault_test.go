@@ -232,3 +232,48 @@ func TestFromURI(t *testing.T) {
 }
 
 func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
+
+// A secret that an operator deleted with a recovery window reads as
+// missing. Writing it again, plainly or for "nothing stored", restores it
+// and writes a new version; before, every write failed until the window
+// ended (up to 30 days), because its name cannot be created again.
+func TestWriteOverScheduledDeletion(t *testing.T) {
+	srv := startFake(t)
+	v := newVault(t, srv)
+	raw := client(t, srv, accessKey, 1)
+	ctx := context.Background()
+	const name = "omnitoken/tokens/d"
+	schedule := func() {
+		t.Helper()
+		if _, err := raw.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: awssdk.String(name), RecoveryWindowInDays: awssdk.Int64(7)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, "tokens/d"); !errors.Is(err, vault.ErrSecretNotFound) {
+			t.Fatalf("Get of a secret scheduled for deletion: %v, want ErrSecretNotFound", err)
+		}
+		if got, err := v.List(ctx, "tokens/"); err != nil || len(got) != 0 {
+			t.Fatalf("List = %q, %v; want none", got, err)
+		}
+	}
+	if _, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	schedule()
+	nv, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "2"}, "")
+	if err != nil {
+		t.Fatalf("SetIfVersion(\"\") over a secret scheduled for deletion: %v", err)
+	}
+	if s, err := v.Get(ctx, "tokens/d"); err != nil || s.Value != "2" || s.Metadata.Version != nv {
+		t.Fatalf("Get = %+v, %v; want 2 at %q", s, err, nv)
+	}
+	if _, err := v.SetIfVersion(ctx, "tokens/d", &vault.Secret{Value: "x"}, ""); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("SetIfVersion(\"\") over a live secret: %v, want ErrConflict", err)
+	}
+	schedule()
+	if err := v.Set(ctx, "tokens/d", &vault.Secret{Value: "3"}); err != nil {
+		t.Fatalf("Set over a secret scheduled for deletion: %v", err)
+	}
+	if s, err := v.Get(ctx, "tokens/d"); err != nil || s.Value != "3" {
+		t.Fatalf("Get = %+v, %v; want 3", s, err)
+	}
+}

@@ -1,7 +1,9 @@
 // Package fakesm is an in-process fake of the AWS Secrets Manager JSON API
 // (awsJson1_1) for the operations the aws provider uses. It enforces what
 // the provider relies on: ResourceNotFoundException and
-// ResourceExistsException, version stages (AWSCURRENT, AWSPENDING,
+// ResourceExistsException, deletion with a recovery window (the secret is
+// "marked for deletion" to every call but RestoreSecret, and its name
+// cannot be created again) or without one, version stages (AWSCURRENT, AWSPENDING,
 // AWSPREVIOUS), the check that UpdateSecretVersionStage names the version
 // a label is moved from, ClientRequestToken idempotency, name-prefix
 // filters with paging, and ThrottlingException on demand. It checks the
@@ -41,6 +43,7 @@ type Server struct {
 type secret struct {
 	versions map[string]*version
 	created  time.Time
+	deleted  time.Time // scheduled for deletion at; zero: live
 }
 
 type version struct {
@@ -156,12 +159,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "UpdateSecretVersionStage":
 		out, e = s.move(str("SecretId"), str("VersionStage"), str("MoveToVersionId"), str("RemoveFromVersionId"))
 	case "DeleteSecret":
-		if _, ok := s.secrets[str("SecretId")]; !ok {
+		sec, ok := s.secrets[str("SecretId")]
+		switch force, _ := in["ForceDeleteWithoutRecovery"].(bool); {
+		case !ok:
+			e = notFound()
+		case force:
+			delete(s.secrets, str("SecretId"))
+			out = map[string]any{"Name": str("SecretId"), "DeletionDate": epoch(time.Now())}
+		case !sec.deleted.IsZero():
+			e = markedForDeletion()
+		default:
+			// A recovery window: the secret stays, scheduled for
+			// deletion, until RestoreSecret.
+			sec.deleted = time.Now()
+			out = map[string]any{"Name": str("SecretId"), "DeletionDate": epoch(sec.deleted.Add(30 * 24 * time.Hour))}
+		}
+	case "RestoreSecret":
+		sec, ok := s.secrets[str("SecretId")]
+		if !ok {
 			e = notFound()
 			break
 		}
-		delete(s.secrets, str("SecretId"))
-		out = map[string]any{"Name": str("SecretId"), "DeletionDate": epoch(time.Now())}
+		sec.deleted = time.Time{}
+		out = map[string]any{"ARN": arn(str("SecretId")), "Name": str("SecretId")}
 	case "ListSecrets":
 		out, e = s.list(in)
 	default:
@@ -192,9 +212,30 @@ func arn(name string) string {
 
 func epoch(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
+func markedForDeletion() *apiErr {
+	return &apiErr{"InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion."}
+}
+
+// live returns the named secret unless it is missing (not found) or
+// scheduled for deletion (marked for deletion), as Secrets Manager
+// answers.
+func (s *Server) live(name string) (*secret, *apiErr) {
+	sec := s.secrets[name]
+	if sec == nil {
+		return nil, notFound()
+	}
+	if !sec.deleted.IsZero() {
+		return nil, markedForDeletion()
+	}
+	return sec, nil
+}
+
 func (s *Server) create(name, value, token string) (any, *apiErr) {
 	if name == "" || token == "" {
 		return nil, &apiErr{"InvalidParameterException", "Name and ClientRequestToken are required"}
+	}
+	if sec, ok := s.secrets[name]; ok && !sec.deleted.IsZero() {
+		return nil, &apiErr{"InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion."}
 	}
 	if _, ok := s.secrets[name]; ok {
 		return nil, &apiErr{"ResourceExistsException", "The operation failed because the secret " + name + " already exists."}
@@ -205,9 +246,9 @@ func (s *Server) create(name, value, token string) (any, *apiErr) {
 }
 
 func (s *Server) get(name, id, stage string) (any, *apiErr) {
-	sec := s.secrets[name]
-	if sec == nil {
-		return nil, notFound()
+	sec, e := s.live(name)
+	if e != nil {
+		return nil, e
 	}
 	if id == "" && stage == "" {
 		stage = "AWSCURRENT"
@@ -224,9 +265,9 @@ func (s *Server) get(name, id, stage string) (any, *apiErr) {
 }
 
 func (s *Server) put(name, value, token string, stages []string) (any, *apiErr) {
-	sec := s.secrets[name]
-	if sec == nil {
-		return nil, notFound()
+	sec, e := s.live(name)
+	if e != nil {
+		return nil, e
 	}
 	if token == "" {
 		return nil, &apiErr{"InvalidParameterException", "ClientRequestToken is required"}
@@ -263,9 +304,9 @@ func (s *Server) label(sec *secret, stage, to string) {
 }
 
 func (s *Server) move(name, stage, to, from string) (any, *apiErr) {
-	sec := s.secrets[name]
-	if sec == nil {
-		return nil, notFound()
+	sec, e := s.live(name)
+	if e != nil {
+		return nil, e
 	}
 	if _, ok := sec.versions[to]; !ok {
 		return nil, &apiErr{"ResourceNotFoundException", "version " + to + " not found"}
@@ -295,7 +336,11 @@ func (s *Server) list(in map[string]any) (any, *apiErr) {
 		}
 	}
 	var names []string
-	for n := range s.secrets {
+	planned, _ := in["IncludePlannedDeletion"].(bool)
+	for n, sec := range s.secrets {
+		if !sec.deleted.IsZero() && !planned {
+			continue
+		}
 		if len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(n, p) }) {
 			names = append(names, n)
 		}
