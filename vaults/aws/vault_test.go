@@ -277,3 +277,29 @@ func TestWriteOverScheduledDeletion(t *testing.T) {
 		t.Fatalf("Get = %+v, %v; want 3", s, err)
 	}
 }
+
+// A refused write names neither the value it carried nor the secret key.
+func TestWriteErrorsQuoteNoSecret(t *testing.T) {
+	srv := startFake(t)
+	bad, err := aws.New(aws.Config{Client: client(t, srv, "AKIDWRONG", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttled, err := aws.New(aws.Config{Client: client(t, srv, accessKey, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []*aws.Vault{bad, throttled} {
+		srv.Throttle(10)
+		err := v.Set(context.Background(), "tokens/x", &vault.Secret{Value: "canary-value"})
+		if err == nil {
+			t.Fatal("Set succeeded")
+		}
+		if _, err2 := v.SetIfVersion(context.Background(), "tokens/x", &vault.Secret{Value: "canary-value"}, "v1"); err2 != nil {
+			err = errors.Join(err, err2)
+		}
+		if strings.Contains(err.Error(), "canary") {
+			t.Fatalf("error quotes a secret: %v", err)
+		}
+	}
+}

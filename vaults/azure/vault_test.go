@@ -192,3 +192,20 @@ func TestFromURIErrors(t *testing.T) {
 		}
 	}
 }
+
+// A refused write names neither the value it carried nor a token.
+func TestWriteErrorsQuoteNoSecret(t *testing.T) {
+	srv := startFake(t, &fakekv.Server{})
+	for _, v := range []*azure.Vault{newVault(t, srv, "wrong-token"), newVault(t, srv, bearer)} {
+		srv.Throttle(10)
+		err := v.Set(context.Background(), "tokens/x", &vault.Secret{Value: "canary-secret-value"})
+		if err == nil {
+			t.Fatal("Set succeeded")
+		}
+		for _, s := range []string{"canary", "wrong-token"} {
+			if strings.Contains(err.Error(), s) {
+				t.Fatalf("error quotes %q: %v", s, err)
+			}
+		}
+	}
+}

@@ -269,3 +269,20 @@ func TestGetRacesSet(t *testing.T) {
 		t.Fatalf("Get while a Set destroys the version read = %+v, %v; want new", s, err)
 	}
 }
+
+// A refused write names neither the value it carried nor a token.
+func TestWriteErrorsQuoteNoSecret(t *testing.T) {
+	srv := startFake(t)
+	for _, v := range []*gcp.Vault{newVault(t, srv, "ya29.wrong"), newVault(t, srv, bearer)} {
+		srv.Throttle(1000)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "canary-value"})
+		cancel()
+		if err == nil {
+			t.Fatal("Set succeeded")
+		}
+		if strings.Contains(err.Error(), "canary") || strings.Contains(err.Error(), "ya29") {
+			t.Fatalf("error quotes a secret: %v", err)
+		}
+	}
+}

@@ -520,3 +520,24 @@ func TestFailedRenewalKeepsValidToken(t *testing.T) {
 		t.Fatalf("%d successful renewals, want 1", got)
 	}
 }
+
+// A refused write names neither the value it carried nor a token or an
+// AppRole secret ID.
+func TestWriteErrorsQuoteNoSecret(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "canary-secret-id"})
+	srv.Deny("secret/data/omnitoken/denied")
+	approle := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "canary-secret-id"}
+	})
+	for _, v := range []*hashicorp.Vault{newVault(t, srv, nil), approle} {
+		err := v.Set(context.Background(), "denied", &vault.Secret{Value: "canary-value"})
+		if !errors.Is(err, vault.ErrAccessDenied) {
+			t.Fatalf("Set of a denied path: %v, want ErrAccessDenied", err)
+		}
+		for _, tok := range append(srv.Tokens(), "canary") {
+			if strings.Contains(err.Error(), tok) {
+				t.Fatalf("error quotes %q: %v", tok, err)
+			}
+		}
+	}
+}
