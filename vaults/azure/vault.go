@@ -167,8 +167,9 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	_, err = v.c.SetSecret(ctx, n, azsecrets.SetSecretParameters{Value: &val}, nil)
 	if isCode(err, http.StatusConflict) {
 		// Deleted but recoverable (purge protection kept it): recover it,
-		// wait until it answers, and write again.
-		if _, rerr := v.c.RecoverDeletedSecret(ctx, n, nil); rerr != nil && !isCode(rerr, http.StatusConflict) {
+		// wait until it answers, and write again. A 404 from recover
+		// means a purge is still finishing: the writes wait it out.
+		if _, rerr := v.c.RecoverDeletedSecret(ctx, n, nil); rerr != nil && !isCode(rerr, http.StatusConflict) && !isCode(rerr, http.StatusNotFound) {
 			return v.fail("set", p, errors.Join(err, rerr))
 		}
 		err = v.retry(ctx, func() error {

@@ -30,11 +30,16 @@ type Server struct {
 	// PurgeDelay is how many purge attempts after a delete answer 409,
 	// as while Key Vault is still deleting.
 	PurgeDelay int
+	// PurgeLag is how many writes of a name after its purge answer 409,
+	// as while Key Vault is still purging; meanwhile the name is not
+	// among the deleted secrets either (recover answers 404).
+	PurgeLag int
 
 	*httptest.Server
 
 	mu       sync.Mutex
 	secrets  map[string]*secret // by lower-case name
+	purging  map[string]int     // by lower-case name: writes still refused
 	throttle int
 	calls    map[string]int
 }
@@ -53,7 +58,7 @@ type version struct {
 
 // Start serves on a loopback port. Call Close when done.
 func (s *Server) Start() *Server {
-	s.secrets, s.calls = map[string]*secret{}, map[string]int{}
+	s.secrets, s.calls, s.purging = map[string]*secret{}, map[string]int{}, map[string]int{}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -158,6 +163,11 @@ func (s *Server) secretOp(w http.ResponseWriter, r *http.Request, name, method s
 			writeErr(w, http.StatusBadRequest, "BadParameter", "value is required")
 			return
 		}
+		if n := s.purging[strings.ToLower(name)]; n > 0 {
+			s.purging[strings.ToLower(name)] = n - 1
+			writeErr(w, http.StatusConflict, "Conflict", "Secret "+name+" is currently being deleted.")
+			return
+		}
 		if sec != nil && sec.deleted {
 			writeErr(w, http.StatusConflict, "Conflict", "Secret "+name+" is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can be recovered or purged.")
 			return
@@ -211,6 +221,9 @@ func (s *Server) deletedOp(w http.ResponseWriter, r *http.Request, name string, 
 			return
 		}
 		delete(s.secrets, strings.ToLower(name))
+		if s.PurgeLag > 0 {
+			s.purging[strings.ToLower(name)] = s.PurgeLag
+		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeErr(w, http.StatusMethodNotAllowed, "BadRequest", "unsupported")
