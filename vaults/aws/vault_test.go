@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/vaulte2e"
 	"github.com/plexusone/omnitoken/vaults/aws"
 	"github.com/plexusone/omnitoken/vaults/aws/internal/fakesm"
 	"github.com/plexusone/omnivault/vault"
@@ -116,43 +117,9 @@ func TestCRUDAndList(t *testing.T) {
 func TestVersionStageConflict(t *testing.T) {
 	srv := startFake(t)
 	a, b := newVault(t, srv), newVault(t, srv)
-	ctx := context.Background()
-	read := func(v *aws.Vault) *vault.Secret {
-		t.Helper()
-		s, err := v.Get(ctx, "tokens/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
-		t.Fatalf("create over an existing secret: %v, want a conflict", err)
-	}
-	sa, sb := read(a), read(b)
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
-		t.Fatalf("stale write: %v, want a conflict", err)
-	}
-	if val, _ := srv.Current("omnitoken/tokens/x"); val != "gen2-a" {
-		t.Fatalf("AWSCURRENT = %q after the refused write, want gen2-a", val)
-	}
-	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
-	if err != nil {
-		t.Fatalf("write after re-read: %v", err)
-	}
-	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
-		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
-	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
-		t.Fatalf("plain Set: %v", err)
-	}
-	if got := read(b); got.Value != "plain" {
-		t.Fatalf("after plain Set: %q", got.Value)
+	vaulte2e.ConditionalWrites(t, a, b, "tokens/x")
+	if val, _ := srv.Current("omnitoken/tokens/x"); val != "plain" {
+		t.Fatalf("AWSCURRENT = %q, want plain", val)
 	}
 }
 
@@ -230,8 +197,6 @@ func TestFromURI(t *testing.T) {
 		}
 	}
 }
-
-func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
 
 // A secret that an operator deleted with a recovery window reads as
 // missing. Writing it again, plainly or for "nothing stored", restores it

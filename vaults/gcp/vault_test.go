@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/vaulte2e"
 	"github.com/plexusone/omnitoken/vaults/gcp"
 	"github.com/plexusone/omnitoken/vaults/gcp/internal/fakesm"
 	"github.com/plexusone/omnivault/vault"
@@ -126,46 +127,12 @@ func TestCRUDAndList(t *testing.T) {
 func TestEtagConflict(t *testing.T) {
 	srv := startFake(t)
 	a, b := newVault(t, srv, bearer), newVault(t, srv, bearer)
-	ctx := context.Background()
-	const id = "projects/proj/secrets/omnitoken-tokens_2Fx"
-	read := func(v *gcp.Vault) *vault.Secret {
-		t.Helper()
-		s, err := v.Get(ctx, "tokens/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+	vaulte2e.ConditionalWrites(t, a, b, "tokens/x")
+	// The old versions and the losers' are destroyed.
+	if val, live := srv.Current("projects/proj/secrets/omnitoken-tokens_2Fx"); val != "plain" || live != 1 {
+		t.Fatalf("current %q with %d live versions; want plain, 1", val, live)
 	}
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
-		t.Fatalf("create over an existing secret: %v, want a conflict", err)
-	}
-	sa, sb := read(a), read(b)
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
-		t.Fatalf("stale write: %v, want a conflict", err)
-	}
-	if val, live := srv.Current(id); val != "gen2-a" || live != 1 {
-		t.Fatalf("current %q with %d live versions after the refused write; want gen2-a, 1 (the old and the loser's versions destroyed)", val, live)
-	}
-	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
-	if err != nil {
-		t.Fatalf("write after re-read: %v", err)
-	}
-	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
-		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
-	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
-		t.Fatalf("plain Set: %v", err)
-	}
-	if val, live := srv.Current(id); val != "plain" || live != 1 {
-		t.Fatalf("after plain Set: %q with %d live versions", val, live)
-	}
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "x"}, "garbage"); err == nil {
+	if _, err := a.SetIfVersion(context.Background(), "tokens/x", &vault.Secret{Value: "x"}, "garbage"); err == nil {
 		t.Fatal("SetIfVersion took a version Get never reported")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/vaulte2e"
 	"github.com/plexusone/omnitoken/vaults/hashicorp"
 	"github.com/plexusone/omnitoken/vaults/hashicorp/internal/fakevault"
 	"github.com/plexusone/omnivault/vault"
@@ -114,53 +115,9 @@ func TestCRUDAndList(t *testing.T) {
 func TestCheckAndSetConflict(t *testing.T) {
 	srv := startFake(t, &fakevault.Server{})
 	a, b := newVault(t, srv, nil), newVault(t, srv, nil)
-	testConditionalWrites(t, a, b, func() int { return srv.Version("omnitoken/tokens/x") })
-}
-
-// testConditionalWrites races two writers of tokens/x through
-// SetIfVersion; versions reports how many versions the server holds.
-func testConditionalWrites(t *testing.T, a, b *hashicorp.Vault, versions func() int) {
-	t.Helper()
-	ctx := context.Background()
-	read := func(v *hashicorp.Vault) *vault.Secret {
-		t.Helper()
-		s, err := v.Get(ctx, "tokens/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1"}, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen1-b"}, ""); !isConflict(err) {
-		t.Fatalf("create over an existing secret: %v, want a conflict", err)
-	}
-	sa, sb := read(a), read(b)
-	if sa.Metadata.Version != sb.Metadata.Version || sa.Metadata.Version == "" {
-		t.Fatalf("versions %q and %q", sa.Metadata.Version, sb.Metadata.Version)
-	}
-	if _, err := a.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-a"}, sa.Metadata.Version); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen2-b"}, sb.Metadata.Version); !isConflict(err) {
-		t.Fatalf("stale write: %v, want a conflict", err)
-	}
-	if got := read(b); got.Value != "gen2-a" {
-		t.Fatalf("stored %q after the refused write, want gen2-a", got.Value)
-	}
-	nv, err := b.SetIfVersion(ctx, "tokens/x", &vault.Secret{Value: "gen3-b"}, read(b).Metadata.Version)
-	if err != nil {
-		t.Fatalf("write after re-read: %v", err)
-	}
-	if got := read(a); got.Value != "gen3-b" || got.Metadata.Version != nv {
-		t.Fatalf("read %q at %q, want gen3-b at %q", got.Value, got.Metadata.Version, nv)
-	}
-	if err := a.Set(ctx, "tokens/x", &vault.Secret{Value: "plain"}); err != nil {
-		t.Fatalf("plain Set over a newer version: %v", err)
-	}
-	if got := read(b); got.Value != "plain" || versions() != 4 {
-		t.Fatalf("after plain Set: %q with %d versions", got.Value, versions())
+	vaulte2e.ConditionalWrites(t, a, b, "tokens/x")
+	if n := srv.Version("omnitoken/tokens/x"); n != 4 {
+		t.Fatalf("%d versions, want 4 (the refused writes made none)", n)
 	}
 }
 
@@ -334,8 +291,6 @@ func TestFromURI(t *testing.T) {
 }
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func isConflict(err error) bool { return errors.Is(err, core.ErrConflict) }
 
 // An operator's soft delete ("vault kv delete") keeps the secret's
 // current version, and Vault compares cas with it. The secret reads as
