@@ -229,27 +229,42 @@ func (v *Vault) versionName(id string, n int64) string {
 }
 
 // Set adds a version of p and moves the alias to it, whatever is there.
+// The move is conditional on the etag read just before, and tried again
+// when another writer moved the alias first, so that each write destroys
+// the version it replaced and no version is left live without the alias.
 func (v *Vault) Set(ctx context.Context, p string, s *vault.Secret) error {
 	id, err := v.prepare(ctx, p, s)
 	if err != nil {
 		return err
 	}
-	sec, err := v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
-	if status.Code(err) == codes.NotFound {
-		sec, err = v.create(ctx, id)
-		if status.Code(err) == codes.AlreadyExists {
-			sec, err = v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+	for try := 1; ; try++ {
+		sec, err := v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+		if status.Code(err) == codes.NotFound {
+			sec, err = v.create(ctx, id)
+			if status.Code(err) == codes.AlreadyExists {
+				sec, err = v.c.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: v.secret(id)})
+			}
 		}
+		if err != nil {
+			return v.fail("set", p, err)
+		}
+		etag := sec.GetEtag()
+		if try == setTries {
+			etag = "" // contended this long: move the alias unconditionally
+		}
+		_, err = v.write(ctx, id, s, sec.GetVersionAliases()[alias], etag)
+		if errors.Is(err, core.ErrConflict) && try < setTries {
+			continue
+		}
+		if err != nil {
+			return v.fail("set", p, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return v.fail("set", p, err)
-	}
-	_, err = v.write(ctx, id, s, sec.GetVersionAliases()[alias], "")
-	if err != nil {
-		return v.fail("set", p, err)
-	}
-	return nil
 }
+
+// setTries bounds how many times Set tries its conditional move.
+const setTries = 5
 
 // SetIfVersion adds a version of p and moves the alias to it only if the
 // secret is unchanged since the Get that reported version in

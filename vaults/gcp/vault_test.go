@@ -253,3 +253,27 @@ func TestWriteErrorsQuoteNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// Two plain Sets of one secret that interleave leave one live version:
+// each destroys the version it replaced. Before, the Set whose alias
+// update came last moved the alias unconditionally, and the other's
+// version stayed live (and billed) with no alias naming it.
+func TestInterleavedSetsLeaveOneVersion(t *testing.T) {
+	srv := startFake(t)
+	v, other := newVault(t, srv, bearer), newVault(t, srv, bearer)
+	ctx := context.Background()
+	if err := v.Set(ctx, "tokens/s", &vault.Secret{Value: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Before("UpdateSecret", func() {
+		if err := other.Set(ctx, "tokens/s", &vault.Secret{Value: "other"}); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := v.Set(ctx, "tokens/s", &vault.Secret{Value: "mine"}); err != nil {
+		t.Fatal(err)
+	}
+	if val, live := srv.Current("projects/proj/secrets/omnitoken-tokens_2Fs"); val != "mine" || live != 1 {
+		t.Fatalf("current %q with %d live versions; want mine, 1", val, live)
+	}
+}
