@@ -64,11 +64,16 @@ func TestPlainHTTPOnLoopback(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tm.Close()
-		if err := tm.SetCredentials(ctx, "remote", ccCreds(remote)); !errors.Is(err, omnitoken.ErrInvalidCredentials) {
-			t.Fatalf("SetCredentials = %v, want ErrInvalidCredentials", err)
+		// SetCredentials stores what it is given, as v0.1.0 did;
+		// ValidateCredentials and GetToken refuse it.
+		if err := tm.SetCredentials(ctx, "remote", ccCreds(remote)); err != nil && !errors.Is(err, omnitoken.ErrInvalidCredentials) {
+			t.Fatalf("SetCredentials = %v", err)
 		}
-		if _, err := tm.GetToken(ctx, "remote"); !errors.Is(err, omnitoken.ErrCredentialsNotFound) {
-			t.Fatalf("GetToken = %v, want ErrCredentialsNotFound: the refused credential is not stored", err)
+		if err := tm.ValidateCredentials(ctx, "remote"); !errors.Is(err, omnitoken.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
+			t.Fatalf("ValidateCredentials = %v, want plain http refused with ErrInvalidCredentials", err)
+		}
+		if _, err := tm.GetToken(ctx, "remote"); !errors.Is(err, omnitoken.ErrInvalidCredentials) {
+			t.Fatalf("GetToken = %v, want ErrInvalidCredentials", err)
 		}
 
 		// A credential already in the vault is refused when used.

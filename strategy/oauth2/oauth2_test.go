@@ -575,12 +575,16 @@ func TestHugeBodyRefused(t *testing.T) {
 		_, _ = io.WriteString(w, `"}`)
 	}
 	p := newIdP(t, big)
-	for _, grant := range []string{"client_credentials", "account_credentials"} {
+	for _, grant := range []string{"client_credentials", "account_credentials", "password", "refresh"} {
 		t.Run(grant, func(t *testing.T) {
 			ct := &coretest.BodyCountingTransport{}
 			s := newStrategy(oauth2.Options{HTTPClient: &http.Client{Transport: ct}})
-			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-			_, err := s.Token(context.Background(), c, nil)
+			var prev *core.Token
+			sec := oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Username: "u", Password: "p", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}}
+			if grant == "refresh" {
+				sec.GrantType, prev = "authorization_code", &core.Token{RefreshToken: "rt"}
+			}
+			_, err := s.Token(context.Background(), creds(t, sec), prev)
 			if err == nil {
 				t.Fatal("a 10 MB token response was accepted")
 			}
@@ -994,15 +998,25 @@ func TestTokenEndpointRedirectRefused(t *testing.T) {
 	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		http.Redirect(w, r, target.tokenURL(), http.StatusTemporaryRedirect)
 	})
-	for _, tc := range []struct{ grant, method string }{
-		{"client_credentials", oauth2.AuthClientSecretBasic},
-		{"client_credentials", oauth2.AuthClientSecretPost},
-		{"account_credentials", oauth2.AuthClientSecretPost},
+	for _, tc := range []struct {
+		grant, method string
+		prev          *core.Token
+	}{
+		{"client_credentials", oauth2.AuthClientSecretBasic, nil},
+		{"client_credentials", oauth2.AuthClientSecretPost, nil},
+		{"account_credentials", oauth2.AuthClientSecretPost, nil},
+		{"password", oauth2.AuthClientSecretBasic, nil},
+		{"password", oauth2.AuthClientSecretPost, nil},
+		{"refresh", oauth2.AuthClientSecretBasic, &core.Token{RefreshToken: "rt"}},
 	} {
 		t.Run(tc.grant+" "+tc.method, func(t *testing.T) {
-			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s3cret", GrantType: tc.grant,
+			grant := tc.grant
+			if tc.prev != nil {
+				grant = "authorization_code"
+			}
+			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s3cret", GrantType: grant, Username: "u", Password: "s3cret-pw",
 				Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}, Metadata: map[string]string{oauth2.MetaTokenEndpointAuthMethod: tc.method}})
-			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, tc.prev)
 			if !errors.Is(err, tokenhttp.ErrRedirect) {
 				t.Fatalf("err = %v, want ErrRedirect", err)
 			}
