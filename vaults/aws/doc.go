@@ -41,12 +41,18 @@
 //     AWSPENDING and moves the AWSCURRENT label to it from the version
 //     read: Secrets Manager refuses the move when AWSCURRENT has moved on
 //     since, and the write fails with an error matching core.ErrConflict,
-//     so the engine re-reads and adopts the newer token. A version left
-//     AWSPENDING by a lost race holds no label that readers use and is
-//     aged out by Secrets Manager.
+//     so the engine re-reads and adopts the newer token. AWSPENDING is
+//     then taken off the new version, won or lost, since it means a
+//     rotation in progress to Secrets Manager and to rotation functions;
+//     a lost version then holds no label and is aged out by Secrets
+//     Manager. A secret with rotation enabled should not also be written
+//     by omnitoken: the two would contend for AWSPENDING.
+//   - A secret scheduled for deletion reads as missing; Set and
+//     SetIfVersion("") restore it and write a new version.
 //   - Each write carries its own ClientRequestToken, so a retried request
 //     never makes a second version.
-//   - Delete deletes without a recovery window, so the name is free again.
+//   - Delete deletes without a recovery window, so that the name is free
+//     again (Secrets Manager finishes such a deletion asynchronously).
 //   - List filters by name prefix and pages through the results.
 //   - Throttling (ThrottlingException, 429, 5xx) is retried by the SDK's
 //     standard retryer with exponential backoff and jitter.

@@ -263,6 +263,9 @@ func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, v
 	_, err = v.c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{
 		SecretId: &n, VersionStage: awssdk.String(stageCurrent), MoveToVersionId: &newID, RemoveFromVersionId: &version,
 	})
+	// AWSPENDING means a rotation in progress to Secrets Manager and to
+	// rotation functions: take it off the new version, won or lost.
+	v.unpend(ctx, n, newID)
 	if isCode(err, "InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException") {
 		return "", v.fail("set", p, fmt.Errorf("%w: AWSCURRENT moved on from the version read", core.ErrConflict))
 	}
@@ -270,6 +273,14 @@ func (v *Vault) SetIfVersion(ctx context.Context, p string, sec *vault.Secret, v
 		return "", v.fail("set", p, err)
 	}
 	return newID, nil
+}
+
+// unpend removes AWSPENDING from version id of secret n. It is best
+// effort: a label left behind is moved by the next conditional write.
+func (v *Vault) unpend(ctx context.Context, n, id string) {
+	_, _ = v.c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{
+		SecretId: &n, VersionStage: awssdk.String(stagePending), RemoveFromVersionId: &id,
+	})
 }
 
 func (v *Vault) prepare(ctx context.Context, p string, sec *vault.Secret) (name, value string, err error) {

@@ -268,3 +268,36 @@ func TestWriteErrorsQuoteNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// A conditional write leaves no version labelled AWSPENDING, won or lost:
+// the label means a rotation in progress to Secrets Manager and to
+// rotation functions. Before, the label stayed on the last version
+// written, and on a loser's version no stage reached.
+func TestConditionalWritesLeaveNoPendingLabel(t *testing.T) {
+	srv := startFake(t)
+	a, b := newVault(t, srv), newVault(t, srv)
+	ctx := context.Background()
+	const name = "omnitoken/tokens/p"
+	if _, err := a.SetIfVersion(ctx, "tokens/p", &vault.Secret{Value: "1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.Get(ctx, "tokens/p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SetIfVersion(ctx, "tokens/p", &vault.Secret{Value: "2"}, s.Metadata.Version); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Labelled(name, "AWSPENDING"); len(got) != 0 {
+		t.Fatalf("after a write: AWSPENDING on %q, want on none", got)
+	}
+	if _, err := b.SetIfVersion(ctx, "tokens/p", &vault.Secret{Value: "stale"}, s.Metadata.Version); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("stale write: %v, want ErrConflict", err)
+	}
+	if got := srv.Labelled(name, "AWSPENDING"); len(got) != 0 {
+		t.Fatalf("after a refused write: AWSPENDING on %q, want on none", got)
+	}
+	if val, _ := srv.Current(name); val != "2" {
+		t.Fatalf("AWSCURRENT = %q, want 2", val)
+	}
+}

@@ -103,6 +103,22 @@ func (s *Server) Current(name string) (string, int) {
 	return "", len(sec.versions)
 }
 
+// Labelled returns the IDs of a secret's versions that carry stage.
+func (s *Server) Labelled(name, stage string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	if sec := s.secrets[name]; sec != nil {
+		for vid, v := range sec.versions {
+			if slices.Contains(v.stages, stage) {
+				out = append(out, vid)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Names returns the stored secret names, sorted.
 func (s *Server) Names() []string {
 	s.mu.Lock()
@@ -307,6 +323,15 @@ func (s *Server) move(name, stage, to, from string) (any, *apiErr) {
 	sec, e := s.live(name)
 	if e != nil {
 		return nil, e
+	}
+	if to == "" {
+		// Only a removal: the label must be on the version named.
+		v, ok := sec.versions[from]
+		if !ok || !slices.Contains(v.stages, stage) {
+			return nil, &apiErr{"InvalidParameterException", fmt.Sprintf("staging label %s is not attached to version %s", stage, from)}
+		}
+		v.stages = slices.DeleteFunc(v.stages, func(x string) bool { return x == stage })
+		return map[string]any{"ARN": arn(name), "Name": name}, nil
 	}
 	if _, ok := sec.versions[to]; !ok {
 		return nil, &apiErr{"ResourceNotFoundException", "version " + to + " not found"}
