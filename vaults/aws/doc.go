@@ -11,8 +11,10 @@
 //
 //	aws-sm://[PREFIX][?region=REGION&endpoint=URL&profile=NAME]
 //
-// PREFIX starts the name of every secret this vault writes, so one
-// account can hold several omnitoken vaults side by side. Credentials and
+// PREFIX, followed by a '/' if it does not end with one, starts the name
+// of every secret this vault writes, so one account can hold several
+// omnitoken vaults side by side (prefixes "a" and "ab" never share a
+// name). Credentials and
 // the region come from the SDK's default chain (environment, shared
 // config and credentials files, SSO, web identity, ECS and EC2 roles);
 // region and profile in the URI override it. endpoint points the client

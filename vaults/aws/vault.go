@@ -101,7 +101,16 @@ func FromURI(ctx context.Context, uri string) (*Vault, error) {
 		}
 		smOpts = append(smOpts, func(o *sm.Options) { o.BaseEndpoint = awssdk.String(ep) })
 	}
-	return New(Config{Client: sm.NewFromConfig(ac, smOpts...), Prefix: u.Host + u.Path})
+	return New(Config{Client: sm.NewFromConfig(ac, smOpts...), Prefix: uriPrefix(u.Host + u.Path)})
+}
+
+// uriPrefix turns a URI's PREFIX into the start of every name: PREFIX and
+// a '/', so that the vaults of prefixes "a" and "ab" never share a name.
+func uriPrefix(p string) string {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return p
+	}
+	return p + "/"
 }
 
 func checkEndpoint(ep string) error {

@@ -191,6 +191,22 @@ func TestFromURI(t *testing.T) {
 	if got := srv.Names(); len(got) != 1 || got[0] != "omnitoken/dev/a" {
 		t.Fatalf("names %q", got)
 	}
+	// A PREFIX without a trailing '/' gets one, so that the vaults of
+	// prefixes "a" and "ab" never share a name; before, "omnitoken/de"
+	// and path "va" named the secret "omnitoken/dev/a" above.
+	other, err := aws.FromURI(ctx, "aws-sm://omnitoken/de?region=eu-west-1&endpoint="+srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Get(ctx, "v/a"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("prefix omnitoken/de, path v/a reads another vault's secret: %v", err)
+	}
+	if err := other.Set(ctx, "v/a", &vault.Secret{Value: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Names(); len(got) != 2 || got[0] != "omnitoken/de/v@2Fa" && got[0] != "omnitoken/de/v/a" {
+		t.Fatalf("names %q", got)
+	}
 	for _, bad := range []string{"aws-sm://p?region=r&endpoint=http://sm.example.com", "aws-sm://AKID:canary@p?region=r"} {
 		if _, err := aws.FromURI(ctx, bad); err == nil || strings.Contains(err.Error(), "canary") {
 			t.Errorf("%s: %v", bad, err)

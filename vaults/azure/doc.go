@@ -21,8 +21,8 @@
 //
 // Key Vault allows only 0–9, a–z, A–Z and '-' in a secret's name, at most
 // 127 characters, and compares names without regard to case. A vault path
-// is mapped to PREFIX-then-path with only lower-case letters and digits
-// kept; every other byte, upper-case letters and '-' included, is written
+// is mapped to PREFIX, '/' (none without a PREFIX), then the path, with
+// only lower-case letters and digits kept; every other byte, upper-case letters and '-' included, is written
 // as '-' and two lower-case hex digits ("credentials/GitHub" is
 // "credentials-2f-47it-48ub"). The mapping is reversible, so List gives the
 // paths back, and names that differ only in case stay apart.

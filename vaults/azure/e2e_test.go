@@ -2,7 +2,6 @@ package azure_test
 
 import (
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/plexusone/omnitoken/internal/vaulte2e"
@@ -27,7 +26,7 @@ func TestSeedAPIEndToEnd(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return newVaultPrefix(t, srv, bearer, strings.Trim(u.Path, "/")+"/"), nil
+		return newVaultPrefix(t, srv, bearer, azure.URIPrefix(u.Path)), nil
 	})
 	t.Cleanup(func() {
 		omnivault.RegisterProvider("azure-kv", func(uri string) (vault.Vault, error) { return azure.FromURI(uri) })

@@ -85,7 +85,7 @@ func FromURI(uri string) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azure: client: %w", err)
 	}
-	return New(Config{Client: c, Prefix: strings.Trim(u.Path, "/")})
+	return New(Config{Client: c, Prefix: uriPrefix(u.Path)})
 }
 
 // Name returns "azure-kv".
@@ -296,4 +296,13 @@ func mapErr(err error) error {
 func isCode(err error, code int) bool {
 	var re *azcore.ResponseError
 	return errors.As(err, &re) && re.StatusCode == code
+}
+
+// uriPrefix turns a URI's path into the start of every name: PREFIX and a
+// '/', so that the vaults of prefixes "a" and "ab" never share a name.
+func uriPrefix(path string) string {
+	if p := strings.Trim(path, "/"); p != "" {
+		return p + "/"
+	}
+	return ""
 }

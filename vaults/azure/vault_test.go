@@ -230,3 +230,23 @@ func TestSetWhilePurging(t *testing.T) {
 		t.Fatalf("Get = %+v, %v; want 2", s, err)
 	}
 }
+
+// The PREFIX of a URI's path is followed by a '/', so that the vaults of
+// prefixes "a" and "ab" never share a name; before, prefix "app" with
+// path "credentials/x" and prefix "ap" with path "pcredentials/x" named
+// one secret.
+func TestURIPrefixesStayApart(t *testing.T) {
+	srv := startFake(t, &fakekv.Server{})
+	ctx := context.Background()
+	app := newVaultPrefix(t, srv, bearer, azure.URIPrefix("/app"))
+	ap := newVaultPrefix(t, srv, bearer, azure.URIPrefix("/ap/"))
+	if err := app.Set(ctx, "credentials/x", &vault.Secret{Value: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ap.Get(ctx, "pcredentials/x"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("prefix ap, path pcredentials/x reads prefix app's credentials/x: %v", err)
+	}
+	if got, err := ap.List(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
+	}
+}

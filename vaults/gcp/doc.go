@@ -11,7 +11,9 @@
 //
 //	gcp-sm://PROJECT[/PREFIX][?endpoint=HOST:PORT]
 //
-// PREFIX starts the ID of every secret this vault writes. Credentials are
+// PREFIX, followed by a '/', starts the ID of every secret this vault
+// writes (before the mapping below), so prefixes "a" and "ab" never share
+// an ID. Credentials are
 // Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the
 // gcloud user, or the metadata server of GCE, GKE and Cloud Run.
 //

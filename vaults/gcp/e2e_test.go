@@ -2,7 +2,6 @@ package gcp_test
 
 import (
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/plexusone/omnitoken/internal/vaulte2e"
@@ -24,7 +23,7 @@ func fakeURI(t *testing.T) string {
 		if err != nil {
 			return nil, err
 		}
-		return newVaultIn(t, srv, bearer, u.Host, strings.Trim(u.Path, "/")), nil
+		return newVaultIn(t, srv, bearer, u.Host, gcp.URIPrefix(u.Path)), nil
 	})
 	t.Cleanup(func() {
 		omnivault.RegisterProvider("gcp-sm", func(uri string) (vault.Vault, error) { return gcp.FromURI(t.Context(), uri) })

@@ -125,7 +125,7 @@ func FromURI(ctx context.Context, uri string) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcp: client: %w", err)
 	}
-	v, err := New(Config{Client: c, Project: u.Host, Prefix: strings.Trim(u.Path, "/")})
+	v, err := New(Config{Client: c, Project: u.Host, Prefix: uriPrefix(u.Path)})
 	if err != nil {
 		_ = c.Close()
 	}
@@ -446,4 +446,13 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", vault.ErrConnectionFailed, err)
 	}
 	return err
+}
+
+// uriPrefix turns a URI's path into the start of every name: PREFIX and a
+// '/', so that the vaults of prefixes "a" and "ab" never share a name.
+func uriPrefix(path string) string {
+	if p := strings.Trim(path, "/"); p != "" {
+		return p + "/"
+	}
+	return ""
 }

@@ -277,3 +277,23 @@ func TestInterleavedSetsLeaveOneVersion(t *testing.T) {
 		t.Fatalf("current %q with %d live versions; want mine, 1", val, live)
 	}
 }
+
+// The PREFIX of a URI's path is followed by a '/', so that the vaults of
+// prefixes "a" and "ab" never share a name; before, prefix "app" with
+// path "credentials/x" and prefix "ap" with path "pcredentials/x" named
+// one secret.
+func TestURIPrefixesStayApart(t *testing.T) {
+	srv := startFake(t)
+	ctx := context.Background()
+	app := newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/app"))
+	ap := newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/ap/"))
+	if err := app.Set(ctx, "credentials/x", &vault.Secret{Value: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ap.Get(ctx, "pcredentials/x"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("prefix ap, path pcredentials/x reads prefix app's credentials/x: %v", err)
+	}
+	if got, err := ap.List(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
+	}
+}
