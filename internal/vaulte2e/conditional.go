@@ -61,3 +61,21 @@ func ConditionalWrites(t *testing.T, a, b storage.ConditionalVault, p string) {
 		t.Fatalf("after plain Set: %q, want plain", got.Value)
 	}
 }
+
+// PrefixesApart checks that two vaults of one service, app and ap, whose
+// URIs name the prefixes "app" and "ap", never share a secret: prefix
+// "ap" with path "pcredentials/x" is not prefix "app" with path
+// "credentials/x".
+func PrefixesApart(t *testing.T, app, ap vault.Vault) {
+	t.Helper()
+	ctx := context.Background()
+	if err := app.Set(ctx, "credentials/x", &vault.Secret{Value: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ap.Get(ctx, "pcredentials/x"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("prefix ap, path pcredentials/x reads prefix app's credentials/x: %v", err)
+	}
+	if got, err := ap.List(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
+	}
+}

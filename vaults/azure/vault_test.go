@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/plexusone/omnitoken/internal/vaulte2e"
 	"github.com/plexusone/omnitoken/vaults/azure"
 	"github.com/plexusone/omnitoken/vaults/azure/internal/fakekv"
 	"github.com/plexusone/omnivault/vault"
@@ -237,16 +238,5 @@ func TestSetWhilePurging(t *testing.T) {
 // one secret.
 func TestURIPrefixesStayApart(t *testing.T) {
 	srv := startFake(t, &fakekv.Server{})
-	ctx := context.Background()
-	app := newVaultPrefix(t, srv, bearer, azure.URIPrefix("/app"))
-	ap := newVaultPrefix(t, srv, bearer, azure.URIPrefix("/ap/"))
-	if err := app.Set(ctx, "credentials/x", &vault.Secret{Value: "app"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ap.Get(ctx, "pcredentials/x"); !errors.Is(err, vault.ErrSecretNotFound) {
-		t.Fatalf("prefix ap, path pcredentials/x reads prefix app's credentials/x: %v", err)
-	}
-	if got, err := ap.List(ctx, ""); err != nil || len(got) != 0 {
-		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
-	}
+	vaulte2e.PrefixesApart(t, newVaultPrefix(t, srv, bearer, azure.URIPrefix("/app")), newVaultPrefix(t, srv, bearer, azure.URIPrefix("/ap/")))
 }

@@ -284,16 +284,5 @@ func TestInterleavedSetsLeaveOneVersion(t *testing.T) {
 // one secret.
 func TestURIPrefixesStayApart(t *testing.T) {
 	srv := startFake(t)
-	ctx := context.Background()
-	app := newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/app"))
-	ap := newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/ap/"))
-	if err := app.Set(ctx, "credentials/x", &vault.Secret{Value: "app"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ap.Get(ctx, "pcredentials/x"); !errors.Is(err, vault.ErrSecretNotFound) {
-		t.Fatalf("prefix ap, path pcredentials/x reads prefix app's credentials/x: %v", err)
-	}
-	if got, err := ap.List(ctx, ""); err != nil || len(got) != 0 {
-		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
-	}
+	vaulte2e.PrefixesApart(t, newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/app")), newVaultIn(t, srv, bearer, "proj", gcp.URIPrefix("/ap/")))
 }
