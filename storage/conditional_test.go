@@ -110,3 +110,31 @@ func TestConditionalVaultTokenWrites(t *testing.T) {
 		t.Fatalf("%d conditional writes, want 5 (tokens only)", v.setIfs)
 	}
 }
+
+// A token that does not decode (written by hand, or by another program)
+// is overwritten by the next token written, as it is on a vault without
+// conditional writes; before, a Store that had not read it yet refused
+// every write with the decode error, so the token could never be stored.
+func TestConditionalVaultOverwritesUndecodableToken(t *testing.T) {
+	ctx := context.Background()
+	v := newCondVault()
+	s, err := storage.New(v, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.TokenPath("svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Set(ctx, p, &vault.Secret{Value: "not a token"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := &core.StoredToken{Token: core.Token{AccessToken: "fresh"}, Generation: 1}
+	if err := s.SetToken(ctx, "svc", tok); err != nil {
+		t.Fatalf("SetToken over an undecodable token: %v", err)
+	}
+	got, err := s.GetToken(ctx, "svc")
+	if err != nil || got.AccessToken != "fresh" {
+		t.Fatalf("GetToken = %v, %v; want fresh", got, err)
+	}
+}

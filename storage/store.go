@@ -358,12 +358,17 @@ func (s *Store) writeToken(ctx context.Context, name, p string, sec *vault.Secre
 	ver, seen := s.versions[name]
 	s.mu.RUnlock()
 	if !seen {
-		if _, err := s.GetToken(ctx, name); err != nil && !errors.Is(err, core.ErrTokenNotFound) {
+		// Only the version is wanted: a stored token that does not
+		// decode is overwritten, as Set would.
+		sec, err := s.v.Get(ctx, p)
+		switch {
+		case err == nil && sec != nil:
+			ver = sec.Metadata.Version
+		case err == nil || errors.Is(err, vault.ErrSecretNotFound):
+			ver = ""
+		default:
 			return err
 		}
-		s.mu.RLock()
-		ver = s.versions[name]
-		s.mu.RUnlock()
 	}
 	nv, err := s.cv.SetIfVersion(ctx, p, sec, ver)
 	if err != nil {
