@@ -57,6 +57,12 @@
 //     write their own names and one shared name while reading it back:
 //     every read is a whole token some writer wrote, and every last write
 //     is kept. Run it under -race.
+//   - StaleTokens: with StoreOptions.RefusesStaleTokens, SetToken of a
+//     token with a lower Fence, or the same Fence and a Generation not
+//     higher, fails with an error matching core.ErrConflict and changes
+//     nothing; a higher Fence wins over a higher Generation; of 16
+//     concurrent writers the newest token is the one kept. Without the
+//     option, an older token is stored like any other.
 //   - CancelledContext: every method called with a cancelled context
 //     fails with an error matching context.Canceled and changes nothing,
 //     unless StoreOptions.IgnoresContext.
@@ -84,6 +90,9 @@
 //     core.ErrInvalidCredentials.
 //   - DeadHolder: with LockerOptions.Abandon, a holder that dies without
 //     unlocking stops blocking others within DeadHolderTimeout.
+//   - Fences: a core.FencingLocker hands out fences that increase with
+//     every lease on a name, through the locker and its peer alike, and
+//     LockFenced excludes as Lock does.
 //
 // The package's own tests run both suites against core.MemoryStore and
 // against sound reference implementations, and against broken variants

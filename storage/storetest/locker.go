@@ -18,7 +18,7 @@ import (
 const heldFor = 100 * time.Millisecond
 
 // freeLockWait bounds how long a Lock on a free name may take.
-const freeLockWait = 5 * time.Second
+const freeLockWait = 10 * time.Second
 
 // LockerOptions describes the core.Locker under test to TestLocker.
 type LockerOptions struct {
@@ -64,6 +64,7 @@ func TestLocker(t *testing.T, opts LockerOptions) {
 	t.Run("NamesIndependent", s.testNamesIndependent)
 	t.Run("InvalidNames", s.testInvalidNames)
 	t.Run("DeadHolder", s.testDeadHolder)
+	t.Run("Fences", s.testFences)
 }
 
 type lockerSuite struct {
@@ -318,4 +319,35 @@ func (s *lockerSuite) testDeadHolder(t *testing.T) {
 		t.Fatalf("Lock after the holder died: %v (waited at most %s)", err, s.opts.DeadHolderTimeout)
 	}
 	u()
+}
+
+// testFences: a core.FencingLocker hands out fences that increase with
+// every lease on a name, from the locker and its peer alike, and
+// LockFenced excludes as Lock does.
+func (s *lockerSuite) testFences(t *testing.T) {
+	ls := s.lockers(t)
+	var fls []core.FencingLocker
+	for _, l := range ls {
+		fl, ok := l.(core.FencingLocker)
+		if !ok {
+			t.Skip("the locker is not a core.FencingLocker")
+		}
+		fls = append(fls, fl)
+	}
+	var last uint64
+	for i := range 4 {
+		fl := fls[i%len(fls)]
+		fence, unlock, err := fl.LockFenced(ctx(t), "svc")
+		if err != nil {
+			t.Fatalf("LockFenced: %v", err)
+		}
+		if i == 0 || fence > last {
+			last = fence
+		} else {
+			t.Errorf("LockFenced gave fence %d after fence %d", fence, last)
+		}
+		expectHeld(t, ls[(i+1)%len(ls)], "svc", "while LockFenced holds the lock")
+		unlock()
+		unlock()
+	}
 }

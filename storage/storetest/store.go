@@ -18,7 +18,8 @@ import (
 	"github.com/plexusone/omnitoken/core/driver"
 )
 
-// Concurrency is how many goroutines the concurrency checks run at once.
+// Concurrency is how many goroutines write at once in TestStore's
+// ConcurrentWriters and StaleTokens subtests.
 const Concurrency = 16
 
 // hangGuard bounds every call the suite makes, so that a store that hangs
@@ -41,7 +42,8 @@ const (
 // StoreOptions describes the core.Store under test to TestStore.
 type StoreOptions struct {
 	// New returns an empty store. Required. It is called once or more per
-	// subtest; release what it opens with t.Cleanup.
+	// subtest; release what it opens with t.Cleanup. A store on a shared
+	// server gets a fresh key prefix or database on each call.
 	New func(t *testing.T) core.Store
 
 	// Peer returns a second handle on the data of s, as another process
@@ -68,6 +70,14 @@ type StoreOptions struct {
 	// and one a byte longer must be refused with an error matching
 	// core.ErrInvalidCredentials. Default driver.MaxNameLen.
 	MaxNameLen int
+
+	// RefusesStaleTokens says SetToken compares the token with the one
+	// stored before it writes, atomically (a Redis script, a Vault KV
+	// check-and-set): a token that is not newer, with a lower Fence, or
+	// the same Fence and a Generation not higher, is refused with an
+	// error matching core.ErrConflict and changes nothing. Without it,
+	// SetToken must store whatever it is given.
+	RefusesStaleTokens bool
 
 	// IgnoresContext says the store does no I/O and may complete a call
 	// whose context is done, as core.MemoryStore does. Such a call must
@@ -105,6 +115,7 @@ func TestStore(t *testing.T, opts StoreOptions) {
 	t.Run("NilValues", s.testNil)
 	t.Run("ReadOnlyCredentials", s.testReadOnly)
 	t.Run("Peer", s.testPeer)
+	t.Run("StaleTokens", s.testStaleTokens)
 	t.Run("ConcurrentWriters", s.testConcurrent)
 	t.Run("CancelledContext", s.testCancelled)
 }
@@ -391,12 +402,10 @@ func (s *storeSuite) testTokenRoundTrip(t *testing.T) {
 	}
 	sameToken(t, "GetToken", sampleToken(1), got)
 
-	// An overwrite replaces every field, emptied ones included. Its
-	// generation is higher, so that a store refusing stale tokens takes
-	// it too.
-	next := new(storedToken)
+	// An overwrite replaces every field, emptied ones included. It is
+	// newer, so that a store refusing stale tokens takes it too.
+	next := newerToken(1000)
 	next.AccessToken = "plain"
-	next.Generation = 1000
 	if err := st.SetToken(ctx(t), "github", next); checkErr(t, "SetToken", err) != nil {
 		t.Fatalf("SetToken: %v", err)
 	}
@@ -643,7 +652,8 @@ func (s *storeSuite) testPeer(t *testing.T) {
 }
 
 // testConcurrent: Concurrency writers, each on its own name and all on
-// one shared name, with readers of the shared name. Every write is kept,
+// one shared name, with readers of the shared name. Every write is kept
+// (a store refusing stale tokens may refuse those to the shared name),
 // and every read of the shared name is one whole token that was written.
 func (s *storeSuite) testConcurrent(t *testing.T) {
 	a := s.opts.New(t)
@@ -652,6 +662,10 @@ func (s *storeSuite) testConcurrent(t *testing.T) {
 		stores = append(stores, s.opts.Peer(t, a))
 	}
 	const rounds = 5
+	creds := make([]*core.Credentials, Concurrency*rounds)
+	for i := range creds {
+		creds[i] = sampleCredentials(t, i)
+	}
 	c := ctx(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*Concurrency*rounds)
@@ -665,12 +679,12 @@ func (s *storeSuite) testConcurrent(t *testing.T) {
 					errs <- fmt.Errorf("SetToken(%q): %w", name, err)
 					return
 				}
-				if err := st.SetToken(c, "shared", sampleToken(i)); err != nil {
+				if err := st.SetToken(c, "shared", sampleToken(i)); err != nil && !(s.opts.RefusesStaleTokens && errors.Is(err, core.ErrConflict)) {
 					errs <- fmt.Errorf("SetToken(shared): %w", err)
 					return
 				}
 				if !s.opts.ReadOnlyCredentials {
-					if err := st.SetCredentials(c, name, sampleCredentials(t, i)); err != nil {
+					if err := st.SetCredentials(c, name, creds[i]); err != nil {
 						errs <- fmt.Errorf("SetCredentials(%q): %w", name, err)
 						return
 					}
@@ -785,4 +799,87 @@ func (s *storeSuite) testCancelled(t *testing.T) {
 		t.Fatalf("GetToken after calls with a cancelled context: %v", err)
 	}
 	sameToken(t, "GetToken after calls with a cancelled context", sampleToken(1), tok)
+}
+
+// testStaleTokens: with RefusesStaleTokens, a token that is not newer
+// than the stored one is refused with core.ErrConflict and changes
+// nothing, and of concurrent writers the newest token wins. Without it,
+// SetToken stores an older token too.
+func (s *storeSuite) testStaleTokens(t *testing.T) {
+	st := s.opts.New(t)
+	set := func(fence, gen uint64) error {
+		t.Helper()
+		tok := versionedToken(fence, gen)
+		return checkErr(t, "SetToken", st.SetToken(ctx(t), "svc", tok))
+	}
+	stored := func(fence, gen uint64) {
+		t.Helper()
+		got, err := st.GetToken(ctx(t), "svc")
+		if checkErr(t, "GetToken", err) != nil {
+			t.Fatalf("GetToken: %v", err)
+		}
+		sameToken(t, fmt.Sprintf("GetToken after writes (want fence %d, generation %d)", fence, gen), versionedToken(fence, gen), got)
+	}
+	if err := set(1, 5); err != nil {
+		t.Fatalf("SetToken(fence 1, generation 5) of a new token: %v", err)
+	}
+	if !s.opts.RefusesStaleTokens {
+		if err := set(0, 1); err != nil {
+			t.Fatalf("SetToken of an older token = %v; want it stored (or set StoreOptions.RefusesStaleTokens)", err)
+		}
+		stored(0, 1)
+		return
+	}
+	for _, c := range []struct {
+		fence, gen uint64
+		ok         bool
+		why        string
+	}{
+		{1, 4, false, "a lower generation under the same fence"},
+		{1, 5, false, "the same fence and generation"},
+		{0, 9, false, "a lower fence, even with a higher generation"},
+		{1, 6, true, "a higher generation under the same fence"},
+		{2, 1, true, "a higher fence, even with a lower generation"},
+	} {
+		err := set(c.fence, c.gen)
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("SetToken of %s = %v; want it stored", c.why, err)
+		case !c.ok && !errors.Is(err, core.ErrConflict):
+			t.Errorf("SetToken of %s = %v; want an error matching core.ErrConflict", c.why, err)
+		}
+	}
+	stored(2, 1)
+	// Other names are not compared with this one.
+	if err := st.SetToken(ctx(t), "other", versionedToken(0, 1)); checkErr(t, "SetToken", err) != nil {
+		t.Errorf("SetToken of another name: %v", err)
+	}
+	// After a delete there is nothing to be newer than.
+	if err := st.DeleteToken(ctx(t), "svc"); checkErr(t, "DeleteToken", err) != nil {
+		t.Fatalf("DeleteToken: %v", err)
+	}
+	if err := set(0, 1); err != nil {
+		t.Errorf("SetToken after DeleteToken = %v; want it stored", err)
+	}
+	stored(0, 1)
+
+	// Concurrent writers: the newest token is never refused, and no
+	// older one replaces it.
+	var wg sync.WaitGroup
+	errs := make(chan error, Concurrency)
+	c := ctx(t)
+	for w := range Concurrency {
+		wg.Go(func() {
+			err := st.SetToken(c, "svc", versionedToken(1, uint64(w+1)))
+			if err != nil && !errors.Is(err, core.ErrConflict) {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent SetToken: %v", checkErr(t, "SetToken", err))
+	}
+	stored(1, Concurrency)
 }

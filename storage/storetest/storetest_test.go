@@ -45,6 +45,7 @@ func TestReferenceLocker(t *testing.T) {
 type refStore struct {
 	d      *refData
 	mutant string
+	cas    bool // refuse stale tokens with core.ErrConflict
 }
 
 type refData struct {
@@ -56,8 +57,24 @@ type refData struct {
 	writes int // counted without the lock by the Racy mutant
 }
 
-func newRefStore(mutant string) *refStore {
-	return &refStore{d: &refData{creds: map[string]*core.Credentials{}, toks: map[string]*core.StoredToken{}, list: map[string]bool{}}, mutant: mutant}
+func newRefStore(mutant string, cas bool) *refStore {
+	return &refStore{d: &refData{creds: map[string]*core.Credentials{}, toks: map[string]*core.StoredToken{}, list: map[string]bool{}}, mutant: mutant, cas: cas}
+}
+
+// casMutants are the defects of a store that refuses stale tokens.
+var casMutants = map[string]bool{"NoConflict": true, "EqualAccepted": true, "IgnoresFence": true, "WrongConflictError": true, "RefusesUndeclared": true}
+
+// stale reports whether t is not newer than cur, for a cas store.
+func (s *refStore) stale(t, cur *core.StoredToken) bool {
+	switch s.mutant {
+	case "NoConflict":
+		return false
+	case "EqualAccepted":
+		return cur.Fence > t.Fence || (cur.Fence == t.Fence && cur.Generation > t.Generation)
+	case "IgnoresFence":
+		return cur.Generation >= t.Generation
+	}
+	return cur.Fence > t.Fence || (cur.Fence == t.Fence && cur.Generation >= t.Generation)
 }
 
 func (s *refStore) lock()    { s.d.mu.Lock() }
@@ -253,6 +270,13 @@ func (s *refStore) SetToken(ctx context.Context, name string, t *core.StoredToke
 	}
 	s.lock()
 	defer s.unlock()
+	if cur := s.d.toks[s.key(name)]; s.cas && cur != nil && s.stale(t, cur) {
+		if s.mutant == "WrongConflictError" {
+			return errors.New("refstore: stale token")
+		}
+		return fmt.Errorf("refstore: token %q: fence %d generation %d is not newer than fence %d generation %d: %w",
+			name, t.Fence, t.Generation, cur.Fence, cur.Generation, core.ErrConflict)
+	}
 	if s.mutant == "SharesGiven" {
 		s.d.toks[s.key(name)] = t
 		return nil
@@ -280,14 +304,16 @@ var _ core.Store = (*refStore)(nil)
 // storeOptions returns the suite's options for a refStore with the given
 // mutant ("" for none).
 func storeOptions(mutant string) storetest.StoreOptions {
+	cas := casMutants[mutant]
 	o := storetest.StoreOptions{
-		New: func(*testing.T) core.Store { return newRefStore(mutant) },
+		New: func(*testing.T) core.Store { return newRefStore(mutant, cas) },
 		Peer: func(_ *testing.T, s core.Store) core.Store {
 			if mutant == "PeerIndependent" {
-				return newRefStore(mutant)
+				return newRefStore(mutant, cas)
 			}
-			return &refStore{d: s.(*refStore).d, mutant: mutant}
+			return &refStore{d: s.(*refStore).d, mutant: mutant, cas: cas}
 		},
+		RefusesStaleTokens: cas && mutant != "RefusesUndeclared",
 	}
 	if mutant == "ReadOnlyWrites" {
 		o.ReadOnlyCredentials = true
@@ -300,6 +326,16 @@ func storeOptions(mutant string) storetest.StoreOptions {
 		}
 	}
 	return o
+}
+
+// A reference store that refuses stale tokens passes with
+// RefusesStaleTokens.
+func TestReferenceStoreRefusingStaleTokens(t *testing.T) {
+	o := storeOptions("")
+	o.RefusesStaleTokens = true
+	o.New = func(*testing.T) core.Store { return newRefStore("", true) }
+	o.Peer = func(_ *testing.T, s core.Store) core.Store { return &refStore{d: s.(*refStore).d, cas: true} }
+	storetest.TestStore(t, o)
 }
 
 // TestReadOnlyReference: a store whose credentials are only seeded passes
@@ -338,18 +374,20 @@ type refLocker struct {
 	st     *lockState
 	dead   chan struct{}
 	mutant string
+	fences uint64 // the FencePerSession mutant's own counter
 }
 
 type lockState struct {
 	mu      sync.Mutex
 	held    map[string]*lease
+	fences  map[string]uint64
 	changed chan struct{} // closed and replaced on every release
 }
 
 type lease struct{ owner *refLocker }
 
 func newRefLocker(mutant string) *refLocker {
-	return &refLocker{st: &lockState{held: map[string]*lease{}, changed: make(chan struct{})}, dead: make(chan struct{}), mutant: mutant}
+	return &refLocker{st: &lockState{held: map[string]*lease{}, fences: map[string]uint64{}, changed: make(chan struct{})}, dead: make(chan struct{}), mutant: mutant}
 }
 
 // session returns a new session on the same locks.
@@ -428,7 +466,32 @@ func (l *refLocker) Lock(ctx context.Context, name string) (func(), error) {
 	}
 }
 
-var _ core.Locker = (*refLocker)(nil)
+// LockFenced takes the lock and the name's next fence.
+func (l *refLocker) LockFenced(ctx context.Context, name string) (uint64, func(), error) {
+	if l.mutant == "FencedNoExclusion" {
+		l.st.mu.Lock()
+		defer l.st.mu.Unlock()
+		l.st.fences[name]++
+		return l.st.fences[name], func() {}, nil
+	}
+	unlock, err := l.Lock(ctx, name)
+	if err != nil {
+		return 0, nil, err
+	}
+	l.st.mu.Lock()
+	defer l.st.mu.Unlock()
+	switch l.mutant {
+	case "ConstantFence":
+		return 1, unlock, nil
+	case "FencePerSession":
+		l.fences++
+		return l.fences, unlock, nil
+	}
+	l.st.fences[name]++
+	return l.st.fences[name], unlock, nil
+}
+
+var _ core.FencingLocker = (*refLocker)(nil)
 
 func lockerOptions(mutant string) storetest.LockerOptions {
 	return storetest.LockerOptions{
@@ -477,6 +540,11 @@ var mutants = []struct {
 	{name: "ReadOnlyWrites", fails: []string{"ReadOnlyCredentials"}},
 	{name: "PeerIndependent", fails: []string{"Peer", "ConcurrentWriters"}},
 	{name: "Racy", fails: []string{"ConcurrentWriters"}, raceOnly: true},
+	{name: "NoConflict", fails: []string{"StaleTokens"}},
+	{name: "EqualAccepted", fails: []string{"StaleTokens"}},
+	{name: "IgnoresFence", fails: []string{"StaleTokens"}},
+	{name: "WrongConflictError", fails: []string{"StaleTokens"}},
+	{name: "RefusesUndeclared", fails: []string{"StaleTokens"}},
 
 	{name: "NoExclusion", locker: true, fails: []string{"BlocksWhileHeld", "UnlockIdempotent"}},
 	{name: "WrongContextError", locker: true, fails: []string{"BlocksWhileHeld", "CancelWhileWaiting"}},
@@ -486,6 +554,9 @@ var mutants = []struct {
 	{name: "NoNameCheck", locker: true, fails: []string{"InvalidNames"}},
 	{name: "DeadBlocksForever", locker: true, fails: []string{"DeadHolder"}},
 	{name: "PeerIndependent", locker: true, fails: []string{"BlocksWhileHeld", "UnlockIdempotent"}},
+	{name: "ConstantFence", locker: true, fails: []string{"Fences"}},
+	{name: "FencePerSession", locker: true, fails: []string{"Fences"}},
+	{name: "FencedNoExclusion", locker: true, fails: []string{"Fences"}},
 }
 
 // TestMutantChild runs a suite against one mutant; TestMutants starts it

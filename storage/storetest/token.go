@@ -43,6 +43,23 @@ func sampleToken(i int) *storedToken {
 	return t
 }
 
+// newerToken returns an empty token newer than every sample token: both
+// its fence and its generation are v.
+func newerToken(v uint64) *storedToken {
+	t := new(storedToken)
+	t.Generation, t.Fence = v, v
+	return t
+}
+
+// versionedToken returns a token with the given fence and generation, its
+// other fields telling the two apart.
+func versionedToken(fence, gen uint64) *storedToken {
+	t := new(storedToken)
+	t.AccessToken = fmt.Sprintf("%s-f%d-g%d", canaryAccess, fence, gen)
+	t.Fence, t.Generation = fence, gen
+	return t
+}
+
 // mutateToken changes t in place, through every field and every map or
 // slice it holds, so that a store sharing memory with it shows the change.
 func mutateToken(t *storedToken) {

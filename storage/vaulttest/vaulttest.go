@@ -71,12 +71,13 @@ type Options struct {
 	// DefaultMaxPathLen.
 	MaxPathLen int
 
-	// IgnoresContext says the backend does no I/O and may complete a call
-	// whose context is done, as omnivault's memory provider does. Such a
-	// call must then succeed as if the context were live, or fail with an
-	// error matching the context's error. By default every call with a
-	// cancelled context must fail with an error matching context.Canceled
-	// and change nothing.
+	// IgnoresContext says the backend may complete a call whose context
+	// is done: it does no I/O, as omnivault's memory provider, or its
+	// client takes no context, as an OS keyring's. Such a call must then
+	// succeed as if the context were live, or fail with an error matching
+	// the context's error. By default every call with a cancelled context
+	// must fail with an error matching context.Canceled and change
+	// nothing.
 	IgnoresContext bool
 }
 
