@@ -40,7 +40,9 @@
 // # Semantics
 //
 // Each omnivault path is one KV v2 secret whose data holds the secret's
-// Value under "value" and each of its Fields under "field:NAME".
+// Value under "value" and each of its Fields under "field:NAME". Any
+// other key, as "vault kv put PATH type=basic …" writes, reads as a Field
+// of its own name, so a credential kept as flat fields is read too.
 //
 //   - Get reports the KV version in Metadata.Version. Set writes a new
 //     version whatever is there. SetIfVersion writes with KV v2

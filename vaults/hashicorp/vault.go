@@ -471,6 +471,16 @@ func decode(s *api.KVSecret, provider, p string) (*vault.Secret, error) {
 			out.SetField(strings.TrimPrefix(k, fieldPrefix), str)
 		}
 	}
+	// Keys written by hand ("vault kv put PATH type=basic …") are
+	// Fields too, unless a "field:" key of the same name says otherwise.
+	for k, raw := range s.Data {
+		if k == "value" || strings.HasPrefix(k, fieldPrefix) {
+			continue
+		}
+		if _, set := s.Data[fieldPrefix+k]; !set {
+			out.SetField(k, raw.(string))
+		}
+	}
 	out.Metadata.Provider = provider
 	out.Metadata.Path = p
 	if vm := s.VersionMetadata; vm != nil {

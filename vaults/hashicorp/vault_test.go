@@ -496,3 +496,27 @@ func TestWriteErrorsQuoteNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// A secret written by hand ("vault kv put …/credentials/x type=basic
+// basic=…") keeps its keys as Fields, so omnitoken reads a credential
+// kept as flat fields. Before, every key but "value" and "field:…" was
+// dropped, and such a credential read as empty.
+func TestPlainKeysAreFields(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{})
+	v := newVault(t, srv, nil)
+	body := `{"data":{"type":"basic","basic":"{\"username\":\"u\",\"password\":\"canary-pw\"}","field:type":"wins"}}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/secret/data/omnitoken/credentials/x", strings.NewReader(body))
+	req.Header.Set("X-Vault-Token", rootToken)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s, err := v.Get(context.Background(), "credentials/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.GetField("basic") != `{"username":"u","password":"canary-pw"}` || s.GetField("type") != "wins" || s.Value != "" {
+		t.Fatalf("fields %q, value %q; want basic kept and field:type winning over type", s.Fields, s.Value)
+	}
+}
