@@ -62,7 +62,8 @@ func (v *Vault) ensureAuth(ctx context.Context, refused string) (string, error) 
 	now := v.cfg.Now()
 	switch {
 	case !v.authed:
-		return v.token, v.login(ctx, now)
+		err := v.login(ctx, now)
+		return v.token, err
 	case refused != "" && refused != v.token:
 		return v.token, nil // another call logged in again already
 	case refused != "":
@@ -71,7 +72,8 @@ func (v *Vault) ensureAuth(ctx context.Context, refused string) (string, error) 
 		} else if !isStatus(err, http.StatusForbidden) {
 			return v.token, fmt.Errorf("%w: look up the client token: %w", vault.ErrAuthenticationFailed, mapErr(err))
 		}
-		return v.token, v.login(ctx, now)
+		err := v.login(ctx, now)
+		return v.token, err
 	case v.renewAt.IsZero() || now.Before(v.renewAt):
 		return v.token, nil
 	}

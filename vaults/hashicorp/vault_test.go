@@ -520,3 +520,20 @@ func TestPlainKeysAreFields(t *testing.T) {
 		t.Fatalf("fields %q, value %q; want basic kept and field:type winning over type", s.Fields, s.Value)
 	}
 }
+
+// The first call logs in, and its token is revoked before its request
+// lands: the 403 still brings one fresh login and the request again, so
+// the call that logged in knows the token it used.
+func TestFirstCallReloginsAfterRevocation(t *testing.T) {
+	srv := startFake(t, &fakevault.Server{RoleID: "role", SecretID: "sid"})
+	v := newVault(t, srv, func(c *hashicorp.Config) {
+		c.Auth = hashicorp.Auth{Method: hashicorp.AuthAppRole, RoleID: "role", SecretID: "sid"}
+	})
+	srv.BeforeRead(func() { srv.Revoke(currentToken(t, srv)) })
+	if _, err := v.Get(context.Background(), "x"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("first Get with its token revoked: %v, want ErrSecretNotFound after a fresh login", err)
+	}
+	if got := srv.Requests("login"); got != 2 {
+		t.Fatalf("%d logins, want 2", got)
+	}
+}

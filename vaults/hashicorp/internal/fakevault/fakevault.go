@@ -46,6 +46,15 @@ type Server struct {
 	requests map[string]int
 	denied   []string
 	onLogin  func()
+	onRead   func()
+}
+
+// BeforeRead makes the next read of KV data run f first, before the fake
+// takes its lock.
+func (s *Server) BeforeRead(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRead = f
 }
 
 // Deny makes every request for a path under prefix (such as
@@ -160,14 +169,17 @@ func (s *Server) Version(path string) int {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if strings.HasSuffix(r.URL.Path, "/login") {
-		s.mu.Lock()
-		f := s.onLogin
-		s.onLogin = nil
-		s.mu.Unlock()
-		if f != nil {
-			f()
-		}
+	var f func()
+	s.mu.Lock()
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/login"):
+		f, s.onLogin = s.onLogin, nil
+	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/data/"):
+		f, s.onRead = s.onRead, nil
+	}
+	s.mu.Unlock()
+	if f != nil {
+		f()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
