@@ -14,15 +14,6 @@ const (
 	EnvKeyFile = storage.EnvKeyFile // OMNITOKEN_KEY_FILE: a file holding it
 )
 
-// vaultImports names the package that registers each vault scheme that
-// omnitoken offers outside the root package.
-var vaultImports = map[string]string{
-	"keyring":  "github.com/plexusone/omnitoken/vaults/keyring",
-	"keychain": "github.com/plexusone/omnitoken/vaults/keyring",
-	"op":       "github.com/plexusone/omnitoken/vaults/onepassword",
-	"bw":       "github.com/plexusone/omnitoken/vaults/bitwarden",
-}
-
 // keysFromEnv reads OMNITOKEN_KEY or OMNITOKEN_KEY_FILE for NewAuto: nil
 // when neither is set, an error when one is set but holds no valid key.
 func keysFromEnv() (*storage.Keys, error) {

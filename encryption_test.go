@@ -281,6 +281,10 @@ func TestVaultSchemeImportHints(t *testing.T) {
 		"keychain": "github.com/plexusone/omnitoken/vaults/keyring",
 		"op":       "github.com/plexusone/omnitoken/vaults/onepassword",
 		"bw":       "github.com/plexusone/omnitoken/vaults/bitwarden",
+		"vault":    "github.com/plexusone/omnitoken/vaults/hashicorp",
+		"aws-sm":   "github.com/plexusone/omnitoken/vaults/aws",
+		"gcp-sm":   "github.com/plexusone/omnitoken/vaults/gcp",
+		"azure-kv": "github.com/plexusone/omnitoken/vaults/azure",
 	} {
 		tm, err := omnitoken.NewFromVaultURI(scheme + "://x")
 		if err == nil {
