@@ -33,7 +33,7 @@ const (
 type pluginSource struct {
 	dir    string
 	sha256 []string
-	keys     *storage.Keys
+	keys   *storage.Keys
 	// redisURL and redisKey: NewAuto's Redis settings (see redis.go).
 	redisURL string
 	redisKey []byte
