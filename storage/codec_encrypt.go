@@ -231,6 +231,27 @@ func (k *Keys) seal(path string, plaintext []byte) (string, error) {
 	return sealedPrefix + sealedEncoding.EncodeToString(buf), nil
 }
 
+// Seal encrypts plaintext with the first key, bound to context (what a
+// vault path is to a vault value: where the value lives), in the sealed
+// text form. A package that keeps values outside a vault, such as
+// redisstore's token records, seals them with the vault's keys this way.
+func (k *Keys) Seal(context string, plaintext []byte) (string, error) {
+	return k.seal(context, plaintext)
+}
+
+// Open decrypts a value Seal returned for the same context. A value that
+// is not sealed, was sealed with a key not among k, was altered, or was
+// sealed for another context is an error matching ErrDecrypt that names
+// context.
+func (k *Keys) Open(context, sealed string) ([]byte, error) {
+	body, ok := isSealed([]byte(sealed))
+	if !ok {
+		return nil, fmt.Errorf("storage: value at %q: %w: it is not sealed", context, ErrDecrypt)
+	}
+	pt, _, err := k.open(context, body)
+	return pt, err
+}
+
 // isSealed reports whether a stored value is in sealed form, and its body.
 func isSealed(data []byte) (string, bool) {
 	s, ok := strings.CutPrefix(string(data), sealedPrefix)
