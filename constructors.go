@@ -260,8 +260,9 @@ func fromVaultURI(uri string, pl pluginSource) (*TokenManager, error) {
 // when set, turn on encryption at rest, as Config.EncryptionKeys.
 //
 // OMNITOKEN_REDIS_URL, when set, coordinates refreshes across replicas on
-// Redis (Config.RedisURL), with the key in OMNITOKEN_REDIS_KEY
-// (Extensions.RedisKey: 32 bytes, base64 or hex).
+// Redis (Config.RedisURL); tokens there are sealed with the key in
+// OMNITOKEN_REDIS_KEY (Extensions.RedisKey: 32 bytes, base64 or hex) or,
+// without it, with the vault's keys (OMNITOKEN_KEY).
 func NewAuto() (*TokenManager, error) {
 	pl, err := pluginsFromEnv()
 	if err != nil {
@@ -270,7 +271,7 @@ func NewAuto() (*TokenManager, error) {
 	if pl.keys, err = keysFromEnv(); err != nil {
 		return nil, err
 	}
-	if pl.redisURL, pl.redisKey, err = redisFromEnv(); err != nil {
+	if pl.redisURL, pl.redisKey, err = redisFromEnv(pl.keys != nil); err != nil {
 		return nil, err
 	}
 	switch {
