@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -36,7 +35,7 @@ type app struct {
 	pluginSums []string
 	verbose    bool
 
-	plugins []*plugins.Strategy // loaded once, when needed
+	plugins []pluginStrategy // loaded once, when needed
 
 	v       vault.Vault
 	vaultID string // how the vault is named to the user
@@ -222,11 +221,11 @@ func (a *app) manager(c *core.Credentials, mo managerOptions) (*core.Manager, *o
 
 // loadPlugins starts the plugins of the plugin directory, once per
 // invocation; they are stopped when it ends.
-func (a *app) loadPlugins() ([]*plugins.Strategy, error) {
+func (a *app) loadPlugins() ([]pluginStrategy, error) {
 	if a.plugins != nil {
 		return a.plugins, nil
 	}
-	ps, err := plugins.LoadDir(a.pluginDir, plugins.Options{AllowedSHA256: a.pluginSums, Logger: a.logger()})
+	ps, err := startPlugins(a.pluginDir, a.pluginSums, a.logger())
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +234,15 @@ func (a *app) loadPlugins() ([]*plugins.Strategy, error) {
 	}
 	a.plugins = ps
 	return ps, nil
+}
+
+// pluginStrategy is a started plugin (a *plugins.Strategy).
+type pluginStrategy interface {
+	core.Strategy
+	Path() string
+	CanValidate() bool
+	CanRevoke() bool
+	Close() error
 }
 
 // credentials reads the credential stored under name.

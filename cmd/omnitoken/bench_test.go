@@ -3,7 +3,9 @@ package main
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 // BenchmarkTokenProcess measures "omnitoken token NAME" with a valid
@@ -16,6 +18,10 @@ import (
 //     through a core.Manager;
 //   - true: the smallest process there is.
 //
+// omnitoken-noplugins is the CLI built with -tags omnitoken_noplugins,
+// which leaves out the plugin host (go-plugin, gRPC, protobuf): the
+// difference is what plugin support costs every command at start-up.
+//
 // The target is omnitoken under 2× baseline. The identity provider must
 // see one request in all: every run reads the stored token.
 func BenchmarkTokenProcess(b *testing.B) {
@@ -23,6 +29,10 @@ func BenchmarkTokenProcess(b *testing.B) {
 	baseline := filepath.Join(dir, "baseline")
 	if out, err := exec.Command("go", "build", "-o", baseline, "./testdata/baseline").CombinedOutput(); err != nil {
 		b.Fatalf("build the baseline: %v\n%s", err, out)
+	}
+	lean := filepath.Join(dir, "omnitoken-noplugins")
+	if out, err := exec.Command("go", "build", "-tags", "omnitoken_noplugins", "-o", lean, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build omnitoken -tags omnitoken_noplugins: %v\n%s", err, out)
 	}
 	truePath, err := exec.LookPath("true")
 	if err != nil {
@@ -38,23 +48,36 @@ func BenchmarkTokenProcess(b *testing.B) {
 	if out, err := exec.Command(baseline, e.vault, "api").Output(); err != nil || string(out) != want {
 		b.Fatalf("baseline = %q, %v", out, err)
 	}
-	for _, c := range []struct {
+	cmds := []struct {
 		name string
 		argv []string
+		took []time.Duration
 	}{
-		{"omnitoken", []string{bin, "--vault", e.vault, "token", "api"}},
-		{"baseline", []string{baseline, e.vault, "api"}},
-		{"true", []string{truePath}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := exec.Command(c.argv[0], c.argv[1:]...).Run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		{name: "omnitoken", argv: []string{bin, "--vault", e.vault, "token", "api"}},
+		{name: "omnitoken-noplugins", argv: []string{lean, "--vault", e.vault, "token", "api"}},
+		{name: "baseline", argv: []string{baseline, e.vault, "api"}},
+		{name: "true", argv: []string{truePath}},
 	}
+	// Each iteration runs every command once, interleaved, so that a
+	// machine busy with other work slows them alike; each is reported as
+	// its median. ns/op is the sum of one run of each.
+	for b.Loop() {
+		for i := range cmds {
+			start := time.Now()
+			if err := exec.Command(cmds[i].argv[0], cmds[i].argv[1:]...).Run(); err != nil {
+				b.Fatalf("%s: %v", cmds[i].name, err)
+			}
+			cmds[i].took = append(cmds[i].took, time.Since(start))
+		}
+	}
+	med := map[string]float64{}
+	for _, c := range cmds {
+		slices.Sort(c.took)
+		med[c.name] = float64(c.took[len(c.took)/2].Microseconds())
+		b.ReportMetric(med[c.name], c.name+"-us")
+	}
+	b.ReportMetric(med["omnitoken"]/med["baseline"], "omnitoken/baseline")
+	b.ReportMetric(med["omnitoken-noplugins"]/med["baseline"], "noplugins/baseline")
 	if n := p.requests.Load(); n != 1 {
 		b.Fatalf("the IdP saw %d requests, want 1", n)
 	}

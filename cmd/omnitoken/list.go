@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/spf13/cobra"
 )
@@ -280,7 +279,7 @@ func (a *app) deleteCmd() *cobra.Command {
 			revokes := false
 			if s, err := m.Registry().Lookup(c.Type); err == nil {
 				_, revokes = s.(core.Revoker)
-				if p, ok := s.(*plugins.Strategy); ok {
+				if p, ok := s.(pluginStrategy); ok {
 					revokes = p.CanRevoke()
 				}
 			}

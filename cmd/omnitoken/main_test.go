@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,14 +155,11 @@ func (r result) want(t testing.TB, code int, contains ...string) {
 // wrong client secret is refused with an error description that echoes
 // the secret sent, as careless servers do.
 type idp struct {
-	srv      *httptest.Server
+	srv       *httptest.Server
 	requests  atomic.Int64
 	refreshes atomic.Int64 // refresh_token grants with the latest refresh token
 	seq       atomic.Int64
-	ttl      int // expires_in
-
-	mu     sync.Mutex
-	issued []string // access tokens, in order
+	ttl       int // expires_in
 }
 
 func newIdP(t testing.TB, ttl int) *idp {
@@ -201,22 +197,10 @@ func (p *idp) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	n := p.seq.Add(1)
 	at := fmt.Sprintf("%s%d", canaryAccess, n)
-	p.mu.Lock()
-	p.issued = append(p.issued, at)
-	p.mu.Unlock()
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"access_token": at, "token_type": "Bearer", "expires_in": p.ttl,
 		"refresh_token": fmt.Sprintf("%s%d", canaryRefresh, n),
 	})
-}
-
-func (p *idp) last() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.issued) == 0 {
-		return ""
-	}
-	return p.issued[len(p.issued)-1]
 }
 
 // oauth2JSON is a client_credentials credential for p.

@@ -57,3 +57,26 @@ func TestPluginsList(t *testing.T) {
 	e.run("", nil, "list").want(t, 0, "failing: ", "invalid credentials")
 	e.run("", nil, "plugins", "list", "extra").want(t, 2)
 }
+
+// TestNoPluginsBuild: the CLI built with -tags omnitoken_noplugins serves
+// the built-in types and says plainly that it cannot host plugins.
+func TestNoPluginsBuild(t *testing.T) {
+	lean := filepath.Join(t.TempDir(), "omnitoken")
+	if out, err := exec.Command("go", "build", "-tags", "omnitoken_noplugins", "-o", lean, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	e := newEnv(t)
+	e.run(`{"type":"basic","basic":{"username":"alice","password":"`+canaryPassword+`"}}`, nil, "set", "jira").want(t, 0)
+	cmd := exec.Command(lean, "header", "jira")
+	cmd.Env = e.environ()
+	out, err := cmd.Output()
+	if err != nil || string(out) != "Authorization: Basic YWxpY2U6Y25yeS1wYXNzd29yZC00YjJl\n" {
+		t.Fatalf("header from the lean build = %q, %v", out, err)
+	}
+	cmd = exec.Command(lean, "plugins", "list", "--plugin-dir", t.TempDir())
+	cmd.Env = e.environ()
+	out, err = cmd.CombinedOutput()
+	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != exitFailure || !strings.Contains(string(out), "without plugin support") {
+		t.Fatalf("plugins list from the lean build: %v: %s", err, out)
+	}
+}

@@ -87,6 +87,7 @@ func run(out string, quick bool, count int) error {
 		{"F: spread", sectionF},
 		{"G: scale", sectionG},
 		{"H: binary size", sectionH},
+		{"CLI: omnitoken token process", sectionCLI},
 	}
 	for i, s := range steps {
 		t := time.Now()
