@@ -347,27 +347,14 @@ func shellQuote(s string) string {
 }
 
 // loginHint says what to do about an error that needs a person, or "".
+// A device code a strategy may have started is not shown: nobody polls it
+// once this process exits; the login command starts one and waits.
 func loginHint(err error) string {
-	var re *core.ReauthRequiredError
-	if !errors.As(err, &re) {
-		var le *needsLoginError
-		if errors.As(err, &le) {
-			return "To log in, run: " + le.command
-		}
-		return ""
-	}
-	var b strings.Builder
 	var le *needsLoginError
 	if errors.As(err, &le) {
-		b.WriteString("To log in, run: " + le.command)
+		return "To log in, run: " + le.command
 	}
-	if re.UserCode != "" && re.VerificationURI != "" {
-		if b.Len() > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "Or open %s and enter the code %s", re.VerificationURI, re.UserCode)
-	}
-	return b.String()
+	return ""
 }
 
 // needsLoginError wraps an error that needs a person with the login

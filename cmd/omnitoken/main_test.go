@@ -462,6 +462,24 @@ func TestCheck(t *testing.T) {
 
 func TestNeedsLoginExitCode(t *testing.T) {
 	e := newEnv(t)
+	var deviceRequests atomic.Int64
+	device := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deviceRequests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"http://127.0.0.1/device","interval":5}`))
+	}))
+	defer device.Close()
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"device_code","endpoint":{"DeviceAuthURL":"`+device.URL+`/device","TokenURL":"`+device.URL+`/token"}}}`, nil, "set", "tv").want(t, 0)
+	for _, args := range [][]string{{"token", "tv"}, {"check", "tv"}} {
+		r := e.run("", nil, args...)
+		r.want(t, exitNeedsLogin, "To log in, run: omnitoken login tv --device")
+		if strings.Contains(r.stderr, "ABCD-EFGH") {
+			t.Fatalf("%v showed a device code nobody will poll: %s", args, r.stderr)
+		}
+	}
+	if n := deviceRequests.Load(); n != 0 {
+		t.Fatalf("the device endpoint saw %d requests; no login was asked for", n)
+	}
 	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`, nil, "set", "my app").want(t, 0)
 	for _, args := range [][]string{{"token", "my app"}, {"header", "my app"}, {"check", "my app"}, {"exec", "my app", "--", "true"}} {
 		e.run("", nil, args...).want(t, exitNeedsLogin, "To log in, run: omnitoken login 'my app'")

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/spf13/cobra"
 )
 
@@ -22,6 +23,14 @@ func (a *app) fetch(ctx context.Context, name string) (*core.Token, *core.Creden
 	m, _, c, err := a.managerFor(ctx, name, managerOptions{})
 	if err != nil {
 		return nil, nil, err
+	}
+	if grantOf(c) == oauth2.GrantDeviceCode {
+		// Without a stored token the strategy would start a device
+		// authorization that nobody polls once this process exits: say
+		// what to run instead.
+		if _, err := a.store.GetToken(ctx, name); errors.Is(err, core.ErrTokenNotFound) {
+			return nil, c, explain(&core.ReauthRequiredError{Err: errors.New("no token yet: a person must log in once with the device flow")}, name, c)
+		}
 	}
 	tok, err := m.Token(ctx, name)
 	if err != nil {
