@@ -325,6 +325,11 @@ func TestLoginWithoutAPerson(t *testing.T) {
 	e.run("", nil, "login", "jira", "--device").want(t, 2, "device flow is for oauth2")
 	e.run("", nil, "login").want(t, 2)
 	e.run("", nil, "login", "nope").want(t, 1)
+
+	// Nobody comes back from the browser: the wait is bounded.
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`, nil, "set", "me").want(t, 0)
+	r := e.run("", nil, "login", "me", "--timeout", "1s")
+	r.want(t, 1, "https://idp.example/auth?", "waiting for the redirect", "deadline exceeded")
 }
 
 var _ = context.Background

@@ -362,6 +362,12 @@ func TestTokenHeaderHotPathUsesTheStoredToken(t *testing.T) {
 	}
 	e.run("", nil, "token", "nope").want(t, 1, `no credential "nope"`)
 	e.run("", nil, "header").want(t, 2)
+
+	// The engine's debug lines redact too.
+	e.run(p.oauth2JSON("wrong-"+canaryClientSecret), nil, "set", "broken").want(t, 0)
+	e.run("", []string{canaryAccess + "1"}, "-v", "token", "api").want(t, 0)
+	e.run("", nil, "-v", "check", "broken").want(t, 1, "level=WARN", "invalid_client")
+	e.run("", nil, "-v", "list", "--check").want(t, 0)
 }
 
 func TestTokenRefreshesAnExpiredToken(t *testing.T) {
