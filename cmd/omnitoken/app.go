@@ -140,14 +140,20 @@ func (a *app) openStore() (*storage.Store, error) {
 		a.v, a.locker, a.vaultID = fv, fv.Locker(), fv.Dir()
 	case scheme == "memory":
 		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", uri)
+	case scheme == "env":
+		// The root package's env:// reads {PREFIX}{NAME}_CREDENTIALS
+		// variables, read-only; there is nothing for the CLI to manage.
+		return nil, usagef("vault %q: credentials in environment variables are read by programs (omnitoken.NewFromEnv), not managed by the CLI; use a directory or file:///path", uri)
 	default:
-		registered := false
+		registered, others := false, []string{"a directory", "file:///path"}
 		for _, s := range omnivault.RegisteredSchemes() {
 			registered = registered || s == scheme
+			if s != "file" && s != "memory" && s != "env" {
+				others = append(others, s+"://")
+			}
 		}
 		if !registered {
-			return nil, usagef("no vault provider for scheme %q in this binary (use a directory, file:///path, or one of: %s)",
-				scheme, strings.Join(append([]string{"file"}, omnivault.RegisteredSchemes()...), ", "))
+			return nil, usagef("no vault provider for scheme %q in this binary (use %s)", scheme, strings.Join(others, ", "))
 		}
 		v, err := omnivault.VaultFromURI(uri)
 		if err != nil {

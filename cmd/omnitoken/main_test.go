@@ -520,6 +520,7 @@ func TestUsageAndHelp(t *testing.T) {
 	e.run("", nil, "list", "--no-such-flag").want(t, 2, "unknown flag")
 	e.run("", nil, "--vault", "memory://", "list").want(t, 2, "keeps nothing")
 	e.run("", nil, "--vault", "nosuch://x", "list").want(t, 2, `no vault provider for scheme "nosuch"`)
+	e.run("", nil, "--vault", "env://", "list").want(t, 2, "NewFromEnv")
 	e.run("", nil, "plugins").want(t, 2)
 }
 
