@@ -152,11 +152,11 @@ func (tm *TokenManager) ListCredentials(ctx context.Context) ([]string, error) {
 // retrieves from cache/vault if valid, or obtains a new token if needed.
 // The returned token is shared: do not modify it.
 func (tm *TokenManager) GetToken(ctx context.Context, name string) (*oauth2.Token, error) {
-	t, err := tm.mgr.Token(ctx, name)
+	t, err := tm.mgr.OAuth2Token(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	return t.OAuth2(), nil
+	return t, nil
 }
 
 // RefreshToken forces a token refresh for the named credentials.

@@ -108,7 +108,7 @@ func TestGithubAppThroughSeedAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("token not persisted: %v", err)
 		}
-		st, err := core.ParseToken(raw)
+		st, err := core.ParseStoredToken(raw)
 		if err != nil || st.AccessToken != want || !st.Expiry.Equal(wantExp) {
 			t.Fatalf("vault holds another token (err %v, same token %v, expiry %v want %v)", err, st != nil && st.AccessToken == want, st.Expiry, wantExp)
 		}
@@ -187,13 +187,14 @@ func TestNewAutoLoadsPluginDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tm.Close()
-	types := tm.Core().Registry().Types()
-	found := false
-	for _, typ := range types {
-		found = found || typ == "githubapp"
+	// A githubapp credential is accepted only when a strategy serves the
+	// type: the plugin's Validate refuses one without its fields.
+	c, err := core.ParseCredentials([]byte(`{"type":"githubapp","githubapp":{}}`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !found {
-		t.Fatalf("githubapp not registered: %v", types)
+	if err := tm.Core().SetCredentials(t.Context(), "gh", c); !errors.Is(err, core.ErrInvalidCredentials) {
+		t.Fatalf("githubapp not served by the plugin: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -25,9 +26,8 @@ func builtins(cfg Config) []core.Strategy {
 }
 
 // buildRegistry wires the strategies of one TokenManager: the built-ins,
-// cfg.Strategies, plugins from cfg.PluginDir, and any type registered in
-// core.DefaultRegistry by a third-party package that the others do not
-// serve. It returns the closers of what it started.
+// cfg.Strategies and plugins from cfg.PluginDir. It returns the closers of
+// what it started.
 func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 	reg := core.NewRegistry()
 	var closers []func() error
@@ -36,7 +36,7 @@ func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 			return fmt.Errorf("omnitoken: credential type %q from %s is already served", s.Type(), origin)
 		}
 		reg.Register(s)
-		if c, ok := s.(core.Closer); ok {
+		if c, ok := s.(driver.Closer); ok {
 			closers = append(closers, c.Close)
 		}
 		return nil
@@ -67,17 +67,11 @@ func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 	for i, s := range plugins {
 		if err := add(s, "plugin directory"); err != nil {
 			for _, rest := range plugins[i:] { // not yet owned by closers
-				if c, ok := rest.(core.Closer); ok {
+				if c, ok := rest.(driver.Closer); ok {
 					_ = c.Close()
 				}
 			}
 			return fail(err)
-		}
-	}
-	for _, t := range core.DefaultRegistry.Types() {
-		if !slices.Contains(reg.Types(), t) {
-			s, _ := core.DefaultRegistry.Lookup(t)
-			reg.Register(s) // owned by its package: not closed here
 		}
 	}
 	return reg, closers, nil

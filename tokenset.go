@@ -78,7 +78,7 @@ func (ts *VaultTokenSet) GetTokenInfo(key string) (*tokens.TokenInfo, error) {
 	if err := json.Unmarshal(data, info); err == nil && info.Token != nil {
 		return info, nil
 	}
-	t, err := core.ParseToken(data)
+	t, err := core.ParseStoredToken(data)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: token %q: %w", key, err)
 	}

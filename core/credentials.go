@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/plexusone/omnitoken/core/internal/shared"
 	"golang.org/x/oauth2"
 )
 
@@ -294,7 +294,7 @@ func (c Credentials) GoString() string { return "core." + c.String() }
 
 // Format redacts for every verb.
 func (c Credentials) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, c.String(), c.GoString())
+	shared.FormatRedacted(f, verb, c.String(), c.GoString())
 }
 
 // LogValue redacts for log/slog.
@@ -306,27 +306,7 @@ func (c Credentials) LogValue() slog.Value {
 	)
 }
 
-// DescribeJSONError describes an encoding/json error without quoting the
-// input, which may be secret: the offset of a syntax error, or the field
-// and the kind of value of a type error.
-func DescribeJSONError(err error) string { return jsonErrorKind(err) }
-
-func jsonErrorKind(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at offset %d", se.Offset)
-	case errors.As(err, &te):
-		kind, _, _ := strings.Cut(te.Value, " ") // "number 5" would quote the value
-		if te.Field != "" {
-			return fmt.Sprintf("field %q must not be a JSON %s", te.Field, kind)
-		}
-		return fmt.Sprintf("unexpected JSON %s", kind)
-	default:
-		return "malformed JSON"
-	}
-}
+func jsonErrorKind(err error) string { return shared.DescribeJSONError(err) }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
 	keys := make([]string, 0, len(m))

@@ -38,6 +38,12 @@ var (
 	// token could not be written to the store. The token is kept in memory
 	// and written again later.
 	ErrPersistFailed = errors.New("token persist failed")
+	// ErrConflict is matched by an error from Store.SetToken that refused
+	// the write because the token it holds is newer (a higher Fence, or the
+	// same Fence and a generation at least as high), or because a
+	// compare-and-swap failed. The Manager then reads the stored token
+	// again and adopts it; it never retries the write blindly.
+	ErrConflict = errors.New("conflicting write")
 )
 
 // OAuthError is an error response of a token endpoint (RFC 6749 §5.2),
@@ -110,9 +116,17 @@ func (e *OAuthError) Is(target error) bool {
 }
 
 // ReauthRequiredError is returned when a person must act before a token
-// can be issued, as in the device authorization grant (RFC 8628). It
-// matches ErrReauthRequired.
+// can be issued: a credential that needs a person has no token yet (the
+// authorization-code grant), its refresh token was refused with
+// invalid_grant, or a device code is pending (RFC 8628). It matches
+// ErrReauthRequired.
 type ReauthRequiredError struct {
+	// Name is the credential's name. The Manager fills it in.
+	Name string
+	// Command is what a person runs to authorize again, such as
+	// "omnitoken login NAME" (NAME shell-quoted; "--device" added for a
+	// device code). The Manager fills it in when a strategy left it empty.
+	Command string
 	// VerificationURI is where the user goes.
 	VerificationURI string
 	// VerificationURIComplete includes the user code, when the server sent one.
@@ -128,17 +142,26 @@ type ReauthRequiredError struct {
 // Error says what the user must do. A user code is meant to be shown to a
 // person and is not a secret.
 func (e *ReauthRequiredError) Error() string {
-	s := "core: re-authorization required"
-	if e.VerificationURI != "" {
-		s += ": visit " + e.VerificationURI
+	var b strings.Builder
+	b.WriteString("core: re-authorization required")
+	if e.Name != "" {
+		b.WriteString(" for " + strconv.Quote(e.Name))
 	}
-	if e.UserCode != "" {
-		s += " and enter code " + e.UserCode
+	sep := ": "
+	if e.VerificationURI != "" {
+		b.WriteString(sep + "visit " + e.VerificationURI)
+		if e.UserCode != "" {
+			b.WriteString(" and enter code " + e.UserCode)
+		}
+		sep = "; "
+	}
+	if e.Command != "" {
+		b.WriteString(sep + "run " + e.Command)
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		b.WriteString(": " + e.Err.Error())
 	}
-	return s
+	return b.String()
 }
 
 // Is matches ErrReauthRequired.

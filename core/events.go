@@ -26,15 +26,22 @@ const (
 	EventPersistFailed
 	// EventPersisted: a token whose write had failed is now stored.
 	EventPersisted
+	// EventReauthRequired: the credential needs a person (Err is a
+	// *ReauthRequiredError). Reported once per change of state.
+	EventReauthRequired
+	// EventLockFailed: the Locker could not be taken. Err says why.
+	EventLockFailed
 )
 
 var eventNames = map[EventKind]string{
-	EventTokenIssued:   "token_issued",
-	EventTokenLoaded:   "token_loaded",
-	EventRefreshFailed: "refresh_failed",
-	EventServedStale:   "served_stale",
-	EventPersistFailed: "persist_failed",
-	EventPersisted:     "persisted",
+	EventTokenIssued:    "token_issued",
+	EventTokenLoaded:    "token_loaded",
+	EventRefreshFailed:  "refresh_failed",
+	EventServedStale:    "served_stale",
+	EventPersistFailed:  "persist_failed",
+	EventPersisted:      "persisted",
+	EventReauthRequired: "reauth_required",
+	EventLockFailed:     "lock_failed",
 }
 
 // String returns the event's snake_case name.
@@ -49,15 +56,23 @@ func (k EventKind) String() string {
 // a secret.
 type Event struct {
 	Kind       EventKind
-	Name       string    // credential name
-	Generation uint64    // the token's generation, when there is one
-	Err        error     // the failure, for failure events
-	Time       time.Time // when it happened, by the Manager's clock
+	Name       string        // credential name
+	Type       string        // credential type, such as "oauth2", when known
+	Generation uint64        // the token's generation, when there is one
+	Duration   time.Duration // the strategy call's latency, for issued and failed events
+	Err        error         // the failure, for failure events
+	Time       time.Time     // when it happened, by the Manager's clock
 }
 
 // LogValue implements slog.LogValuer.
 func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("kind", e.Kind.String()), slog.String("name", e.Name)}
+	if e.Type != "" {
+		attrs = append(attrs, slog.String("type", e.Type))
+	}
+	if e.Duration != 0 {
+		attrs = append(attrs, slog.Duration("duration", e.Duration))
+	}
 	if e.Generation != 0 {
 		attrs = append(attrs, slog.Uint64("generation", e.Generation))
 	}

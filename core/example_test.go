@@ -44,11 +44,11 @@ func ExampleManager() {
 	}
 	a, _ := m.Token(ctx, "demo")
 	b, _ := m.Token(ctx, "demo") // the cached token: same pointer, no strategy call
-	fmt.Println(a.AuthorizationHeader(), a == b, a.Generation)
+	fmt.Println(a.AuthorizationHeader(), a == b)
 	fmt.Printf("%+v\n", a.Clone()) // tokens redact themselves
 	// Output:
-	// Bearer k-123 true 1
-	// Token{type=Bearer access=[REDACTED] gen=1}
+	// Bearer k-123 true
+	// Token{type=Bearer access=[REDACTED]}
 }
 
 // Every request of a Manager's client carries the current token.

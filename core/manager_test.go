@@ -59,10 +59,10 @@ type flakyStore struct {
 	writes     atomic.Int64
 	tokenReads atomic.Int64
 	mu         sync.Mutex
-	staleTok   *core.Token // when set, GetToken returns it (a stale replica)
+	staleTok   *core.StoredToken // when set, GetToken returns it (a stale replica)
 }
 
-func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	if s.failWrites.Load() {
 		return errors.New("vault: write failed (injected)")
 	}
@@ -70,7 +70,7 @@ func (s *flakyStore) SetToken(ctx context.Context, name string, t *core.Token) e
 	return s.Store.SetToken(ctx, name, t)
 }
 
-func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.Token, error) {
+func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
 	s.tokenReads.Add(1)
 	s.mu.Lock()
 	st := s.staleTok
@@ -79,6 +79,16 @@ func (s *flakyStore) GetToken(ctx context.Context, name string) (*core.Token, er
 		return st.Clone(), nil
 	}
 	return s.Store.GetToken(ctx, name)
+}
+
+// stored reads the token the store under s holds for name.
+func stored(t *testing.T, s *flakyStore, name string) *core.StoredToken {
+	t.Helper()
+	st, err := s.Store.GetToken(context.Background(), name)
+	if err != nil {
+		t.Fatalf("stored token %q: %v", name, err)
+	}
+	return st
 }
 
 func TestNewNeedsStore(t *testing.T) {
@@ -157,7 +167,7 @@ func TestRefreshOnExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.AccessToken == a.AccessToken || b.Generation != a.Generation+1 {
+	if b.AccessToken == a.AccessToken || stored(t, f.store, "svc").AccessToken != b.AccessToken || stored(t, f.store, "svc").Generation != 2 {
 		t.Fatalf("not refreshed: %v -> %v", a, b)
 	}
 	if f.store.tokenReads.Load() == reads {
@@ -170,12 +180,12 @@ func TestRefreshOnExpiry(t *testing.T) {
 func TestLoadsNewerStoredToken(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
 	ctx := context.Background()
-	a, _ := f.m.Token(ctx, "svc")
+	_, _ = f.m.Token(ctx, "svc")
 	f.clock.Advance(2 * time.Minute)
-	other := a.Clone()
+	other := stored(t, f.store, "svc")
 	other.AccessToken, other.RefreshToken = "from-other-process", "rt-other"
 	other.Expiry = f.clock.Now().Add(time.Hour)
-	other.Generation = a.Generation + 1
+	other.Generation++
 	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +198,7 @@ func TestLoadsNewerStoredToken(t *testing.T) {
 	}
 }
 
-// TestStaleReadNeverWins (row 19): a vault that serves an older token
+// TestStaleReadNeverWins: a vault that serves an older token
 // after a write never makes the Manager go back to it: the next refresh
 // sends the newest refresh token and takes the next generation.
 func TestStaleReadNeverWins(t *testing.T) {
@@ -202,18 +212,22 @@ func TestStaleReadNeverWins(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	_ = m.SetCredentials(ctx, "svc", coretest.Credentials("counting"))
-	a, _ := m.Token(ctx, "svc")
+	_, _ = m.Token(ctx, "svc")
+	a := stored(t, store, "svc")
 	clock.Advance(2 * time.Minute)
-	b, _ := m.Token(ctx, "svc")
+	_, _ = m.Token(ctx, "svc")
+	b := stored(t, store, "svc")
 	store.mu.Lock()
 	store.staleTok = a // the replica lags behind the write of b
 	store.mu.Unlock()
 	clock.Advance(2 * time.Minute)
-	c, err := m.Token(ctx, "svc")
-	if err != nil {
+	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if c.Generation != b.Generation+1 {
+	store.mu.Lock()
+	store.staleTok = nil
+	store.mu.Unlock()
+	if c := stored(t, store, "svc"); c.Generation != b.Generation+1 {
 		t.Fatalf("generation %d after %d: the stale token won", c.Generation, b.Generation)
 	}
 	if got := rec.lastPrev(); got != b.RefreshToken || got == a.RefreshToken {
@@ -221,7 +235,7 @@ func TestStaleReadNeverWins(t *testing.T) {
 	}
 }
 
-// TestPersistRetryAdoptsNewerStored (row 19 across processes): a token
+// TestPersistRetryAdoptsNewerStored: a token
 // whose write failed is not written over a newer one that another process
 // stored meanwhile; the Manager adopts the newer one.
 func TestPersistRetryAdoptsNewerStored(t *testing.T) {
@@ -239,12 +253,12 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 	}
 	f.store.failWrites.Store(true)
 	f.clock.Advance(2 * time.Minute)
-	mine, err := f.m.Token(ctx, "svc") // kept in memory, write failed
-	if err != nil {
+	if _, err := f.m.Token(ctx, "svc"); err != nil { // kept in memory, write failed
 		t.Fatal(err)
 	}
-	newer := &core.Token{AccessToken: "other-process", RefreshToken: "rt-other", Expiry: f.clock.Now().Add(time.Hour),
-		Generation: mine.Generation + 1, CredentialsDigest: mine.CredentialsDigest}
+	first := stored(t, f.store, "svc") // generation 1; the one in memory is 2
+	newer := &core.StoredToken{Token: core.Token{AccessToken: "other-process", RefreshToken: "rt-other", Expiry: f.clock.Now().Add(time.Hour)},
+		Generation: 3, CredentialsDigest: first.CredentialsDigest}
 	if err := f.store.Store.SetToken(ctx, "svc", newer); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +274,7 @@ func TestPersistRetryAdoptsNewerStored(t *testing.T) {
 	}
 }
 
-// TestPersistFailure (row 3): the vault write fails; the new token stays
+// TestPersistFailure: the vault write fails; the new token stays
 // in memory, the old refresh token is never used again, a typed event is
 // emitted, and the write happens once the vault recovers.
 func TestPersistFailure(t *testing.T) {
@@ -346,20 +360,19 @@ func (p *prevRecorder) lastPrev() string {
 	return p.prev
 }
 
-// TestCancelledWaiter (row 10): a waiter whose context is cancelled gets
+// TestCancelledWaiter: a waiter whose context is cancelled gets
 // ctx.Err(); the others get the token; later refreshes work.
 func TestCancelledWaiter(t *testing.T) {
 	gate := make(chan struct{})
 	f := newFixture(t, time.Minute, nil)
 	f.strat.Gate = gate
+	f.strat.Started = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := f.m.Token(ctx, "svc"); errc <- err }()
 	okc := make(chan *core.Token, 1)
 	go func() { t, _ := f.m.Token(context.Background(), "svc"); okc <- t }()
-	for f.strat.Calls.Load() == 0 {
-		time.Sleep(time.Millisecond) // wait until the flight reached the strategy
-	}
+	recv(t, f.strat.Started, "the flight to reach the strategy")
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter: %v", err)
@@ -374,7 +387,7 @@ func TestCancelledWaiter(t *testing.T) {
 	}
 }
 
-// TestPermanentFailure (row 8): invalid_grant is not retried and not
+// TestPermanentFailure: invalid_grant is not retried and not
 // asked again until the credential changes.
 func TestPermanentFailure(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
@@ -404,7 +417,7 @@ func TestPermanentFailure(t *testing.T) {
 	}
 }
 
-// TestRetryAfter (row 7): a temporary error with Retry-After 7 s is not
+// TestRetryAfter: a temporary error with Retry-After 7 s is not
 // retried sooner, and a still-valid token is served meanwhile.
 func TestRetryAfter(t *testing.T) {
 	f := newFixture(t, time.Minute, nil)
@@ -478,9 +491,18 @@ func TestRetryAfterBlocksUntilDue(t *testing.T) {
 // at once and exactly one background refresh starts.
 func TestBackgroundRefresh(t *testing.T) {
 	gate := make(chan struct{})
-	f := newFixture(t, time.Minute, func(o *core.Options) { o.BackgroundRefresh = true })
+	issued := make(chan struct{}, 4)
+	f := newFixture(t, time.Minute, func(o *core.Options) {
+		o.BackgroundRefresh = true
+		o.OnEvent = func(e core.Event) {
+			if e.Kind == core.EventTokenIssued {
+				issued <- struct{}{}
+			}
+		}
+	})
 	ctx := context.Background()
 	a, _ := f.m.Token(ctx, "svc")
+	recv(t, issued, "the first token")
 	f.strat.Gate = gate
 	f.clock.Advance(51 * time.Second) // past any jittered refresh point (≤ 15 s before expiry)
 	for range 100 {
@@ -490,12 +512,9 @@ func TestBackgroundRefresh(t *testing.T) {
 		}
 	}
 	close(gate)
-	for {
-		got, _ := f.m.Token(ctx, "svc")
-		if got != a {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	recv(t, issued, "the background refresh")
+	if got, _ := f.m.Token(ctx, "svc"); got == a {
+		t.Fatal("the background refresh's token is not served")
 	}
 	if c := f.strat.Calls.Load(); c != 2 {
 		t.Fatalf("calls = %d, want 2", c)
@@ -528,16 +547,15 @@ func TestCloseStopsEverything(t *testing.T) {
 	gate := make(chan struct{})
 	f := newFixture(t, time.Minute, nil)
 	f.strat.Gate = gate
+	f.strat.Started = make(chan struct{}, 1)
 	errc := make(chan error, 1)
 	go func() { _, err := f.m.Token(context.Background(), "svc"); errc <- err }()
-	for f.strat.Calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	recv(t, f.strat.Started, "the flight to reach the strategy")
 	if err := f.m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err == nil {
-		t.Fatal("in-flight call succeeded after Close")
+	if err := <-errc; !errors.Is(err, core.ErrClosed) {
+		t.Fatalf("in-flight call after Close: %v, want ErrClosed", err)
 	}
 	if _, err := f.m.Token(context.Background(), "svc"); !errors.Is(err, core.ErrClosed) {
 		t.Fatalf("after Close: %v", err)
@@ -654,7 +672,7 @@ func newAPI(t *testing.T, f *fixture) *httptest.Server {
 	return srv
 }
 
-// Test401Retry (row 13): a 401 on a POST with a body gives one refresh and
+// Test401Retry: a 401 on a POST with a body gives one refresh and
 // one retry with an identical body; a second 401 goes to the caller.
 func Test401Retry(t *testing.T) {
 	f := newFixture(t, time.Hour, nil)
@@ -721,7 +739,7 @@ func Test401Retry(t *testing.T) {
 	}
 }
 
-// TestNoSecretsLeak (row 20): canaries never reach a log line, an error or
+// TestNoSecretsLeak: canaries never reach a log line, an error or
 // a print of credentials, tokens or events.
 func TestNoSecretsLeak(t *testing.T) {
 	const canary = "CANARY-7d1e"
@@ -777,7 +795,7 @@ func (l *leakyStrategy) Token(context.Context, *core.Credentials, *core.Token) (
 		Header: map[string][]string{"X-Key": {l.secret + "-header"}}, Extra: map[string]any{"id_token": l.secret + "-id"}}, nil
 }
 
-// TestRedirectToOtherHostGetsNoSecret (row 23): a redirect to another host
+// TestRedirectToOtherHostGetsNoSecret: a redirect to another host
 // is followed without the token; a same-host redirect keeps it.
 func TestRedirectToOtherHostGetsNoSecret(t *testing.T) {
 	f := newFixture(t, time.Hour, nil)
@@ -862,7 +880,7 @@ func TestPermanentFailureTakesNewerStoredToken(t *testing.T) {
 	if _, err := f.m.Token(ctx, "svc"); !errors.Is(err, core.ErrRefreshFailed) {
 		t.Fatalf("err = %v", err)
 	}
-	other := &core.Token{AccessToken: "reauthorized", Expiry: f.clock.Now().Add(time.Hour), Generation: 7}
+	other := &core.StoredToken{Token: core.Token{AccessToken: "reauthorized", Expiry: f.clock.Now().Add(time.Hour)}, Generation: 7}
 	if err := f.store.Store.SetToken(ctx, "svc", other); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/plexusone/omnitoken/core/internal/shared"
 )
 
 // Store persists credentials and tokens by credential name. The storage
@@ -12,15 +15,19 @@ import (
 //
 // Missing entries are errors matching ErrCredentialsNotFound and
 // ErrTokenNotFound. A name that cannot be stored safely is an error
-// matching ErrInvalidCredentials.
+// matching ErrInvalidCredentials. A SetToken that refuses to overwrite a
+// newer token (see ErrConflict) returns an error matching ErrConflict.
+//
+// Every method must be safe for concurrent use, and what a Store returns
+// must not share memory with what it keeps.
 type Store interface {
 	GetCredentials(ctx context.Context, name string) (*Credentials, error)
 	SetCredentials(ctx context.Context, name string, c *Credentials) error
 	DeleteCredentials(ctx context.Context, name string) error
 	ListCredentials(ctx context.Context) ([]string, error)
 
-	GetToken(ctx context.Context, name string) (*Token, error)
-	SetToken(ctx context.Context, name string, t *Token) error
+	GetToken(ctx context.Context, name string) (*StoredToken, error)
+	SetToken(ctx context.Context, name string, t *StoredToken) error
 	DeleteToken(ctx context.Context, name string) error
 }
 
@@ -35,17 +42,27 @@ type Locker interface {
 	Lock(ctx context.Context, name string) (unlock func(), err error)
 }
 
+// FencingLocker is a Locker whose leases carry a fencing token that
+// increases with each lease granted for a name. The Manager prefers
+// LockFenced when its Locker has it and stamps StoredToken.Fence with the
+// fence before SetToken, so a Store can refuse, with ErrConflict, a write
+// from a holder whose lease has lapsed and been granted to another.
+type FencingLocker interface {
+	Locker
+	LockFenced(ctx context.Context, name string) (fence uint64, unlock func(), err error)
+}
+
 // MemoryStore is a Store in process memory. It is safe for concurrent use
 // and keeps private copies of what it is given.
 type MemoryStore struct {
 	mu    sync.RWMutex
 	creds map[string]*Credentials
-	toks  map[string]*Token
+	toks  map[string]*StoredToken
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{creds: map[string]*Credentials{}, toks: map[string]*Token{}}
+	return &MemoryStore{creds: map[string]*Credentials{}, toks: map[string]*StoredToken{}}
 }
 
 // GetCredentials implements Store.
@@ -61,7 +78,7 @@ func (s *MemoryStore) GetCredentials(_ context.Context, name string) (*Credentia
 
 // SetCredentials implements Store.
 func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credentials) error {
-	if err := CheckName(name); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -94,7 +111,7 @@ func (s *MemoryStore) ListCredentials(context.Context) ([]string, error) {
 }
 
 // GetToken implements Store.
-func (s *MemoryStore) GetToken(_ context.Context, name string) (*Token, error) {
+func (s *MemoryStore) GetToken(_ context.Context, name string) (*StoredToken, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.toks[name]
@@ -105,9 +122,12 @@ func (s *MemoryStore) GetToken(_ context.Context, name string) (*Token, error) {
 }
 
 // SetToken implements Store.
-func (s *MemoryStore) SetToken(_ context.Context, name string, t *Token) error {
-	if err := CheckName(name); err != nil {
+func (s *MemoryStore) SetToken(_ context.Context, name string, t *StoredToken) error {
+	if err := checkName(name); err != nil {
 		return err
+	}
+	if t == nil {
+		return fmt.Errorf("core: token %q: %w: nil token", name, ErrInvalidCredentials)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -124,3 +144,9 @@ func (s *MemoryStore) DeleteToken(_ context.Context, name string) error {
 }
 
 var _ Store = (*MemoryStore)(nil)
+
+func checkName(name string) error { return shared.CheckName(name, ErrInvalidCredentials) }
+
+func notFound(sentinel error, name string) error {
+	return fmt.Errorf("core: %q: %w", name, sentinel)
+}

@@ -25,24 +25,19 @@ type Strategy interface {
 	Token(ctx context.Context, c *Credentials, prev *Token) (*Token, error)
 }
 
-// Validator is implemented by a Strategy that checks a credential when it
-// is stored. Validate returns an error matching ErrInvalidCredentials.
-type Validator interface {
-	Validate(c *Credentials) error
-}
-
-// Revoker is implemented by a Strategy that can revoke a token when its
-// credential is deleted. Revocation is best effort.
-type Revoker interface {
-	Revoke(ctx context.Context, c *Credentials, t *Token) error
-}
-
-// Closer is implemented by a Strategy that holds resources, such as a
-// plugin process. A Manager closes the strategies it was given in
-// Options.Strategies; strategies in a shared Registry are not closed.
-type Closer interface {
-	Close() error
-}
+// The optional abilities of a Strategy, found by type assertion. Authors
+// implement them as driver.Validator, driver.Revoker and driver.Closer.
+type (
+	validator interface {
+		Validate(c *Credentials) error
+	}
+	revoker interface {
+		Revoke(ctx context.Context, c *Credentials, t *Token) error
+	}
+	closer interface {
+		Close() error
+	}
+)
 
 // Registry maps credential types to strategies. Its zero value is not
 // usable; call NewRegistry. A Registry is safe for concurrent use.
@@ -52,7 +47,7 @@ type Registry struct {
 }
 
 // NewRegistry returns a Registry holding the given strategies. It panics
-// as Register does.
+// as Registry.Register does.
 func NewRegistry(strategies ...Strategy) *Registry {
 	r := &Registry{m: make(map[string]Strategy)}
 	for _, s := range strategies {
@@ -60,13 +55,6 @@ func NewRegistry(strategies ...Strategy) *Registry {
 	}
 	return r
 }
-
-// DefaultRegistry is the process-wide registry that Register fills. A
-// Manager uses it when Options names no strategies and no Registry.
-var DefaultRegistry = NewRegistry()
-
-// Register adds s to DefaultRegistry. It panics like Registry.Register.
-func Register(s Strategy) { DefaultRegistry.Register(s) }
 
 // Register adds s under s.Type(). It panics if s is nil, its type is
 // empty, or the type is already registered, as database/sql does: each is

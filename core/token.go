@@ -10,13 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plexusone/omnitoken/core/internal/shared"
 	"golang.org/x/oauth2"
 )
 
-// Token is what a Strategy returns and what the Manager caches, persists
-// and hands out. It authorizes a request by itself: as a bearer (or other
-// typed) token in the Authorization header, as extra headers, or as query
-// parameters. That lets Basic and API keys ride the same pipeline as OAuth.
+// Token is what a Strategy returns and what the Manager hands out: what
+// a token is, and nothing of how the Manager keeps it (see StoredToken).
+// It authorizes a request by itself: as a bearer (or other typed) token in
+// the Authorization header, as extra headers, or as query parameters. That
+// lets Basic and API keys ride the same pipeline as OAuth.
 //
 // A Token handed out by the Manager is shared between callers and must not
 // be modified. Use Clone for a private copy.
@@ -42,22 +44,66 @@ type Token struct {
 	// Extra holds further response fields (id_token, scope, …). Values
 	// are treated as secrets when printed.
 	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// StoredToken is a token as a Store keeps it: the Token and the Manager's
+// bookkeeping. Token is embedded, so the JSON is flat and reads the same
+// as a Token's.
+type StoredToken struct {
+	Token
 	// IssuedAt is when the Manager obtained the token.
 	IssuedAt time.Time `json:"issued_at,omitzero"`
-	// Generation increases by one with each token the Manager obtains for
-	// a credential. It orders tokens across processes, so an older token
-	// read from a stale vault never replaces a newer one.
+	// Generation increases by one with each token the Manager writes for a
+	// credential. It orders tokens across processes, so an older token read
+	// from a stale vault never replaces a newer one.
 	Generation uint64 `json:"generation,omitempty"`
 	// CredentialsDigest binds the token to the credential it came from: a
 	// short digest of the credential's JSON. A stored token whose digest no
 	// longer matches its credential is ignored. Empty matches any.
 	CredentialsDigest string `json:"credentials_digest,omitempty"`
+	// Fence is the fencing token of the lease under which the Manager wrote
+	// this token (see FencingLocker), or 0.
+	Fence uint64 `json:"fence,omitempty"`
+}
 
-	// Set by seal; read on the hot path.
-	authz     string
-	refreshAt int64 // nanoseconds since the sealing Manager's epoch
-	expireAt  int64 // likewise; math.MaxInt64 = never
-	o2        *oauth2.Token
+// Clone returns a deep copy.
+func (t *StoredToken) Clone() *StoredToken {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Token = *t.Token.Clone()
+	return &c
+}
+
+// newer reports whether t supersedes o for the same credential: a higher
+// fence, or the same fence and a higher generation.
+func (t *StoredToken) newer(o *StoredToken) bool {
+	if o == nil {
+		return true
+	}
+	if t.Fence != o.Fence {
+		return t.Fence > o.Fence
+	}
+	return t.Generation > o.Generation
+}
+
+// String describes the token without any secret.
+func (t StoredToken) String() string {
+	return strings.TrimSuffix(t.Token.String(), "}") + fmt.Sprintf(" gen=%d}", t.Generation)
+}
+
+// GoString redacts like String, so %#v is safe.
+func (t StoredToken) GoString() string { return "core.Stored" + t.String() }
+
+// Format redacts for every verb, including %v, %+v, %#v, %s and %q.
+func (t StoredToken) Format(f fmt.State, verb rune) {
+	shared.FormatRedacted(f, verb, t.String(), t.GoString())
+}
+
+// LogValue redacts for log/slog.
+func (t StoredToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("token", t.Token), slog.Uint64("generation", t.Generation))
 }
 
 // BasicToken returns a Token that authorizes with HTTP Basic.
@@ -65,23 +111,6 @@ func BasicToken(username, password string) *Token {
 	return &Token{
 		AccessToken: base64.StdEncoding.EncodeToString([]byte(username + ":" + password)),
 		TokenType:   "Basic",
-	}
-}
-
-// FromOAuth2 converts an x/oauth2 token. Extra fields are not carried.
-func FromOAuth2(t *oauth2.Token) *Token {
-	if t == nil {
-		return nil
-	}
-	exp := t.Expiry
-	if exp.IsZero() && t.ExpiresIn > 0 {
-		exp = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
-	}
-	return &Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.TokenType,
-		RefreshToken: t.RefreshToken,
-		Expiry:       exp,
 	}
 }
 
@@ -101,9 +130,6 @@ func (t *Token) Type() string {
 // AuthorizationHeader returns the Authorization header value, or "" when
 // the token authorizes through Header or Query only.
 func (t *Token) AuthorizationHeader() string {
-	if t.authz != "" {
-		return t.authz
-	}
 	if t.AccessToken == "" {
 		return ""
 	}
@@ -135,21 +161,9 @@ func (t *Token) Expired(now time.Time) bool {
 	return !t.Expiry.IsZero() && !now.Before(t.Expiry)
 }
 
-// OAuth2 returns the token as an *oauth2.Token. For a token handed out by
-// the Manager the result is built once and shared: do not modify it.
+// OAuth2 returns the token as a new *oauth2.Token. Manager.OAuth2Token
+// returns one built once per token instead.
 func (t *Token) OAuth2() *oauth2.Token {
-	if t.o2 != nil {
-		return t.o2
-	}
-	return t.toOAuth2()
-}
-
-// toOAuth2 is kept out of line so that OAuth2, inlined into callers such
-// as the root package's GetToken, stays a load and a compare on the
-// cached path.
-//
-//go:noinline
-func (t *Token) toOAuth2() *oauth2.Token {
 	o := &oauth2.Token{
 		AccessToken:  t.AccessToken,
 		TokenType:    t.TokenType,
@@ -162,7 +176,7 @@ func (t *Token) toOAuth2() *oauth2.Token {
 	return o
 }
 
-// Clone returns a deep copy without the Manager's derived state.
+// Clone returns a deep copy.
 func (t *Token) Clone() *Token {
 	if t == nil {
 		return nil
@@ -172,10 +186,6 @@ func (t *Token) Clone() *Token {
 		TokenType:    t.TokenType,
 		RefreshToken: t.RefreshToken,
 		Expiry:       t.Expiry,
-		IssuedAt:     t.IssuedAt,
-		Generation:   t.Generation,
-
-		CredentialsDigest: t.CredentialsDigest,
 	}
 	if t.Header != nil {
 		c.Header = t.Header.Clone()
@@ -212,8 +222,7 @@ func deepCopy(v any) any {
 }
 
 // Equal reports whether two tokens authorize requests identically and
-// carry the same refresh token and expiry. Manager bookkeeping
-// (Generation, IssuedAt) is ignored.
+// carry the same refresh token and expiry.
 func (t *Token) Equal(o *Token) bool {
 	if t == nil || o == nil {
 		return t == o
@@ -249,9 +258,6 @@ func (t Token) String() string {
 		b.WriteString(" expiry=")
 		b.WriteString(t.Expiry.UTC().Format(time.RFC3339))
 	}
-	if t.Generation != 0 {
-		fmt.Fprintf(&b, " gen=%d", t.Generation)
-	}
 	b.WriteString("}")
 	return b.String()
 }
@@ -260,14 +266,15 @@ func (t Token) String() string {
 func (t Token) GoString() string { return "core." + t.String() }
 
 // Format redacts for every verb, including %v, %+v, %#v, %s and %q.
-func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String(), t.GoString()) }
+func (t Token) Format(f fmt.State, verb rune) {
+	shared.FormatRedacted(f, verb, t.String(), t.GoString())
+}
 
 // LogValue redacts for log/slog.
 func (t Token) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("type", t.Type()),
 		slog.Bool("refreshable", t.RefreshToken != ""),
-		slog.Uint64("generation", t.Generation),
 	}
 	if !t.Expiry.IsZero() {
 		attrs = append(attrs, slog.Time("expiry", t.Expiry))
@@ -282,32 +289,11 @@ func redacted(s string) string {
 	return "[REDACTED]"
 }
 
-// FormatRedacted writes a redacted description s for any fmt verb: %q
-// quotes it, every other verb writes it as is. Types that hold secrets
-// implement fmt.Formatter with it, so no verb, %+v and %#v included, can
-// reach their fields.
-func FormatRedacted(f fmt.State, verb rune, s string) { formatRedacted(f, verb, s, s) }
-
-func formatRedacted(f fmt.State, verb rune, s, gs string) {
-	switch verb {
-	case 'q':
-		fmt.Fprintf(f, "%q", s)
-	case 'v':
-		if f.Flag('#') {
-			_, _ = f.Write([]byte(gs))
-			return
-		}
-		_, _ = f.Write([]byte(s))
-	default:
-		_, _ = f.Write([]byte(s))
-	}
-}
-
-// ParseToken decodes a stored token: the Token JSON the Manager writes,
-// or goauth's tokens.TokenInfo JSON ({"serviceKey":…,"token":{…}}) that
+// ParseStoredToken decodes a stored token: the StoredToken JSON the
+// Manager writes, or goauth's tokens.TokenInfo JSON ({"serviceKey":…,"token":{…}}) that
 // the seed API's VaultTokenSet writes. A malformed document is an error
 // matching ErrInvalidCredentials that does not quote the input.
-func ParseToken(data []byte) (*Token, error) {
+func ParseStoredToken(data []byte) (*StoredToken, error) {
 	var probe struct {
 		AccessToken string          `json:"access_token"`
 		Inner       json.RawMessage `json:"token"`
@@ -318,7 +304,7 @@ func ParseToken(data []byte) (*Token, error) {
 	if probe.AccessToken == "" && len(probe.Inner) > 0 && string(probe.Inner) != "null" {
 		data = probe.Inner
 	}
-	t := new(Token)
+	t := new(StoredToken)
 	if err := json.Unmarshal(data, t); err != nil {
 		return nil, fmt.Errorf("core: stored token: %w: %s", ErrInvalidCredentials, jsonErrorKind(err))
 	}

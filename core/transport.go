@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -14,9 +15,15 @@ import (
 // When the API answers 401 Unauthorized and the request body can be sent
 // again (no body, or GetBody is set), the Transport refreshes the token
 // once, unless another request already did, and retries once. The second
-// answer goes back to the caller, whatever it is.
+// answer goes back to the caller, whatever it is. Refreshes forced by 401s
+// are bounded per credential: while the API refuses fresh tokens, they
+// back off from one second up to five minutes, and a 401 meanwhile goes
+// back to the caller without a refresh.
 //
-// A redirect to another host is followed without the credential.
+// A credential never travels over plain http to a host that is not
+// loopback (localhost, 127.0.0.0/8, ::1): such a request is refused with
+// an error. A redirect to another host, or to plain http on a host that is
+// not loopback, is followed without the credential.
 type Transport struct {
 	m    *Manager
 	name string
@@ -43,26 +50,37 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_ = req.Body.Close()
 		}
 	}
-	if crossHostRedirect(req) {
-		// A redirect to another host never receives the credential.
-		return t.base().RoundTrip(req)
+	if redirect, ok := credentialAllowed(req); !ok {
+		if redirect {
+			// A redirect hop that may not have the credential is
+			// followed without it.
+			return t.base().RoundTrip(req)
+		}
+		closeBody()
+		return nil, fmt.Errorf("core: transport %q: refusing to send a credential over plain http to %s: use https", t.name, req.URL.Hostname())
 	}
-	tok, err := t.m.Token(req.Context(), t.name)
+	e, c, err := t.m.get(req.Context(), t.name)
 	if err != nil {
 		closeBody()
 		return nil, fmt.Errorf("core: transport: %w", err)
 	}
-	r2 := authorized(req, tok)
-	resp, err := t.base().RoundTrip(r2)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+	resp, err := t.base().RoundTrip(authorized(req, c))
+	if err != nil {
 		return resp, err
 	}
-	tok2, err := t.m.refreshAfterReject(req.Context(), t.name, tok)
-	if err != nil || tok2.Equal(tok) {
+	if resp.StatusCode != http.StatusUnauthorized {
+		e.accepted()
+		return resp, nil
+	}
+	if !replayable(req) {
+		return resp, nil
+	}
+	_, c2, err := t.m.fetch(req.Context(), t.name, modeStale, c.st.Generation)
+	if err != nil || c2 == c || c2.st.Token.Equal(&c.st.Token) {
 		// Nothing better to send: the caller gets the API's answer.
 		return resp, nil
 	}
-	r3 := authorized(req, tok2)
+	r3 := authorized(req, c2)
 	if req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
@@ -72,25 +90,47 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return t.base().RoundTrip(r3)
+	resp, err = t.base().RoundTrip(r3)
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		e.accepted()
+	}
+	return resp, err
 }
 
-// crossHostRedirect reports whether req is a redirect hop (the http.Client
-// sets Response on it) to a host other than the first request's.
-func crossHostRedirect(req *http.Request) bool {
+// credentialAllowed reports whether req may carry the credential. It may
+// not over plain http to a host that is not loopback, nor on a redirect hop
+// (the http.Client sets Response on it) to a host other than the first
+// request's. redirect reports whether req is such a hop.
+func credentialAllowed(req *http.Request) (redirect, ok bool) {
 	first := req
 	for first.Response != nil && first.Response.Request != nil {
 		first = first.Response.Request
 	}
-	return first != req && !strings.EqualFold(first.URL.Host, req.URL.Host)
+	redirect = first != req
+	if redirect && !strings.EqualFold(first.URL.Host, req.URL.Host) {
+		return true, false
+	}
+	if strings.EqualFold(req.URL.Scheme, "http") && !isLoopback(req.URL.Hostname()) {
+		return redirect, false
+	}
+	return redirect, true
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
-func authorized(req *http.Request, tok *Token) *http.Request {
+func authorized(req *http.Request, c *cached) *http.Request {
 	r := req.Clone(req.Context())
-	tok.SetAuth(r)
+	c.setAuth(r)
 	return r
 }

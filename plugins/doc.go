@@ -9,7 +9,7 @@
 //	func main() { plugins.Serve(mystrategy.New()) }
 //
 // The strategy is an ordinary core.Strategy. If it also implements
-// core.Validator or core.Revoker, hosts can validate credentials and
+// driver.Validator or driver.Revoker, hosts can validate credentials and
 // revoke tokens through it. The author writes nothing about the protocol:
 // its generated types are internal to this package. plugins/githubapp is
 // a complete example with a README to copy from.

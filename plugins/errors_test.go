@@ -28,6 +28,11 @@ func TestEveryCoreSentinelCrosses(t *testing.T) {
 		"ErrReauthRequired":            core.ErrReauthRequired,
 		"ErrPersistFailed":             core.ErrPersistFailed,
 	}
+	// Sentinels only a Store returns: a strategy never does, so they need
+	// no kind.
+	storeOnly := map[string]string{
+		"ErrConflict": "Store.SetToken returns it; strategies do not write tokens",
+	}
 	files, err := filepath.Glob(filepath.Join("..", "core", "*.go"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("core sources: %v %v", files, err)
@@ -60,11 +65,15 @@ func TestEveryCoreSentinelCrosses(t *testing.T) {
 			}
 		}
 	}
-	if len(declared) < len(byName) {
-		t.Fatalf("found %d sentinels in core (%v), want at least %d; the check would pass vacuously", len(declared), declared, len(byName))
+	if len(declared) < len(byName)+len(storeOnly) {
+		t.Fatalf("found %d sentinels in core (%v), want at least %d; the check would pass vacuously", len(declared), declared, len(byName)+len(storeOnly))
 	}
 	for _, name := range declared {
 		if !strings.HasPrefix(name, "Err") {
+			continue
+		}
+		if why, ok := storeOnly[name]; ok {
+			t.Logf("core.%s does not cross: %s", name, why)
 			continue
 		}
 		sentinel, ok := byName[name]

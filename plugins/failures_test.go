@@ -308,8 +308,8 @@ func TestManagerPluginKilledMidCall(t *testing.T) {
 	}
 	// An expired token with a refresh token: the Manager must call the
 	// plugin, with this token as prev.
-	old := &core.Token{AccessToken: "old-access", RefreshToken: "old-refresh", TokenType: "Bearer",
-		Expiry: time.Now().Add(-time.Hour).Truncate(time.Second), Generation: 1}
+	old := &core.StoredToken{Token: core.Token{AccessToken: "old-access", RefreshToken: "old-refresh", TokenType: "Bearer",
+		Expiry: time.Now().Add(-time.Hour).Truncate(time.Second)}, Generation: 1}
 	if err := store.SetToken(ctx, "svc", old); err != nil {
 		t.Fatal(err)
 	}

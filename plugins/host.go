@@ -22,6 +22,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/plugins/internal/pb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -98,7 +99,7 @@ func (o Options) env() []string {
 //
 // It starts the plugin again on the first call after the process died,
 // and Close stops it. It always has Validate and Revoke methods, so it
-// satisfies core.Validator and core.Revoker; each is forwarded to the
+// satisfies driver.Validator and driver.Revoker; each is forwarded to the
 // plugin when the plugin implements it (CanValidate, CanRevoke) and does
 // nothing otherwise.
 //
@@ -303,10 +304,10 @@ func (s *Strategy) Type() string { return s.typ }
 // Path returns the path of the plugin binary.
 func (s *Strategy) Path() string { return s.path }
 
-// CanValidate reports whether the plugin implements core.Validator.
+// CanValidate reports whether the plugin implements driver.Validator.
 func (s *Strategy) CanValidate() bool { return s.validator }
 
-// CanRevoke reports whether the plugin implements core.Revoker.
+// CanRevoke reports whether the plugin implements driver.Revoker.
 func (s *Strategy) CanRevoke() bool { return s.revoker }
 
 // PID returns the process id of the running plugin, or 0 when none runs.
@@ -427,7 +428,7 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 	return tok, nil
 }
 
-// Validate implements core.Validator. It asks the plugin when the plugin
+// Validate implements driver.Validator. It asks the plugin when the plugin
 // validates, bounded by Options.CallTimeout, and accepts c otherwise.
 func (s *Strategy) Validate(c *core.Credentials) error {
 	if !s.validator {
@@ -450,7 +451,7 @@ func (s *Strategy) Validate(c *core.Credentials) error {
 	return decodeError(s.typ, resp.GetError())
 }
 
-// Revoke implements core.Revoker. It asks the plugin when the plugin
+// Revoke implements driver.Revoker. It asks the plugin when the plugin
 // revokes, and does nothing otherwise.
 func (s *Strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Token) error {
 	if !s.revoker {
@@ -551,8 +552,8 @@ func LoadDir(dir string, opts Options) ([]*Strategy, error) {
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ core.Revoker   = (*Strategy)(nil)
-	_ core.Closer    = (*Strategy)(nil)
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ driver.Revoker   = (*Strategy)(nil)
+	_ driver.Closer    = (*Strategy)(nil)
 )

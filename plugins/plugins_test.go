@@ -130,7 +130,6 @@ func TestEnvelopeCrossesIntact(t *testing.T) {
 		Header:       http.Header{"X-Api-Key": {"k1", "k2"}},
 		Query:        url.Values{"key": {"q"}},
 		Extra:        map[string]any{"id_token": "idt", "n": 3.0},
-		Generation:   41,
 	}
 	tok, err := s.Token(ctxT(t), c, prev)
 	if err != nil {

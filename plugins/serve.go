@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/plugins/internal/pb"
 )
 
@@ -20,8 +21,8 @@ import (
 //
 //	func main() { plugins.Serve(mystrategy.New()) }
 //
-// s is a core.Strategy; if it also implements core.Validator or
-// core.Revoker, the host can validate credentials and revoke tokens
+// s is a core.Strategy; if it also implements driver.Validator or
+// driver.Revoker, the host can validate credentials and revoke tokens
 // through it. Serve speaks the handshake, serves gRPC over a private
 // socket with mutual TLS set up by the host, turns a panic in s into an
 // error for that call, and exits when the host exits, even when the host
@@ -69,8 +70,8 @@ func newServer(impl core.Strategy) *server { return &server{impl: impl, typ: imp
 
 // Info implements pb.StrategyServer.
 func (s *server) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
-	_, v := s.impl.(core.Validator)
-	_, r := s.impl.(core.Revoker)
+	_, v := s.impl.(driver.Validator)
+	_, r := s.impl.(driver.Revoker)
 	return &pb.InfoResponse{Type: s.typ, Validator: v, Revoker: r}, nil
 }
 
@@ -103,9 +104,9 @@ func (s *server) Token(ctx context.Context, req *pb.TokenRequest) (*pb.TokenResp
 }
 
 // Validate implements pb.StrategyServer. A strategy that is not a
-// core.Validator accepts every credential.
+// driver.Validator accepts every credential.
 func (s *server) Validate(_ context.Context, req *pb.ValidateRequest) (*pb.ValidateResponse, error) {
-	v, ok := s.impl.(core.Validator)
+	v, ok := s.impl.(driver.Validator)
 	if !ok {
 		return &pb.ValidateResponse{}, nil
 	}
@@ -117,9 +118,9 @@ func (s *server) Validate(_ context.Context, req *pb.ValidateRequest) (*pb.Valid
 }
 
 // Revoke implements pb.StrategyServer. A strategy that is not a
-// core.Revoker has nothing to revoke.
+// driver.Revoker has nothing to revoke.
 func (s *server) Revoke(ctx context.Context, req *pb.RevokeRequest) (*pb.RevokeResponse, error) {
-	r, ok := s.impl.(core.Revoker)
+	r, ok := s.impl.(driver.Revoker)
 	if !ok {
 		return &pb.RevokeResponse{}, nil
 	}

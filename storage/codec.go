@@ -71,7 +71,7 @@ func decodeCredentials(s *vault.Secret) (*core.Credentials, error) {
 }
 
 // encodeToken writes the token's complete JSON.
-func encodeToken(t *core.Token) (*vault.Secret, error) {
+func encodeToken(t *core.StoredToken) (*vault.Secret, error) {
 	data, err := json.Marshal(t)
 	if err != nil {
 		return nil, err
@@ -82,12 +82,12 @@ func encodeToken(t *core.Token) (*vault.Secret, error) {
 // decodeToken reads a token written by encodeToken, or a goauth
 // tokens.TokenInfo. Errors never quote
 // the content.
-func decodeToken(s *vault.Secret) (*core.Token, error) {
+func decodeToken(s *vault.Secret) (*core.StoredToken, error) {
 	data := bytes.TrimSpace(s.Bytes())
 	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("%w: stored token is not a JSON object", core.ErrInvalidCredentials)
 	}
-	// core.ParseToken also reads goauth's TokenInfo, as the seed API's
+	// core.ParseStoredToken also reads goauth's TokenInfo, as the seed API's
 	// VaultTokenSet writes it under the same prefix.
-	return core.ParseToken(data)
+	return core.ParseStoredToken(data)
 }

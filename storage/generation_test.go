@@ -29,10 +29,12 @@ func TestGenerationAcrossManagers(t *testing.T) {
 	clock := coretest.NewFakeClock(t0)
 	strat := &chainStrategy{CountingStrategy: &coretest.CountingStrategy{TTL: time.Minute, Clock: clock}}
 	var ms [2]*core.Manager
+	var stores [2]core.Store
 	for i := range ms {
 		fv := newFileVault(t, dir)
+		stores[i] = newStore(t, fv, storage.Options{})
 		m, err := core.New(core.Options{
-			Store: newStore(t, fv, storage.Options{}), Locker: fv.Locker(),
+			Store: stores[i], Locker: fv.Locker(),
 			Strategies: []core.Strategy{strat}, Clock: clock, RefreshBuffer: 10 * time.Second,
 		})
 		if err != nil {
@@ -68,8 +70,8 @@ func TestGenerationAcrossManagers(t *testing.T) {
 	}
 	strat.checkChain(t)
 	issued := strat.Calls.Load()
-	for i, m := range ms {
-		got, err := m.Store().GetToken(ctx, name)
+	for i, st := range stores {
+		got, err := st.GetToken(ctx, name)
 		if err != nil || got.Generation != uint64(issued) || got.RefreshToken != fmt.Sprintf("refresh-%d", issued) {
 			t.Fatalf("Manager %d reads %v, %v from the vault; the last token issued is refresh-%d", i, got, err, issued)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // MaxSegmentLen is the longest escaped name, in bytes. With the file
@@ -35,11 +36,11 @@ func safeByte(b byte) bool {
 // case-insensitive file system (macOS, Windows) as well. Segments are
 // plain ASCII, so file systems that normalize Unicode leave them alone.
 //
-// The name is first checked with core.CheckName. A name that fails it, or
+// The name is first checked with driver.CheckName. A name that fails it, or
 // whose segment would be longer than MaxSegmentLen bytes, is an error
 // matching core.ErrInvalidCredentials.
 func EscapeName(name string) (string, error) {
-	if err := core.CheckName(name); err != nil {
+	if err := driver.CheckName(name); err != nil {
 		return "", fmt.Errorf("storage: %w", err)
 	}
 	var b strings.Builder

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/storage"
 )
 
@@ -24,7 +25,7 @@ var adversarialNames = []string{
 	".tmp-1234", "x.json", "x.lock", "a b", "tab\there", "nl\nhere", "\x01\x1f\x7f",
 	"~", "*", "?", "con", "-", "_", "%", "%%", "%25", "a.", "a..", "a...b",
 	strings.Repeat("x", 300), strings.Repeat("y", 200), strings.Repeat("z", 201),
-	strings.Repeat("é", 100), strings.Repeat("/", 80), strings.Repeat("/", 81), strings.Repeat("w", core.MaxNameLen-1) + "/",
+	strings.Repeat("é", 100), strings.Repeat("/", 80), strings.Repeat("/", 81), strings.Repeat("w", driver.MaxNameLen-1) + "/",
 	strings.Repeat("G", 80), strings.Repeat("G", 81), strings.Repeat("g", 200) + "G",
 	"", "\xff\xfe", " ", "credentials/../tokens/x",
 }
@@ -54,7 +55,7 @@ func TestNames(t *testing.T) {
 			if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrInvalidCredentials) {
 				t.Fatalf("name %d %q: Get: %v", i, name, err)
 			}
-			if err := st.SetToken(ctx, name, &core.Token{AccessToken: "a"}); !errors.Is(err, core.ErrInvalidCredentials) {
+			if err := st.SetToken(ctx, name, &core.StoredToken{Token: core.Token{AccessToken: "a"}}); !errors.Is(err, core.ErrInvalidCredentials) {
 				t.Fatalf("name %d %q: SetToken: %v", i, name, err)
 			}
 			if _, err := fv.Locker().Lock(ctx, name); !errors.Is(err, core.ErrInvalidCredentials) {
@@ -71,7 +72,7 @@ func TestNames(t *testing.T) {
 		if b, _ := got.MarshalJSON(); !bytes.Equal(b, want) {
 			t.Fatalf("name %d %q: Get returned another credential: %s", i, name, b)
 		}
-		tok := &core.Token{AccessToken: "at-" + name, Generation: uint64(i + 1)}
+		tok := &core.StoredToken{Token: core.Token{AccessToken: "at-" + name}, Generation: uint64(i + 1)}
 		if err := st.SetToken(ctx, name, tok); err != nil {
 			t.Fatalf("name %d %q: SetToken: %v", i, name, err)
 		}
@@ -87,7 +88,7 @@ func TestNames(t *testing.T) {
 			t.Errorf("%q was accepted", name)
 		}
 	}
-	for _, name := range []string{"../x", "a/b", "a_b", "a%2Fb", "..", ".", "/abs", `C:\x`, "ключ", "日本", "🔑", strings.Repeat("y", 200), strings.Repeat("/", 80), strings.Repeat("G", 80), strings.Repeat("w", core.MaxNameLen-1) + "/", "github", "Github", "GITHUB", ".locks", ".tmp-1234"} {
+	for _, name := range []string{"../x", "a/b", "a_b", "a%2Fb", "..", ".", "/abs", `C:\x`, "ключ", "日本", "🔑", strings.Repeat("y", 200), strings.Repeat("/", 80), strings.Repeat("G", 80), strings.Repeat("w", driver.MaxNameLen-1) + "/", "github", "Github", "GITHUB", ".locks", ".tmp-1234"} {
 		if !slices.Contains(accepted, name) {
 			t.Errorf("%q was refused", name)
 		}

@@ -65,7 +65,7 @@ type Store struct {
 
 	memTokens atomic.Bool // tokens live in mem, not the vault
 	mu        sync.RWMutex
-	mem       map[string]*core.Token
+	mem       map[string]*core.StoredToken
 }
 
 // New returns a Store over v. A nil v is an error matching
@@ -98,7 +98,7 @@ func New(v vault.Vault, opts Options) (*Store, error) {
 		multiField: caps.MultiField,
 		canWrite:   caps.Write,
 		canDelete:  caps.Delete,
-		mem:        map[string]*core.Token{},
+		mem:        map[string]*core.StoredToken{},
 	}
 	if !caps.Write {
 		s.memTokens.Store(true)
@@ -228,7 +228,7 @@ func (s *Store) ListCredentials(ctx context.Context) ([]string, error) {
 }
 
 // GetToken implements core.Store.
-func (s *Store) GetToken(ctx context.Context, name string) (*core.Token, error) {
+func (s *Store) GetToken(ctx context.Context, name string) (*core.StoredToken, error) {
 	p, err := s.TokenPath(name)
 	if err != nil {
 		return nil, err
@@ -261,7 +261,7 @@ func (s *Store) GetToken(ctx context.Context, name string) (*core.Token, error) 
 
 // SetToken implements core.Store. On a read-only vault the token is kept
 // in memory.
-func (s *Store) SetToken(ctx context.Context, name string, t *core.Token) error {
+func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
 	p, err := s.TokenPath(name)
 	if err != nil {
 		return err

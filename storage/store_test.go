@@ -174,8 +174,8 @@ func TestCodecSingleField(t *testing.T) {
 		t.Fatalf("Get = %v, %v", got, err)
 	}
 
-	tok := &core.Token{AccessToken: canary, RefreshToken: "r", Expiry: time.Unix(1700000000, 0).UTC(), Generation: 7,
-		Header: map[string][]string{"X-Key": {"k"}}, CredentialsDigest: "abcd"}
+	tok := &core.StoredToken{Token: core.Token{AccessToken: canary, RefreshToken: "r", Expiry: time.Unix(1700000000, 0).UTC(),
+		Header: map[string][]string{"X-Key": {"k"}}}, Generation: 7, CredentialsDigest: "abcd"}
 	if err := st.SetToken(ctx, "gh", tok); err != nil {
 		t.Fatal(err)
 	}
@@ -183,12 +183,12 @@ func TestCodecSingleField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back core.Token
-	if err := json.Unmarshal([]byte(raw.Value), &back); err != nil || !back.Equal(tok) || back.Generation != 7 {
+	var back core.StoredToken
+	if err := json.Unmarshal([]byte(raw.Value), &back); err != nil || !back.Equal(&tok.Token) || back.Generation != 7 {
 		t.Fatalf("stored token = %v, %v", &back, err)
 	}
 	got2, err := st.GetToken(ctx, "gh")
-	if err != nil || !got2.Equal(tok) || got2.CredentialsDigest != "abcd" || got2.Header.Get("X-Key") != "k" {
+	if err != nil || !got2.Equal(&tok.Token) || got2.CredentialsDigest != "abcd" || got2.Header.Get("X-Key") != "k" {
 		t.Fatalf("GetToken = %v, %v", got2, err)
 	}
 }
@@ -219,7 +219,7 @@ func TestStoreNotFoundAndDelete(t *testing.T) {
 	if err := st.SetCredentials(ctx, "x", c); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetToken(ctx, "x", &core.Token{AccessToken: "a"}); err != nil {
+	if err := st.SetToken(ctx, "x", &core.StoredToken{Token: core.Token{AccessToken: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.DeleteCredentials(ctx, "x"); err != nil {
@@ -346,7 +346,7 @@ func TestReadOnlyVault(t *testing.T) {
 		t.Fatalf("DeleteCredentials = %v", err)
 	}
 
-	tok := &core.Token{AccessToken: "at", Generation: 3}
+	tok := &core.StoredToken{Token: core.Token{AccessToken: "at"}, Generation: 3}
 	if err := st.SetToken(ctx, "github", tok); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestWriteRefused(t *testing.T) {
 	st := newStore(t, v, storage.Options{})
 	ctx := context.Background()
 	for i := range 3 {
-		if err := st.SetToken(ctx, "x", &core.Token{AccessToken: "a", Generation: uint64(i)}); err != nil {
+		if err := st.SetToken(ctx, "x", &core.StoredToken{Token: core.Token{AccessToken: "a"}, Generation: uint64(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

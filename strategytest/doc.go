@@ -11,7 +11,7 @@
 //	}
 //
 // The suite uses only the core.Strategy interface and the optional
-// interfaces it finds by type assertion (core.Validator, core.Closer), so
+// interfaces it finds by type assertion (driver.Validator, driver.Closer), so
 // it runs unchanged against a strategy served by a plugin adapter.
 //
 // # What it checks
@@ -37,7 +37,7 @@
 //     credential and prev all succeed (run it under -race).
 //   - DoneContext: with Harness.HonoursContext, a cancelled or expired
 //     context makes Token fail with an error matching ctx.Err().
-//   - Validate: a core.Validator accepts the harness's credential.
+//   - Validate: a driver.Validator accepts the harness's credential.
 //   - InvalidCredentials: a missing, null or garbled section, and each of
 //     Harness.Invalid, make Token (and Validate, if present) fail with an
 //     error matching core.ErrInvalidCredentials.
@@ -52,7 +52,7 @@
 //     SetCredentials, Token, an authenticated request through
 //     Manager.Client, a forced Refresh, invalid credentials refused with
 //     core.ErrInvalidCredentials, and no secret in the Manager's debug log.
-//   - CloseUnused: a core.Closer closes cleanly without having been used.
+//   - CloseUnused: a driver.Closer closes cleanly without having been used.
 //
 // Failure messages never quote a secret: the suite replaces each one it
 // knows with a placeholder before printing.

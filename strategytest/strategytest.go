@@ -17,6 +17,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Concurrency is how many goroutines the Concurrent subtest runs at once.
@@ -39,7 +40,7 @@ const mutationMarker = "strategytest-mutated"
 type Harness struct {
 	// NewStrategy returns the strategy under test, possibly a plugin
 	// adapter. Required. It is called once per subtest. A strategy that
-	// implements core.Closer is closed when the subtest ends (by the
+	// implements driver.Closer is closed when the subtest ends (by the
 	// Manager in the Manager subtest).
 	NewStrategy func(t *testing.T) core.Strategy
 	// Credentials returns a valid credential for the strategy, its
@@ -125,7 +126,7 @@ type suite struct {
 func (s *suite) strategy(t *testing.T) core.Strategy {
 	t.Helper()
 	st := s.rawStrategy(t)
-	if c, ok := st.(core.Closer); ok {
+	if c, ok := st.(driver.Closer); ok {
 		t.Cleanup(func() {
 			if err := c.Close(); err != nil {
 				t.Errorf("Close: %s", s.scrub(err.Error()))
@@ -597,9 +598,9 @@ func (s *suite) testDoneContext(t *testing.T) {
 }
 
 func (s *suite) testValidate(t *testing.T) {
-	v, ok := s.strategy(t).(core.Validator)
+	v, ok := s.strategy(t).(driver.Validator)
 	if !ok {
-		t.Skip("the strategy does not implement core.Validator")
+		t.Skip("the strategy does not implement driver.Validator")
 	}
 	c := s.creds(t)
 	before := credJSON(t, c)
@@ -649,7 +650,7 @@ func (s *suite) invalid(t *testing.T) []invalidCase {
 func (s *suite) testInvalid(t *testing.T) {
 	st := s.strategy(t)
 	s.token(t, st, s.creds(t), nil) // learn the token's secret material
-	v, isValidator := st.(core.Validator)
+	v, isValidator := st.(driver.Validator)
 	for _, tc := range s.invalid(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := credJSON(t, tc.creds)
@@ -809,9 +810,9 @@ func (s *suite) testManager(t *testing.T) {
 }
 
 func (s *suite) testCloseUnused(t *testing.T) {
-	c, ok := s.rawStrategy(t).(core.Closer)
+	c, ok := s.rawStrategy(t).(driver.Closer)
 	if !ok {
-		t.Skip("the strategy does not implement core.Closer")
+		t.Skip("the strategy does not implement driver.Closer")
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("Close of an unused strategy: %s", s.scrub(err.Error()))

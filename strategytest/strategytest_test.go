@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/strategytest"
 )
 
@@ -132,9 +133,9 @@ func (f *fake) Close() error {
 }
 
 var (
-	_ core.Strategy  = (*fake)(nil)
-	_ core.Validator = (*fake)(nil)
-	_ core.Closer    = (*fake)(nil)
+	_ core.Strategy    = (*fake)(nil)
+	_ driver.Validator = (*fake)(nil)
+	_ driver.Closer    = (*fake)(nil)
 )
 
 func fakeCreds(t *testing.T, s fakeSection) *core.Credentials {

@@ -109,13 +109,15 @@ func (c *FakeClock) Set(t time.Time) {
 // CountingStrategy issues numbered bearer tokens and counts its calls. It
 // serves the credential type in TypeName ("counting" when empty). Each
 // token lives TTL (none when zero), measured by Clock (the system clock
-// when nil). Gate, when set, is received from before each token is issued,
-// so a test can hold a refresh in flight. Err, when set, is returned
-// instead of a token.
+// when nil). Started, when set, is sent to as each call starts, so a test
+// knows a refresh is in flight. Gate, when set, is received from before
+// each token is issued, so a test can hold a refresh in flight. An error
+// set with SetErr is returned instead of a token.
 type CountingStrategy struct {
 	TypeName string
 	TTL      time.Duration
 	Clock    core.Clock
+	Started  chan struct{}
 	Gate     chan struct{}
 	Calls    atomic.Int64
 
@@ -141,6 +143,13 @@ func (s *CountingStrategy) Type() string {
 // Token implements core.Strategy.
 func (s *CountingStrategy) Token(ctx context.Context, c *core.Credentials, prev *core.Token) (*core.Token, error) {
 	n := s.Calls.Add(1)
+	if s.Started != nil {
+		select {
+		case s.Started <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if s.Gate != nil {
 		select {
 		case <-s.Gate:

@@ -2,6 +2,9 @@ package loadtest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,7 +99,7 @@ func TestRefreshAheadNeverBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-issued
+	firstGen := <-issued
 
 	// Into the window: the window is at least the 60 s buffer and the
 	// refresh point at most one more window before it; the token counts
@@ -166,8 +169,8 @@ func TestRefreshAheadNeverBlocks(t *testing.T) {
 	release()
 	select {
 	case g := <-issued:
-		if g != first.Generation+1 {
-			t.Errorf("refresh issued generation %d, want %d", g, first.Generation+1)
+		if g != firstGen+1 {
+			t.Errorf("refresh issued generation %d, want %d", g, firstGen+1)
 		}
 	case <-ctx.Done():
 		t.Fatal("the released refresh never completed")
@@ -327,8 +330,12 @@ func TestFirstTokenReadsOneCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Generation != 1 {
-		t.Errorf("got generation %d, want the stored token (1)", tok.Generation)
+	raw, err := os.ReadFile(filepath.Join(dir, strings.TrimSuffix(storage.DefaultTokensPrefix, "/"), ScaleName(n/2)+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err := core.ParseStoredToken(raw); err != nil || want.Generation != 1 || tok.AccessToken != want.AccessToken {
+		t.Errorf("got %v, want the stored token of generation 1 (%v)", tok, err)
 	}
 	if g, l, e := cv.gets.Load(), cv.lists.Load(), cv.exists.Load(); g != 2 || l != 0 || e != 0 {
 		t.Errorf("first token cost %d gets, %d lists, %d exists; want 2 gets (credential, token) and nothing else", g, l, e)

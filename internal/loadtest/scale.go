@@ -78,12 +78,14 @@ func writeOne(credDir, tokDir string, i, tokenLen int, expiry time.Time, cred fu
 	if err != nil {
 		return err
 	}
-	t, err := json.Marshal(&core.Token{
-		AccessToken: randomText(tokenLen),
-		TokenType:   "Bearer",
-		Expiry:      expiry,
-		IssuedAt:    expiry.Add(-time.Hour),
-		Generation:  1,
+	t, err := json.Marshal(&core.StoredToken{
+		Token: core.Token{
+			AccessToken: randomText(tokenLen),
+			TokenType:   "Bearer",
+			Expiry:      expiry,
+		},
+		IssuedAt:   expiry.Add(-time.Hour),
+		Generation: 1,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 )
 
@@ -218,7 +219,7 @@ func (s *strategy) appJWT(r *request) (string, error) {
 	return signed, nil
 }
 
-// Validate implements core.Validator: the section is complete, the key is
+// Validate implements driver.Validator: the section is complete, the key is
 // an RSA key of at least 2048 bits, and baseURL is https.
 func (s *strategy) Validate(c *core.Credentials) error {
 	_, err := s.parse(c)
@@ -283,7 +284,7 @@ func (s *strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token
 	return &core.Token{AccessToken: out.Token, TokenType: "Bearer", Expiry: exp}, nil
 }
 
-// Revoke implements core.Revoker: DELETE {baseURL}/installation/token
+// Revoke implements driver.Revoker: DELETE {baseURL}/installation/token
 // with the token itself. A token GitHub no longer accepts (401) counts as
 // revoked.
 func (s *strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Token) error {
@@ -416,7 +417,7 @@ func (s *strategy) httpError(op string, status int, h http.Header, body []byte, 
 }
 
 var (
-	_ core.Strategy  = (*strategy)(nil)
-	_ core.Validator = (*strategy)(nil)
-	_ core.Revoker   = (*strategy)(nil)
+	_ core.Strategy    = (*strategy)(nil)
+	_ driver.Validator = (*strategy)(nil)
+	_ driver.Revoker   = (*strategy)(nil)
 )

@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Type is the credential type served: goauth's "headerquery".
@@ -63,7 +64,7 @@ func (s Section) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apikey.Section{header=%s query=%s", names(s.Header), names(s.Query))
 	if s.ServerURL != "" {
-		fmt.Fprintf(&b, " serverURL=%q", core.RedactURL(s.ServerURL))
+		fmt.Fprintf(&b, " serverURL=%q", driver.RedactURL(s.ServerURL))
 	}
 	if s.AllowInsecure {
 		b.WriteString(" allowInsecure=true")
@@ -77,7 +78,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	core.FormatRedacted(f, verb, s.String())
+	driver.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.
@@ -85,7 +86,7 @@ func (s Section) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("header", names(s.Header)),
 		slog.String("query", names(s.Query)),
-		slog.String("serverURL", core.RedactURL(s.ServerURL)),
+		slog.String("serverURL", driver.RedactURL(s.ServerURL)),
 	)
 }
 
@@ -278,7 +279,7 @@ func (*Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token) 
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ slog.LogValuer = Section{}
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ slog.LogValuer   = Section{}
 )

@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Type is the credential type served: goauth's "basic".
@@ -62,7 +63,7 @@ func (s Section) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "basic.Section{username=%s password=%s encoded=%s", redact(s.Username), redact(s.Password), redact(s.Encoded))
 	if s.ServerURL != "" {
-		fmt.Fprintf(&b, " serverURL=%q", core.RedactURL(s.ServerURL))
+		fmt.Fprintf(&b, " serverURL=%q", driver.RedactURL(s.ServerURL))
 	}
 	if s.AllowInsecure {
 		b.WriteString(" allowInsecure=true")
@@ -84,7 +85,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	core.FormatRedacted(f, verb, s.String())
+	driver.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.
@@ -93,7 +94,7 @@ func (s Section) LogValue() slog.Value {
 		slog.Bool("username", s.Username != ""),
 		slog.Bool("password", s.Password != ""),
 		slog.Bool("encoded", s.Encoded != ""),
-		slog.String("serverURL", core.RedactURL(s.ServerURL)),
+		slog.String("serverURL", driver.RedactURL(s.ServerURL)),
 	)
 }
 
@@ -228,7 +229,7 @@ func (*Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token) 
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ slog.LogValuer = Section{}
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ slog.LogValuer   = Section{}
 )

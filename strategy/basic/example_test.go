@@ -48,7 +48,7 @@ func Example() {
 	// Output:
 	// user: alice
 	// authorized: true
-	// Token{type=Basic access=[REDACTED] gen=1}
+	// Token{type=Basic access=[REDACTED]}
 }
 
 // A credential stored in goauth's JSON with a pre-encoded value.

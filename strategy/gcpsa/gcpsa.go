@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2/google"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/internal/pemkey"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 )
@@ -80,7 +81,7 @@ func (a ServiceAccount) GoString() string { return a.String() }
 
 // Format redacts for every verb.
 func (a ServiceAccount) Format(f fmt.State, verb rune) {
-	core.FormatRedacted(f, verb, a.String())
+	driver.FormatRedacted(f, verb, a.String())
 }
 
 // LogValue redacts for log/slog.
@@ -112,7 +113,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	core.FormatRedacted(f, verb, s.String())
+	driver.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.
@@ -129,7 +130,7 @@ func (s Section) LogValue() slog.Value {
 func CredentialsFromJSON(saJSON []byte, scopes []string) (*core.Credentials, error) {
 	var sa ServiceAccount
 	if err := json.Unmarshal(saJSON, &sa); err != nil {
-		return nil, fmt.Errorf("gcpsa: %w: service account JSON does not decode (%s)", core.ErrInvalidCredentials, core.DescribeJSONError(err))
+		return nil, fmt.Errorf("gcpsa: %w: service account JSON does not decode (%s)", core.ErrInvalidCredentials, driver.DescribeJSONError(err))
 	}
 	if sa.Type != serviceAccountType {
 		return nil, fmt.Errorf("gcpsa: %w: key file type is %q, want %q", core.ErrInvalidCredentials, capped(sa.Type), serviceAccountType)
@@ -417,7 +418,7 @@ func capped(s string) string {
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ core.Closer    = (*Strategy)(nil)
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ driver.Closer    = (*Strategy)(nil)
 )

@@ -11,6 +11,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Type is the credential type served: goauth's "jwt".
@@ -57,7 +58,7 @@ func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
 func (s Section) Format(f fmt.State, verb rune) {
-	core.FormatRedacted(f, verb, s.String())
+	driver.FormatRedacted(f, verb, s.String())
 }
 
 // LogValue redacts for log/slog.
@@ -306,4 +307,4 @@ func errKey(m method, format string, args ...any) error {
 }
 
 var _ core.Strategy = (*Strategy)(nil)
-var _ core.Validator = (*Strategy)(nil)
+var _ driver.Validator = (*Strategy)(nil)

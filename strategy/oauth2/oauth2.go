@@ -12,6 +12,7 @@ import (
 
 	"github.com/grokify/goauth/endpoints"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 	xoauth2 "golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -77,7 +78,7 @@ func New(opts Options) *Strategy {
 // Type returns "oauth2".
 func (s *Strategy) Type() string { return Type }
 
-// Close implements core.Closer: it releases the idle connections of the
+// Close implements driver.Closer: it releases the idle connections of the
 // transport the Strategy made itself; a transport given in
 // Options.HTTPClient is the caller's and is left alone. It is safe to call
 // more than once, and on a Strategy never used.
@@ -332,7 +333,7 @@ func (s *Strategy) xctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, xoauth2.HTTPClient, s.hc)
 }
 
-// Validate implements core.Validator: the section decodes, the grant type
+// Validate implements driver.Validator: the section decodes, the grant type
 // is supported, the fields the grant needs are present, the private key
 // (if any) parses, and the endpoints are https unless AllowInsecureHTTP.
 func (s *Strategy) Validate(c *core.Credentials) error {
@@ -602,7 +603,7 @@ func (s *Strategy) accountCredentials(ctx context.Context, cfg *config) (*core.T
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ core.Closer    = (*Strategy)(nil)
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ driver.Closer    = (*Strategy)(nil)
 )

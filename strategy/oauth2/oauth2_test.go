@@ -298,7 +298,7 @@ func TestRefreshRotation(t *testing.T) {
 	if err := s.Exchange(ctx, m, "web", "good-code", verifier); err != nil {
 		t.Fatal(err)
 	}
-	stored := func() *core.Token {
+	stored := func() *core.StoredToken {
 		t.Helper()
 		tok, err := store.GetToken(ctx, "web")
 		if err != nil {

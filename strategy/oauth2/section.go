@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	xoauth2 "golang.org/x/oauth2"
 )
 
@@ -98,7 +98,7 @@ func (s Section) String() string {
 func (s Section) GoString() string { return s.String() }
 
 // Format redacts for every verb.
-func (s Section) Format(f fmt.State, verb rune) { core.FormatRedacted(f, verb, s.String()) }
+func (s Section) Format(f fmt.State, verb rune) { driver.FormatRedacted(f, verb, s.String()) }
 
 // LogValue redacts for log/slog.
 func (s Section) LogValue() slog.Value {

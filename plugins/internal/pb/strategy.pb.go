@@ -151,9 +151,9 @@ type InfoResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// type is core.Strategy.Type.
 	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	// validator is true when the strategy implements core.Validator.
+	// validator is true when the strategy implements driver.Validator.
 	Validator bool `protobuf:"varint,2,opt,name=validator,proto3" json:"validator,omitempty"`
-	// revoker is true when the strategy implements core.Revoker.
+	// revoker is true when the strategy implements driver.Revoker.
 	Revoker       bool `protobuf:"varint,3,opt,name=revoker,proto3" json:"revoker,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

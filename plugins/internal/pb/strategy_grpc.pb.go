@@ -45,9 +45,9 @@ type StrategyClient interface {
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
 	// Token is core.Strategy.Token.
 	Token(ctx context.Context, in *TokenRequest, opts ...grpc.CallOption) (*TokenResponse, error)
-	// Validate is core.Validator.Validate.
+	// Validate is driver.Validator.Validate.
 	Validate(ctx context.Context, in *ValidateRequest, opts ...grpc.CallOption) (*ValidateResponse, error)
-	// Revoke is core.Revoker.Revoke.
+	// Revoke is driver.Revoker.Revoke.
 	Revoke(ctx context.Context, in *RevokeRequest, opts ...grpc.CallOption) (*RevokeResponse, error)
 }
 
@@ -109,9 +109,9 @@ type StrategyServer interface {
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	// Token is core.Strategy.Token.
 	Token(context.Context, *TokenRequest) (*TokenResponse, error)
-	// Validate is core.Validator.Validate.
+	// Validate is driver.Validator.Validate.
 	Validate(context.Context, *ValidateRequest) (*ValidateResponse, error)
-	// Revoke is core.Revoker.Revoke.
+	// Revoke is driver.Revoker.Revoke.
 	Revoke(context.Context, *RevokeRequest) (*RevokeResponse, error)
 	mustEmbedUnimplementedStrategyServer()
 }

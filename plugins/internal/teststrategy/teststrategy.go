@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 // Type is the credential type served by default.
@@ -176,7 +177,7 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 	return t, nil
 }
 
-// Validate implements core.Validator.
+// Validate implements driver.Validator.
 func (s *Strategy) Validate(c *core.Credentials) error {
 	sec, err := s.section(c)
 	if err != nil {
@@ -201,7 +202,7 @@ func (sec Section) ttl() (time.Duration, error) {
 	return d, nil
 }
 
-// Revoke implements core.Revoker.
+// Revoke implements driver.Revoker.
 func (s *Strategy) Revoke(_ context.Context, c *core.Credentials, t *core.Token) error {
 	sec, err := s.section(c)
 	if err != nil {
@@ -217,7 +218,7 @@ func (s *Strategy) Revoke(_ context.Context, c *core.Credentials, t *core.Token)
 }
 
 var (
-	_ core.Strategy  = (*Strategy)(nil)
-	_ core.Validator = (*Strategy)(nil)
-	_ core.Revoker   = (*Strategy)(nil)
+	_ core.Strategy    = (*Strategy)(nil)
+	_ driver.Validator = (*Strategy)(nil)
+	_ driver.Revoker   = (*Strategy)(nil)
 )

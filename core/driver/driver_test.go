@@ -1,10 +1,10 @@
-package core_test
+package driver_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -15,7 +15,7 @@ func TestRedactURL(t *testing.T) {
 		"https://host/p?key=SECRET&a=SECRET": "https://host/p?a=xxxxx&key=xxxxx",
 		"://bad SECRET":                      "[unparsable URL]",
 	} {
-		got := core.RedactURL(in)
+		got := driver.RedactURL(in)
 		if got != want || strings.Contains(got, "SECRET") {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}

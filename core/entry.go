@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/oauth2"
+)
+
+// cached is what the cached path reads: the token, and what is derived
+// from it once so that serving it costs no allocation. It is immutable
+// once published.
+type cached struct {
+	st        StoredToken
+	authz     string        // the Authorization header, or ""
+	o2        *oauth2.Token // the token in x/oauth2's form
+	refreshAt int64         // nanoseconds since the Manager's epoch
+	expireAt  int64         // likewise; math.MaxInt64 = never
+}
+
+// setAuth authorizes r in place, as Token.SetAuth does, with the header
+// built once.
+func (c *cached) setAuth(r *http.Request) {
+	if c.authz != "" {
+		r.Header.Set("Authorization", c.authz)
+	}
+	t := &c.st.Token
+	for k, vs := range t.Header {
+		r.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if len(t.Query) > 0 {
+		q := r.URL.Query()
+		for k, vs := range t.Query {
+			q[k] = append([]string(nil), vs...)
+		}
+		r.URL.RawQuery = q.Encode()
+	}
+}
+
+// entry is the Manager's state for one credential name.
+type entry struct {
+	name string
+	cur  atomic.Pointer[cached]
+	typ  atomic.Pointer[string] // the credential's type, once read
+
+	mu      sync.Mutex // guards flight, and dropErr with dead
+	flight  *flight
+	dead    atomic.Bool   // set under mu and writeMu; never cleared
+	dropErr error         // what waiters get once dead; nil: ask again
+	killed  chan struct{} // closed when the entry dies
+	gone    chan struct{} // closed when the operation that killed it is done
+
+	bg        atomic.Bool  // a background refresh is starting or running
+	notBefore atomic.Int64 // offset before which the endpoint is not called again
+	latency   atomic.Int64 // EWMA of strategy latency, ns
+	perm      atomic.Pointer[permFailure]
+	rejects   atomic.Int64 // forced refreshes after a 401, since the API last accepted a token
+	rejectAt  atomic.Int64 // offset before which a 401 does not force a refresh
+
+	writeMu  sync.Mutex    // serializes token writes (see commit and flush)
+	puts     atomic.Uint64 // PutToken writes; a flight started before one drops its result
+	dirty    atomic.Bool   // the cached token's write failed
+	retrying atomic.Bool
+
+	states [numTopics]atomic.Pointer[string] // last logged state per topic
+}
+
+type permFailure struct {
+	fp  [32]byte
+	err error
+}
+
+func newEntry(name string) *entry {
+	return &entry{name: name, killed: make(chan struct{}), gone: make(chan struct{})}
+}
+
+// entry returns the live entry for name, creating it. While a
+// SetCredentials or DeleteCredentials of name runs, it waits for it.
+func (m *Manager) entry(ctx context.Context, name string) (*entry, error) {
+	for {
+		v, ok := m.entries.Load(name)
+		if !ok {
+			v, _ = m.entries.LoadOrStore(name, newEntry(name))
+		}
+		e := v.(*entry)
+		if !e.dead.Load() {
+			return e, nil
+		}
+		select {
+		case <-e.gone:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("core: token %q: %w", name, ctx.Err())
+		}
+	}
+}
+
+// kill marks the entry of name dead, so that nothing of what was in
+// flight for it is written or handed out, and leaves it in place until
+// bury, so that no new refresh of name starts meanwhile. Waiters get
+// dropErr, or ask again once buried when dropErr is nil. It returns the
+// token that was cached, or nil.
+func (m *Manager) kill(ctx context.Context, name string, dropErr error) (*entry, *cached, error) {
+	for {
+		v, loaded := m.entries.LoadOrStore(name, newEntry(name))
+		e := v.(*entry)
+		if loaded && e.dead.Load() {
+			select { // another SetCredentials or DeleteCredentials runs
+			case <-e.gone:
+				continue
+			case <-ctx.Done():
+				return nil, nil, fmt.Errorf("core: credentials %q: %w", name, ctx.Err())
+			}
+		}
+		e.writeMu.Lock()
+		e.mu.Lock()
+		if e.dead.Load() {
+			e.mu.Unlock()
+			e.writeMu.Unlock()
+			continue
+		}
+		e.dropErr = dropErr
+		e.dead.Store(true)
+		c := e.cur.Swap(nil)
+		e.dirty.Store(false)
+		close(e.killed)
+		e.mu.Unlock()
+		e.writeMu.Unlock()
+		return e, c, nil
+	}
+}
+
+// bury removes a killed entry, letting new refreshes of its name start.
+func (m *Manager) bury(e *entry) {
+	m.entries.CompareAndDelete(e.name, e)
+	close(e.gone)
+}
+
+// publish makes c the token the cached path serves.
+func (m *Manager) publish(e *entry, c *cached) {
+	e.cur.Store(c)
+	e.perm.Store(nil)
+	e.notBefore.Store(0)
+}
+
+func (e *entry) credType() string {
+	if p := e.typ.Load(); p != nil {
+		return *p
+	}
+	return ""
+}

@@ -1,0 +1,183 @@
+package core
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// refresh is the body of one flight: read the credential, take the lock,
+// adopt a stored token that is fresh enough, else call the strategy and
+// commit its token.
+func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, error) {
+	name, md := e.name, f.mode
+	creds, err := m.store.GetCredentials(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("core: token %q: %w", name, err)
+	}
+	typ := creds.Type
+	e.typ.Store(&typ)
+	fp := creds.Fingerprint()
+	digest := hex.EncodeToString(fp[:8])
+	strat, err := m.reg.Lookup(creds.Type)
+	if err != nil {
+		return nil, fmt.Errorf("core: token %q: %w", name, err)
+	}
+	fence, unlock, err := m.lock(ctx, e)
+	if err != nil {
+		return m.serveOrFail(e, md, err)
+	}
+	defer unlock()
+
+	cur := e.cur.Load()
+	if cur != nil && cur.st.CredentialsDigest != "" && cur.st.CredentialsDigest != digest {
+		cur = nil // the credential changed under us
+	}
+	if cur != nil && e.dirty.Load() {
+		m.flush(ctx, e, true, fence)
+		cur = e.cur.Load() // it may have adopted a newer stored token
+	}
+	prev := cur
+	stored, serr := m.store.GetToken(ctx, name)
+	switch {
+	case serr != nil && !errors.Is(serr, ErrTokenNotFound):
+		m.note(e, topicRead, "core: reading stored token failed", "error", serr)
+		stored = nil
+	case serr != nil:
+		stored = nil
+	case stored != nil && matches(stored, digest) && (prev == nil || stored.newer(&prev.st)):
+		prev = m.seal(e, stored, m.clock.Now())
+	}
+	if prev != nil {
+		n := m.nowNano()
+		if (md == modeNormal && n < prev.refreshAt) || (md == modeStale && prev.st.Generation > f.staleGen && n < prev.expireAt) {
+			if prev != cur {
+				if c, ok := m.adopt(e, prev); ok {
+					return c, nil
+				}
+				return nil, m.dropped(ctx, e, nil, nil, nil)
+			}
+			return prev, nil
+		}
+	}
+
+	// A permanent failure is not retried until the credential changes; a
+	// newer stored token (another process authorized again) was taken
+	// above.
+	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
+		return m.serveOrFail(e, md, pf.err)
+	}
+	if wait := time.Duration(e.notBefore.Load() - m.nowNano()); wait > 0 && md != modeForce {
+		// The endpoint asked us to back off and no valid token is left.
+		if err := m.clock.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("core: token %q: waiting for Retry-After: %w", name, err)
+		}
+	}
+	var prevTok *Token
+	if prev != nil {
+		prevTok = &prev.st.Token
+	}
+	f.called.Store(true)
+	tok, took, err := m.callWithRetry(ctx, e, strat, creds, prev)
+	if err != nil {
+		err = m.failed(e, creds, prevTok, err)
+		if IsPermanent(err) {
+			e.perm.Store(&permFailure{fp: fp, err: err})
+		}
+		m.emit(e, Event{Kind: EventRefreshFailed, Duration: took, Err: err})
+		if prev != nil && prev != cur && m.nowNano() < prev.expireAt {
+			m.adopt(e, prev)
+		}
+		return m.serveOrFail(e, md, err)
+	}
+	base := stored
+	if serr != nil {
+		base = nil
+	}
+	c, err := m.commit(ctx, e, pending{tok: tok, base: base, fence: fence, digest: digest, puts: f.puts})
+	switch {
+	case errors.Is(err, errDropped):
+		return nil, m.dropped(ctx, e, strat, creds, tok)
+	case errors.Is(err, errSuperseded):
+		return c, nil
+	case err != nil:
+		return m.serveOrFail(e, md, err)
+	}
+	m.clearState(e, topicRefresh)
+	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation, Duration: took})
+	m.log.Debug("core: token issued", "name", name, "token", c.st)
+	return c, nil
+}
+
+// matches reports whether st belongs to the credential with digest.
+func matches(st *StoredToken, digest string) bool {
+	return st.CredentialsDigest == "" || st.CredentialsDigest == digest
+}
+
+// adopt publishes c, a token read from the store, unless e died.
+func (m *Manager) adopt(e *entry, c *cached) (*cached, bool) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if e.dead.Load() {
+		return nil, false
+	}
+	m.clearState(e, topicRefresh)
+	return m.take(e, c), true
+}
+
+// dropped handles a flight whose entry died (SetCredentials or
+// DeleteCredentials ran): its token, if any, is not kept; after a delete
+// it is revoked where the strategy can, and waiters get the entry's
+// dropErr.
+func (m *Manager) dropped(ctx context.Context, e *entry, s Strategy, c *Credentials, tok *Token) error {
+	if e.dropErr == nil {
+		return errAskAgain
+	}
+	if r, ok := s.(revoker); ok && tok != nil {
+		if err := r.Revoke(ctx, c, tok); err != nil {
+			m.log.Warn("core: revoking a token obtained during delete failed", "name", e.name, "error", err)
+		}
+	}
+	return e.dropErr
+}
+
+// serveOrFail returns the cached token if it is still valid, else err. A
+// forced refresh (Refresh) always reports its failure.
+func (m *Manager) serveOrFail(e *entry, md mode, err error) (*cached, error) {
+	if c := e.cur.Load(); c != nil && md != modeForce && m.nowNano() < c.expireAt {
+		m.emit(e, Event{Kind: EventServedStale, Generation: c.st.Generation, Err: err})
+		if e.notBefore.Load() < c.expireAt && IsPermanent(err) {
+			e.notBefore.Store(c.expireAt)
+		}
+		return c, nil
+	}
+	return nil, err
+}
+
+// lock takes the Locker for e, preferring a fenced lease.
+func (m *Manager) lock(ctx context.Context, e *entry) (fence uint64, unlock func(), err error) {
+	switch l := m.locker.(type) {
+	case nil:
+		return 0, func() {}, nil
+	case FencingLocker:
+		fence, unlock, err = l.LockFenced(ctx, e.name)
+	default:
+		unlock, err = l.Lock(ctx, e.name)
+	}
+	if err != nil {
+		err = fmt.Errorf("core: token %q: lock: %w", e.name, temporary{err})
+		m.emit(e, Event{Kind: EventLockFailed, Err: err})
+		m.note(e, topicLock, "core: taking the lock failed", "error", err)
+		return 0, nil, err
+	}
+	m.clearState(e, topicLock)
+	return fence, unlock, nil
+}
+
+// temporary marks an error as worth retrying.
+type temporary struct{ error }
+
+func (t temporary) Temporary() bool { return true }
+func (t temporary) Unwrap() error   { return t.error }
