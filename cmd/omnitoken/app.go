@@ -35,7 +35,8 @@ type app struct {
 	pluginSums []string
 	verbose    bool
 
-	plugins []pluginStrategy // loaded once, when needed
+	plugins    []pluginStrategy // loaded once, when needed
+	strategies []core.Strategy  // those of the Manager made last
 
 	v       vault.Vault
 	vaultID string // how the vault is named to the user
@@ -211,6 +212,7 @@ func (a *app) manager(c *core.Credentials, mo managerOptions) (*core.Manager, *o
 			strategies = append(strategies, p)
 		}
 	}
+	a.strategies = strategies
 	m, err := core.New(core.Options{
 		Store:          st,
 		Strategies:     strategies,
@@ -223,6 +225,17 @@ func (a *app) manager(c *core.Credentials, mo managerOptions) (*core.Manager, *o
 	}
 	a.closers = append(a.closers, m.Close)
 	return m, o2, nil
+}
+
+// strategy returns the strategy serving typ in the Manager made last, or
+// nil.
+func (a *app) strategy(typ string) core.Strategy {
+	for _, s := range a.strategies {
+		if s.Type() == typ {
+			return s
+		}
+	}
+	return nil
 }
 
 // loadPlugins starts the plugins of the plugin directory, once per
@@ -373,10 +386,17 @@ type needsLoginError struct {
 func (e *needsLoginError) Error() string { return e.err.Error() }
 func (e *needsLoginError) Unwrap() error { return e.err }
 
-// explain adds the login command to an error that needs a person.
+// explain adds the login command to an error that needs a person: the
+// command the engine put in its *core.ReauthRequiredError, or, for an
+// error the engine did not make, the CLI's own.
 func explain(err error, name string, c *core.Credentials) error {
 	if err == nil || !errors.Is(err, core.ErrReauthRequired) {
 		return err
 	}
-	return &needsLoginError{command: loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode), err: err}
+	cmd := loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+	var re *core.ReauthRequiredError
+	if errors.As(err, &re) && re.Command != "" {
+		cmd = re.Command
+	}
+	return &needsLoginError{command: cmd, err: err}
 }

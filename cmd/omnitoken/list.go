@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/spf13/cobra"
 )
@@ -40,7 +41,7 @@ type status struct {
 
 // describe reports a credential's state from what the vault holds, without
 // any network call.
-func (a *app) describe(ctx context.Context, name string) (status, *core.Credentials, *core.Token) {
+func (a *app) describe(ctx context.Context, name string) (status, *core.Credentials, *core.StoredToken) {
 	s := status{Name: name}
 	st, err := a.openStore()
 	if err != nil {
@@ -92,15 +93,14 @@ func (a *app) validate(c *core.Credentials) error {
 	if !builtinTypes[c.Type] && a.pluginDir == "" {
 		return fmt.Errorf("%w %q (no plugin directory set; see omnitoken plugins list)", core.ErrUnsupportedCredentialType, c.Type)
 	}
-	m, _, err := a.manager(c, managerOptions{})
-	if err != nil {
+	if _, _, err := a.manager(c, managerOptions{}); err != nil {
 		return err
 	}
-	s, err := m.Registry().Lookup(c.Type)
-	if err != nil {
-		return err
+	s := a.strategy(c.Type)
+	if s == nil {
+		return fmt.Errorf("%w %q (no strategy or plugin serves it)", core.ErrUnsupportedCredentialType, c.Type)
 	}
-	if v, ok := s.(core.Validator); ok {
+	if v, ok := s.(driver.Validator); ok {
 		return v.Validate(c)
 	}
 	return nil
@@ -126,8 +126,7 @@ func (a *app) check(ctx context.Context, name string, timeout time.Duration) (st
 		s.Reason = oneLine(err.Error())
 		return s, err
 	}
-	s.State, s.Reason, s.Login, s.Expiry, s.Refresh = stateValid, "", "", nil, tok.RefreshToken != ""
-	s.Generation = tok.Generation
+	s.State, s.Reason, s.Login, s.Expiry, s.Refresh, s.Generation = stateValid, "", "", nil, tok.RefreshToken != "", 0
 	if !tok.Expiry.IsZero() {
 		exp := tok.Expiry
 		s.Expiry = &exp
@@ -277,8 +276,8 @@ func (a *app) deleteCmd() *cobra.Command {
 				return err
 			}
 			revokes := false
-			if s, err := m.Registry().Lookup(c.Type); err == nil {
-				_, revokes = s.(core.Revoker)
+			if s := a.strategy(c.Type); s != nil {
+				_, revokes = s.(driver.Revoker)
 				if p, ok := s.(pluginStrategy); ok {
 					revokes = p.CanRevoke()
 				}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
@@ -86,7 +87,7 @@ Storing a credential drops its stored token. Nothing stored is printed.`,
 }
 
 func (a *app) runSet(cmd *cobra.Command, name string, f setFlags) error {
-	if err := core.CheckName(name); err != nil {
+	if err := driver.CheckName(name); err != nil {
 		return usageError{err}
 	}
 	var c *core.Credentials
