@@ -54,28 +54,46 @@ type Config struct {
 	// are never followed). Default: a client requiring TLS 1.2.
 	HTTPClient *http.Client
 
-	// Strategies are added to the built-in ones, for credential types of
-	// your own. A type registered twice is an error.
-	Strategies []core.Strategy
-
 	// PluginDir, when set, names a directory of strategy plugins to start;
 	// each is registered under the credential type it reports. NewAuto
-	// reads it from OMNITOKEN_PLUGIN_DIR.
+	// reads it from OMNITOKEN_PLUGIN_DIR. Extensions.PluginOptions
+	// configures them.
 	PluginDir string
-
-	// PluginOptions configures the plugins started from PluginDir. Set
-	// PluginOptions.AllowedSHA256 to the checksums of the binaries you
-	// trust: a binary that matches none is refused before it is executed.
-	// Its Logger defaults to Logger.
-	PluginOptions plugins.Options
 
 	// Clock is the source of time for expiry and backoff decisions.
 	// Default: the system clock. Tests pass a coretest.FakeClock.
 	Clock core.Clock
 
+	// Extensions holds the settings that are functions or lists: your
+	// own strategies, the plugins' options and the event hook. They sit
+	// behind a pointer so that Config stays comparable with ==, as it was
+	// in v0.1.0. Nil means none.
+	Extensions *Extensions
+}
+
+// Extensions are the settings of a Config that Go cannot compare.
+type Extensions struct {
+	// Strategies are added to the built-in ones, for credential types of
+	// your own. A type registered twice is an error.
+	Strategies []core.Strategy
+
+	// PluginOptions configures the plugins started from Config.PluginDir.
+	// Set PluginOptions.AllowedSHA256 to the checksums of the binaries
+	// you trust: a binary that matches none is refused before it is
+	// executed. Its Logger defaults to Config.Logger.
+	PluginOptions plugins.Options
+
 	// OnEvent, when set, receives token lifecycle events (issued,
 	// refresh failed, persist failed, …). It must not block.
 	OnEvent func(core.Event)
+}
+
+// ext returns c.Extensions, or the zero Extensions.
+func (c *Config) ext() *Extensions {
+	if c.Extensions == nil {
+		return &Extensions{}
+	}
+	return c.Extensions
 }
 
 // DefaultConfig returns a Config with default values. Vault must still be

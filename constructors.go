@@ -2,7 +2,6 @@ package omnitoken
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -86,26 +85,24 @@ func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenMan
 // CredentialsSet JSON file. The credentials are loaded into an in-memory
 // vault for the session. This is useful for file-based credential
 // workflows without a persistent vault.
+//
+// A file holding one goauth Credentials object rather than a set
+// ({"type": …} at the top instead of {"credentials": {…}}) is loaded as
+// that one credential, named after the file without its extension
+// ("github-bot.json" gives "github-bot"). A file that is neither is an
+// error matching ErrInvalidCredentials that says so. Endpoints are not
+// looked up here: an OAuth 2.0 credential of a service goauth does not
+// know is loaded, and GetToken reports its missing endpoint.
 func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
 	return fromCredentialsFile(credentialsFile, "")
 }
 
 func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, error) {
-	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	set, err := readCredentialsFile(credentialsFile)
 	if err != nil {
-		return nil, fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+		return nil, err
 	}
 	return fromCredentialsSet(set, pluginDir)
-}
-
-// readErr keeps a file error's meaning without goauth's text, which may
-// quote the file's content.
-func readErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe
-	}
-	return fmt.Errorf("%w: the file is not a goauth credentials set", ErrInvalidCredentials)
 }
 
 // NewFromDirectory creates a TokenManager using a directory for file-based
@@ -113,13 +110,18 @@ func readErr(err error) error {
 // Tokens are stored as JSON files in {directory}/tokens/
 //
 // This provides persistent storage without requiring a vault service.
+// A directory written by omnitoken v0.1.0 is read and written in v0.1.0's
+// layout (storage.OpenDirectory, storage.V01FileVault), so v0.1.0
+// processes sharing it keep working; storage.MigrateV01 moves it to this
+// module's layout, where names are escaped. A new or empty directory gets
+// this module's layout.
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
 func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, "") }
 
 func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
-	v, err := storage.NewFileVault(directory)
+	v, err := storage.OpenDirectory(directory)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
@@ -212,11 +214,13 @@ func NewAuto() (*TokenManager, error) {
 
 // LoadGoauthCredentials loads a goauth credential from a CredentialsSet
 // file. The credential is stored under the given name (or accountKey if
-// name is empty).
+// name is empty). A file of one credential is read as a set holding it
+// under the file's name without its extension (see
+// NewFromCredentialsFile).
 func (tm *TokenManager) LoadGoauthCredentials(ctx context.Context, name, credentialsFile, accountKey string) error {
-	set, err := goauth.ReadFileCredentialsSet(credentialsFile, true)
+	set, err := readCredentialsFile(credentialsFile)
 	if err != nil {
-		return fmt.Errorf("omnitoken: read credentials file: %w", readErr(err))
+		return err
 	}
 	c, ok := set.Credentials[accountKey]
 	if !ok {

@@ -57,8 +57,10 @@ func (cs *CredentialsStore) GetWithTimeout(name string, timeout time.Duration) (
 	return cs.Get(ctx, name)
 }
 
-// Set stores credentials in the vault. Malformed credentials are refused
-// with ErrInvalidCredentials.
+// Set stores credentials in the vault, as TokenManager.SetCredentials
+// does: anything structurally sound. Nil credentials, an empty type, a
+// missing section or one that is not a JSON object are refused with
+// ErrInvalidCredentials.
 func (cs *CredentialsStore) Set(ctx context.Context, name string, creds *goauth.Credentials) error {
 	if cs.err != nil {
 		return cs.err
@@ -70,8 +72,8 @@ func (cs *CredentialsStore) Set(ctx context.Context, name string, creds *goauth.
 	if cs.mgr != nil {
 		err = cs.mgr.SetCredentials(ctx, name, c)
 	} else {
-		if c.Type == "" || !c.HasSection(c.Type) {
-			return fmt.Errorf("omnitoken: credentials %q: %w: type %q has no %q section", name, ErrInvalidCredentials, c.Type, c.Type)
+		if err := structural(c); err != nil {
+			return fmt.Errorf("omnitoken: credentials %q: %w", name, err)
 		}
 		err = cs.store.SetCredentials(ctx, name, c)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/grokify/goauth"
 	"github.com/grokify/goauth/multiservice/tokens"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnitoken/storage"
 	"golang.org/x/oauth2"
 )
@@ -25,8 +26,14 @@ type TokenManager struct {
 	mgr      *core.Manager
 	creds    *CredentialsStore
 	tokenSet *VaultTokenSet
-	closers  []func() error
-	ownVault bool // the vault was opened by a constructor, so Close closes it
+	res      *resources     // behind a pointer, so that TokenManager stays comparable
+	ownVault bool           // the vault was opened by a constructor, so Close closes it
+	strict   *core.Registry // the strategies themselves, for ValidateCredentials
+}
+
+// resources are what a TokenManager started and stops in Close.
+type resources struct {
+	closers []func() error
 }
 
 // New creates a new TokenManager with the given configuration.
@@ -46,24 +53,25 @@ func New(cfg Config) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	tm := &TokenManager{cfg: cfg, store: st}
+	tm := &TokenManager{cfg: cfg, store: st, res: &resources{}}
 	reg, closers, err := buildRegistry(cfg)
 	if err != nil {
 		return nil, err
 	}
-	tm.closers = closers
+	tm.res.closers = closers
+	tm.strict = reg
 	opts := core.Options{
 		Store:             st,
-		Registry:          reg,
+		Registry:          lenientRegistry(reg),
 		RefreshBuffer:     cfg.RefreshBuffer,
 		BackgroundRefresh: cfg.AutoRefresh,
 		Logger:            cfg.Logger,
-		OnEvent:           cfg.OnEvent,
+		OnEvent:           cfg.ext().OnEvent,
 		Clock:             cfg.Clock,
 	}
-	if fv, ok := cfg.Vault.(*storage.FileVault); ok {
+	if dv, ok := cfg.Vault.(storage.DirVault); ok {
 		// Processes sharing the directory refresh each credential once.
-		opts.Locker = fv.Locker()
+		opts.Locker = dv.Locker()
 	}
 	tm.mgr, err = core.New(opts)
 	if err != nil {
@@ -98,10 +106,10 @@ func (tm *TokenManager) Close() error {
 
 func (tm *TokenManager) closeStrategies() error {
 	var errs []error
-	for _, c := range tm.closers {
+	for _, c := range tm.res.closers {
 		errs = append(errs, c())
 	}
-	tm.closers = nil
+	tm.res.closers = nil
 	return errors.Join(errs...)
 }
 
@@ -113,11 +121,15 @@ func (tm *TokenManager) CredentialsStore() *CredentialsStore { return tm.creds }
 // reads the tokens the TokenManager stores.
 func (tm *TokenManager) TokenSet() tokens.TokenSet { return tm.tokenSet }
 
-// SetCredentials stores credentials in the vault. Malformed credentials (a
-// type whose section is missing, or a section that cannot be decoded) are
-// refused with ErrInvalidCredentials. Well-formed credentials of a type no
-// strategy serves are stored, and fail at GetToken with
-// ErrUnsupportedCredentialType.
+// SetCredentials stores credentials in the vault, as v0.1.0 did: anything
+// structurally sound is stored. Only nil credentials, an empty type, a
+// type whose section is missing, or a section that is not a JSON object
+// are refused, with ErrInvalidCredentials. What a credential still lacks
+// (an OAuth 2.0 endpoint for a service with no known one, a client
+// secret, …) is reported by GetToken, with an error matching
+// ErrInvalidCredentials that names the missing field, and by
+// ValidateCredentials, which a caller can run first. Credentials of a type
+// no strategy serves fail at GetToken with ErrUnsupportedCredentialType.
 func (tm *TokenManager) SetCredentials(ctx context.Context, name string, creds *goauth.Credentials) error {
 	c, err := toCore(creds)
 	if err != nil {
@@ -125,6 +137,58 @@ func (tm *TokenManager) SetCredentials(ctx context.Context, name string, creds *
 	}
 	if err := tm.mgr.SetCredentials(ctx, name, c); err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
+	}
+	return nil
+}
+
+// ValidateCredentials checks the stored credentials named name as
+// GetToken would, without a network call: the strategy serving their type
+// checks every field it needs (endpoints, grant, keys, https). It returns
+// nil for credentials a token can be obtained with, an error matching
+// ErrInvalidCredentials that names what is missing or wrong, one matching
+// ErrUnsupportedCredentialType when no strategy serves the type, or one
+// matching ErrCredentialsNotFound.
+func (tm *TokenManager) ValidateCredentials(ctx context.Context, name string) error {
+	c, err := tm.mgr.Credentials(ctx, name)
+	if err != nil {
+		return fmt.Errorf("omnitoken: %w", err)
+	}
+	if err := tm.validate(c); err != nil {
+		return fmt.Errorf("omnitoken: credentials %q: %w", name, err)
+	}
+	return nil
+}
+
+// Validate checks creds as ValidateCredentials checks stored credentials,
+// before they are stored.
+func (tm *TokenManager) Validate(creds *goauth.Credentials) error {
+	c, err := toCore(creds)
+	if err != nil {
+		return err
+	}
+	if err := tm.validate(c); err != nil {
+		return fmt.Errorf("omnitoken: credentials: %w", err)
+	}
+	return nil
+}
+
+func (tm *TokenManager) validate(c *core.Credentials) error {
+	if err := structural(c); err != nil {
+		return err
+	}
+	s, err := tm.strict.Lookup(c.Type)
+	if err != nil {
+		return err
+	}
+	v, ok := s.(driver.Validator)
+	if !ok {
+		return nil
+	}
+	if err := v.Validate(c); err != nil {
+		if !errors.Is(err, ErrInvalidCredentials) && !core.IsTemporary(err) {
+			err = fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+		}
+		return err
 	}
 	return nil
 }

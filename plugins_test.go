@@ -73,7 +73,7 @@ func TestGithubAppThroughSeedAPI(t *testing.T) {
 	cfg.Clock = clock
 	cfg.AutoRefresh = false // refresh in the caller, so the test sees it
 	cfg.PluginDir = pluginDir
-	cfg.PluginOptions = plugins.Options{Env: []string{"OMNITOKEN_GITHUBAPP_ALLOW_HTTP=1"}, AllowedSHA256: []string{hex.EncodeToString(sum[:])}}
+	cfg.Extensions = &omnitoken.Extensions{PluginOptions: plugins.Options{Env: []string{"OMNITOKEN_GITHUBAPP_ALLOW_HTTP=1"}, AllowedSHA256: []string{hex.EncodeToString(sum[:])}}}
 	tm, err := omnitoken.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestPluginChecksumRefused(t *testing.T) {
 	cfg := omnitoken.DefaultConfig()
 	cfg.Vault = mustFileVault(t)
 	cfg.PluginDir = pluginDir
-	cfg.PluginOptions = plugins.Options{AllowedSHA256: []string{hex.EncodeToString(make([]byte, 32))}}
+	cfg.Extensions = &omnitoken.Extensions{PluginOptions: plugins.Options{AllowedSHA256: []string{hex.EncodeToString(make([]byte, 32))}}}
 	if _, err := omnitoken.New(cfg); !errors.Is(err, plugins.ErrChecksumMismatch) {
 		t.Fatalf("err = %v, want ErrChecksumMismatch", err)
 	}
@@ -187,13 +187,17 @@ func TestNewAutoLoadsPluginDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tm.Close()
-	// A githubapp credential is accepted only when a strategy serves the
-	// type: the plugin's Validate refuses one without its fields.
+	// The plugin serves the type: its Validate, not a missing strategy,
+	// refuses a githubapp credential without its fields.
 	c, err := core.ParseCredentials([]byte(`{"type":"githubapp","githubapp":{}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tm.Core().SetCredentials(t.Context(), "gh", c); !errors.Is(err, core.ErrInvalidCredentials) {
+	if err := tm.Core().SetCredentials(t.Context(), "gh", c); err != nil {
+		t.Fatal(err)
+	}
+	err = tm.ValidateCredentials(t.Context(), "gh")
+	if !errors.Is(err, core.ErrInvalidCredentials) || errors.Is(err, core.ErrUnsupportedCredentialType) {
 		t.Fatalf("githubapp not served by the plugin: %v", err)
 	}
 }

@@ -26,8 +26,8 @@ func builtins(cfg Config) []core.Strategy {
 }
 
 // buildRegistry wires the strategies of one TokenManager: the built-ins,
-// cfg.Strategies and plugins from cfg.PluginDir. It returns the closers of
-// what it started.
+// cfg.Extensions.Strategies and plugins from cfg.PluginDir. It returns
+// the closers of what it started.
 func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 	reg := core.NewRegistry()
 	var closers []func() error
@@ -52,11 +52,11 @@ func buildRegistry(cfg Config) (*core.Registry, []func() error, error) {
 			return fail(err)
 		}
 	}
-	for _, s := range cfg.Strategies {
+	for _, s := range cfg.ext().Strategies {
 		if s == nil {
-			return fail(fmt.Errorf("omnitoken: Config.Strategies holds a nil strategy"))
+			return fail(fmt.Errorf("omnitoken: Config.Extensions.Strategies holds a nil strategy"))
 		}
-		if err := add(s, "Config.Strategies"); err != nil {
+		if err := add(s, "Config.Extensions.Strategies"); err != nil {
 			return fail(err)
 		}
 	}
@@ -82,7 +82,7 @@ func loadPlugins(cfg Config) ([]core.Strategy, error) {
 	if cfg.PluginDir == "" {
 		return nil, nil
 	}
-	opts := cfg.PluginOptions
+	opts := cfg.ext().PluginOptions
 	if opts.Logger == nil {
 		opts.Logger = cfg.Logger
 	}

@@ -157,7 +157,10 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 	}
 	_, err = m.commit(ctx, e, pending{tok: t.Clone(), base: stored, fence: fence, digest: hex.EncodeToString(fp[:8]), explicit: true})
 	if errors.Is(err, errDropped) {
-		return fmt.Errorf("core: put token %q: %w: deleted meanwhile", name, ErrCredentialsNotFound)
+		if e.dropErr != nil { // deleted meanwhile
+			return fmt.Errorf("core: put token %q: %w", name, e.dropErr)
+		}
+		return fmt.Errorf("core: put token %q: %w: the credential was replaced meanwhile; the token was not stored", name, ErrConflict)
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
+	"golang.org/x/oauth2"
 )
 
 // staticKey is a tiny strategy: a credential type "statickey" whose
@@ -70,6 +71,22 @@ func ExampleManager_Client() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(body))
 	// Output: Bearer k-123
+}
+
+// TokenSource bridges to code written against x/oauth2.
+func ExampleManager_TokenSource() {
+	m, _ := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{staticKey{}}})
+	defer m.Close()
+	c, _ := core.ParseCredentials([]byte(`{"type":"statickey","statickey":{"key":"k-123"}}`))
+	_ = m.SetCredentials(context.Background(), "demo", c)
+
+	var ts oauth2.TokenSource = m.TokenSource("demo")
+	tok, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.Type(), tok.Valid())
+	// Output: Bearer true
 }
 
 func ExampleRegistry() {

@@ -102,11 +102,14 @@ func TestFenceStamped(t *testing.T) {
 // the late write; the Manager adopts the other holder's token and does not
 // write again.
 func TestConflictAdoptsStored(t *testing.T) {
-	var loaded atomic.Int64
+	var loaded, issued atomic.Int64
 	m, store, strat, clock := newFencing(t, func(o *core.Options) {
 		o.OnEvent = func(e core.Event) {
-			if e.Kind == core.EventTokenLoaded {
+			switch e.Kind {
+			case core.EventTokenLoaded:
 				loaded.Add(1)
+			case core.EventTokenIssued:
+				issued.Add(1)
 			}
 		}
 	})
@@ -139,8 +142,13 @@ func TestConflictAdoptsStored(t *testing.T) {
 	if st, _ := store.GetToken(ctx, "svc"); st.AccessToken != "other-holder" || st.Fence != 7 {
 		t.Fatalf("store holds %v, want the other holder's token", st)
 	}
-	if loaded.Load() != 1 {
-		t.Fatalf("EventTokenLoaded %d times, want 1", loaded.Load())
+	if loaded.Load() != 1 || issued.Load() != 0 {
+		t.Fatalf("EventTokenLoaded %d times, EventTokenIssued %d times; want 1 and 0", loaded.Load(), issued.Load())
+	}
+	// PutToken under a lapsed lease is refused too, and says so.
+	err := m.PutToken(ctx, "svc", &core.Token{AccessToken: "late", Expiry: clock.Now().Add(time.Hour)})
+	if !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("PutToken over a newer fence: %v, want ErrConflict", err)
 	}
 }
 

@@ -183,7 +183,9 @@ func (m *Manager) run(e *entry, f *flight) {
 	ctx, cancel := context.WithTimeout(m.ctx, m.timeout)
 	c, err := m.refresh(ctx, e, f)
 	cancel()
-	if err != nil && m.ctx.Err() != nil {
+	if err != nil && m.ctx.Err() != nil && !IsPermanent(err) {
+		// Close cut the refresh short: that, not the cancellation of
+		// the refresh's context, is what its waiters are told.
 		err = fmt.Errorf("core: token %q: %w", e.name, ErrClosed)
 	}
 	f.c, f.err = c, err

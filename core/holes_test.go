@@ -353,3 +353,36 @@ func TestInvalidGrantNeedsPerson(t *testing.T) {
 		t.Fatalf("asked the endpoint again after invalid_grant: calls = %d", f.strat.Calls.Load())
 	}
 }
+
+// TestSetCredentialsDuringRefresh: a credential replaced while a refresh
+// runs: the old refresh's token is not kept, and waiters get a token of
+// the new credential.
+func TestSetCredentialsDuringRefresh(t *testing.T) {
+	f := newFixture(t, time.Hour, nil)
+	f.strat.Started = make(chan struct{}, 2)
+	f.strat.Gate = make(chan struct{})
+	ctx := context.Background()
+	got := make(chan *core.Token, 1)
+	go func() {
+		tok, err := f.m.Token(ctx, "svc")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- tok
+	}()
+	recv(t, f.strat.Started, "the first refresh to start")
+	c := coretest.Credentials("counting")
+	c.Service = "replaced"
+	if err := f.m.SetCredentials(ctx, "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, f.strat.Started, "the refresh under the new credential")
+	close(f.strat.Gate)
+	tok := recv(t, got, "the waiter")
+	if tok == nil || tok.AccessToken != "access-2" {
+		t.Fatalf("waiter got %v, want access-2, obtained under the new credential", tok)
+	}
+	if st := stored(t, f.store, "svc"); st.AccessToken != "access-2" {
+		t.Fatalf("store holds %v, want access-2", st)
+	}
+}

@@ -21,6 +21,9 @@ var (
 	errDropped = errors.New("core: entry deleted")
 	// errSuperseded: a PutToken ran since the flight started; its token wins.
 	errSuperseded = errors.New("core: superseded by PutToken")
+	// errAdopted: the store refused the write as older than what it holds,
+	// whose token is now in use.
+	errAdopted = errors.New("core: adopted the stored token")
 )
 
 // nextGeneration is the one generation rule: one more than the newest
@@ -62,8 +65,10 @@ func (m *Manager) commit(ctx context.Context, e *entry, p pending) (*cached, err
 	if p.explicit || persistable(&c.st.Token) {
 		adopted, err := m.persist(ctx, e, c)
 		switch {
+		case adopted != nil && p.explicit:
+			return nil, fmt.Errorf("core: put token %q: %w: the store holds a newer token, now in use", e.name, ErrConflict)
 		case adopted != nil:
-			return adopted, nil
+			return adopted, errAdopted
 		case err != nil && p.explicit:
 			return nil, err
 		case err != nil && errors.Is(err, ErrConflict):

@@ -45,10 +45,14 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	case serr != nil && !errors.Is(serr, ErrTokenNotFound):
 		m.note(e, topicRead, "core: reading stored token failed", "error", serr)
 		stored = nil
-	case serr != nil:
+	case serr != nil: // none stored
 		stored = nil
+		m.clearState(e, topicRead)
 	case stored != nil && matches(stored, digest) && (prev == nil || stored.newer(&prev.st)):
 		prev = m.seal(e, stored, m.clock.Now())
+	}
+	if serr == nil {
+		m.clearState(e, topicRead)
 	}
 	if prev != nil {
 		n := m.nowNano()
@@ -92,15 +96,11 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 		}
 		return m.serveOrFail(e, md, err)
 	}
-	base := stored
-	if serr != nil {
-		base = nil
-	}
-	c, err := m.commit(ctx, e, pending{tok: tok, base: base, fence: fence, digest: digest, puts: f.puts})
+	c, err := m.commit(ctx, e, pending{tok: tok, base: stored, fence: fence, digest: digest, puts: f.puts})
 	switch {
 	case errors.Is(err, errDropped):
 		return nil, m.dropped(ctx, e, strat, creds, tok)
-	case errors.Is(err, errSuperseded):
+	case errors.Is(err, errSuperseded), errors.Is(err, errAdopted):
 		return c, nil
 	case err != nil:
 		return m.serveOrFail(e, md, err)

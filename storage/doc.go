@@ -15,6 +15,11 @@
 // killed mid-write leave behind once they are old. FileLocker serializes refreshes of one
 // credential across the processes that share such a directory.
 //
+// V01FileVault reads and writes a directory in omnitoken v0.1.0's layout
+// (names as given, omnivault's Secret JSON wrapper in each file), so that
+// v0.1.0 processes can share it; OpenDirectory picks the layout a
+// directory holds, and MigrateV01 moves a v0.1.0 directory to this one.
+//
 // The package imports core, omnivault's vault interfaces and
 // github.com/gofrs/flock, and nothing from goauth, Google or gRPC.
 package storage

@@ -146,7 +146,10 @@ func (s *Store) GetCredentials(ctx context.Context, name string) (*core.Credenti
 	}
 	c, err := decodeCredentials(sec)
 	if err != nil {
-		return nil, fmt.Errorf("storage: credential %q: %w", name, err)
+		return nil, fmt.Errorf("storage: credential %q at %s: %w", name, p, err)
+	}
+	if c.Type == "" {
+		return nil, fmt.Errorf("storage: credential %q at %s: %w", name, p, noType(c))
 	}
 	return c, nil
 }
@@ -254,7 +257,10 @@ func (s *Store) GetToken(ctx context.Context, name string) (*core.StoredToken, e
 	}
 	t, err := decodeToken(sec)
 	if err != nil {
-		return nil, fmt.Errorf("storage: token %q: %w", name, err)
+		return nil, fmt.Errorf("storage: token %q at %s: %w", name, p, err)
+	}
+	if t.AccessToken == "" && t.RefreshToken == "" && len(t.Header) == 0 && len(t.Query) == 0 {
+		return nil, fmt.Errorf("storage: token %q at %s: %w: the stored value holds no token%s", name, p, core.ErrInvalidCredentials, v01Hint(sec.Bytes()))
 	}
 	return t, nil
 }

@@ -64,11 +64,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 needs login (run the printed
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log the engine's debug lines to stderr (never a secret)")
 	root.AddCommand(
 		a.setCmd(), a.listCmd(), a.showCmd(), a.tokenCmd(), a.headerCmd(), a.execCmd(),
-		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.pluginsCmd(),
+		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.migrateCmd(), a.pluginsCmd(),
 	)
-	if c := a.migrateCmd(); c != nil {
-		root.AddCommand(c)
-	}
 	return root
 }
 
@@ -115,6 +112,23 @@ func (a *app) vaultURI() (string, error) {
 	return credentialsDir()
 }
 
+// vaultDir returns the directory of a directory vault, or a usage error
+// naming the URI.
+func (a *app) vaultDir(what string) (string, error) {
+	uri, err := a.vaultURI()
+	if err != nil {
+		return "", err
+	}
+	scheme, rest, hasScheme := strings.Cut(uri, "://")
+	switch {
+	case !hasScheme && uri != "":
+		return uri, nil
+	case scheme == "file" && rest != "":
+		return rest, nil
+	}
+	return "", usagef("%s works on a directory vault (a path or file:///path), not %q", what, uri)
+}
+
 // openStore opens the vault and the Store over it, once.
 func (a *app) openStore() (*storage.Store, error) {
 	if a.store != nil {
@@ -134,11 +148,14 @@ func (a *app) openStore() (*storage.Store, error) {
 		if dir == "" {
 			return nil, usagef("vault %q names no directory (want file:///path/to/dir or a path)", uri)
 		}
-		fv, err := storage.NewFileVault(dir)
+		// A directory written by omnitoken v0.1.0 is read and written
+		// in its own layout, as omnitoken.NewFromDirectory does, until
+		// omnitoken migrate moves it.
+		dv, err := storage.OpenDirectory(dir)
 		if err != nil {
 			return nil, err
 		}
-		a.v, a.locker, a.vaultID = fv, fv.Locker(), fv.Dir()
+		a.v, a.locker, a.vaultID = dv, dv.Locker(), dv.Dir()
 	case scheme == "memory":
 		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", uri)
 	case scheme == "env":

@@ -12,6 +12,7 @@
 //	omnitoken login NAME [--device]             authorization code + PKCE, or the device flow
 //	omnitoken check NAME                        validate, fetch a token, report its expiry
 //	omnitoken delete NAME                       delete it (revoking the token where the type can)
+//	omnitoken migrate [--rename OLD=NEW]        move a directory written by omnitoken v0.1.0 to this layout
 //	omnitoken plugins list                      the strategy plugins in the plugin directory
 //	omnitoken completion bash|zsh|fish          shell completion
 //
@@ -22,7 +23,8 @@
 // (~/.config/omnitoken/credentials on Linux). A URI is a directory path,
 // file:///path, or a scheme registered with omnivault.RegisterProvider.
 // Files are laid out as omnitoken.NewFromDirectory lays them out, so a
-// program and the CLI share a vault.
+// program and the CLI share a vault; a directory written by omnitoken
+// v0.1.0 is used in its own layout until "omnitoken migrate" moves it.
 //
 // # Exit codes
 //

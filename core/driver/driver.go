@@ -30,7 +30,14 @@ type Closer interface {
 }
 
 // MaxNameLen is the longest credential name, in bytes.
-const MaxNameLen = shared.MaxNameLen
+const MaxNameLen = 200
+
+// Both array lengths are negative, and the build fails, unless MaxNameLen
+// is the limit CheckName applies.
+var (
+	_ [MaxNameLen - shared.MaxNameLen]struct{}
+	_ [shared.MaxNameLen - MaxNameLen]struct{}
+)
 
 // CheckName reports whether name can be stored: it is not empty, is valid
 // UTF-8, holds no NUL byte and is at most MaxNameLen bytes long. Other

@@ -1,9 +1,12 @@
 package driver_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
 )
 
@@ -20,4 +23,20 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// apiKey holds a secret; FormatRedacted keeps every fmt verb off it.
+type apiKey struct{ key string }
+
+func (k apiKey) Format(f fmt.State, verb rune) { driver.FormatRedacted(f, verb, "apiKey{[REDACTED]}") }
+
+func ExampleFormatRedacted() {
+	k := apiKey{key: "s3cr3t"}
+	fmt.Printf("%v %+v %#v %q\n", k, k, k, k)
+	// Output: apiKey{[REDACTED]} apiKey{[REDACTED]} apiKey{[REDACTED]} "apiKey{[REDACTED]}"
+}
+
+func ExampleCheckName() {
+	fmt.Println(driver.CheckName("github/bot") == nil, errors.Is(driver.CheckName(""), core.ErrInvalidCredentials))
+	// Output: true true
 }
