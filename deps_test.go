@@ -20,6 +20,7 @@ func TestMinimalDependencies(t *testing.T) {
 		name      string
 		imports   []string
 		forbidden []string
+		required  []string // proves the list is the real one
 	}{{
 		// Issue 2: no Google, gRPC, OpenTelemetry, goauth or go-plugin.
 		name:      "core, storage, basic, apikey",
@@ -30,6 +31,18 @@ func TestMinimalDependencies(t *testing.T) {
 		name:      "core, basic",
 		imports:   []string{"core", "strategy/basic"},
 		forbidden: []string{"github.com/hashicorp/", "google.golang.org/grpc", "google.golang.org/protobuf", mod + "plugins"},
+	}, {
+		// The engine alone links neither OpenTelemetry nor MCP.
+		name:      "core",
+		imports:   []string{"core"},
+		forbidden: []string{"go.opentelemetry.io/", "github.com/modelcontextprotocol/", mod + "metrics"},
+	}, {
+		// The metrics adapter is a leaf: the OpenTelemetry API and core,
+		// never the SDK (the program's choice), goauth, Google or gRPC.
+		name:      "metrics",
+		imports:   []string{"metrics"},
+		forbidden: []string{"go.opentelemetry.io/otel/sdk", "github.com/grokify/", "google.golang.org/", "cloud.google.com/", "github.com/hashicorp/"},
+		required:  []string{"go.opentelemetry.io/otel/metric", mod + "core"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"list", "-deps"}
@@ -44,6 +57,11 @@ func TestMinimalDependencies(t *testing.T) {
 			for _, p := range tc.imports {
 				if !slices.Contains(deps, mod+p) {
 					t.Fatalf("%s missing from the list; the check would pass vacuously", p)
+				}
+			}
+			for _, r := range tc.required {
+				if !slices.Contains(deps, r) {
+					t.Errorf("%s does not link %s", tc.name, r)
 				}
 			}
 			for _, d := range deps {
