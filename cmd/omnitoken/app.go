@@ -79,12 +79,18 @@ func splitList(s string) []string {
 	return out
 }
 
-// close releases what the invocation opened, last opened first.
-func (a *app) close() {
+// close releases what the invocation opened, last opened first. Its
+// error matters: a Manager that could not write a new token (and so a
+// rotated refresh token) to the vault says so when it is closed.
+func (a *app) close() error {
+	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
-		_ = a.closers[i]()
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	a.closers = nil
+	return errors.Join(errs...)
 }
 
 // credentialsDir is the omnitoken package's CredentialsDir, the default

@@ -48,7 +48,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
-	a.close()
+	if cerr := a.close(); cerr != nil && err == nil {
+		err = runError{fmt.Errorf("closing the vault: %w", cerr)}
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -575,3 +575,18 @@ func TestDefaultVault(t *testing.T) {
 	e.run("", nil, "--vault", dir, "list").want(t, 0, "jira")
 	e.run("", nil, "list").want(t, 0, "b ")
 }
+
+// A new token the vault refused to store (and with it a rotated refresh
+// token) is a failure, even though the token was handed out.
+func TestTokenNotStoredFails(t *testing.T) {
+	e := newEnv(t)
+	p := newIdP(t, 3600)
+	e.run(p.oauth2JSON(canaryClientSecret), nil, "set", "api").want(t, 0)
+	// A directory where the token file goes: no write can replace it,
+	// whoever runs the test.
+	if err := os.MkdirAll(filepath.Join(e.vault, "tokens", "api.json", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("", []string{canaryAccess + "1", canaryAccess + "2"}, "token", "api")
+	r.want(t, 1, "token persist failed")
+}

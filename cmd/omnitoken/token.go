@@ -172,7 +172,9 @@ command's exit code is passed through; 127 means it could not be started.`,
 			if err != nil {
 				return err
 			}
-			a.close() // no lock or file stays open while the command runs
+			if err := a.close(); err != nil { // no lock or file stays open while the command runs
+				return fmt.Errorf("closing the vault: %w", err)
+			}
 			return a.runChild(cmd.Context(), args[1], args[2:], envName+"="+v)
 		}),
 	}
