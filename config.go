@@ -54,10 +54,24 @@ type Config struct {
 	// are never followed). Default: a client requiring TLS 1.2.
 	HTTPClient *http.Client
 
+	// AllowInsecureHTTP lets the built-in strategies use plain http
+	// endpoints (token, authorization and device endpoints) on any host.
+	// Without it, plain http is used only to a loopback host (localhost,
+	// 127.0.0.0/8, ::1), such as a local Keycloak, Hydra or Dex or a test
+	// server, and a plain http endpoint on any other host is refused with
+	// an error matching ErrInvalidCredentials before any request is made.
+	//
+	// Risk: with it set, client secrets, passwords, assertions, refresh
+	// tokens and the tokens issued cross the network unencrypted, where
+	// anyone on the path can read, replay or alter them. Set it only for a
+	// network you fully control, never for a production identity provider.
+	AllowInsecureHTTP bool
+
 	// PluginDir, when set, names a directory of strategy plugins to start;
-	// each is registered under the credential type it reports. NewAuto
-	// reads it from OMNITOKEN_PLUGIN_DIR. Extensions.PluginOptions
-	// configures them.
+	// each is registered under the credential type it reports.
+	// Extensions.PluginOptions configures them. NewAuto reads PluginDir
+	// from OMNITOKEN_PLUGIN_DIR and PluginOptions.AllowedSHA256 from
+	// OMNITOKEN_PLUGIN_SHA256, without which it refuses the directory.
 	PluginDir string
 
 	// Clock is the source of time for expiry and backoff decisions.

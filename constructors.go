@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/grokify/goauth"
+	"github.com/plexusone/omnitoken/plugins"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/gcpsa"
 	"github.com/plexusone/omnivault"
@@ -19,7 +20,39 @@ const (
 	EnvVaultURI        = "OMNITOKEN_VAULT_URI"
 	EnvCredentialsFile = "OMNITOKEN_CREDENTIALS_FILE"
 	EnvPluginDir       = "OMNITOKEN_PLUGIN_DIR"
+	// EnvPluginSHA256 lists the SHA-256 digests (hex, comma-separated,
+	// with or without a "sha256:" prefix) of the plugin binaries that
+	// NewAuto may run from EnvPluginDir. It is required with EnvPluginDir.
+	EnvPluginSHA256 = "OMNITOKEN_PLUGIN_SHA256"
 )
+
+// pluginSource is where a constructor takes plugins from: a directory and
+// the checksums of the binaries allowed to run. The zero value loads none.
+type pluginSource struct {
+	dir    string
+	sha256 []string
+}
+
+// pluginsFromEnv reads EnvPluginDir and EnvPluginSHA256. A directory
+// without an allowlist is refused: any binary that can be put there would
+// otherwise run with this process's rights and see its credentials.
+func pluginsFromEnv() (pluginSource, error) {
+	dir := os.Getenv(EnvPluginDir)
+	if dir == "" {
+		return pluginSource{}, nil
+	}
+	var sums []string
+	for _, s := range strings.Split(os.Getenv(EnvPluginSHA256), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			sums = append(sums, s)
+		}
+	}
+	if len(sums) == 0 {
+		return pluginSource{}, fmt.Errorf("omnitoken: %s is set but %s is empty: %w; list the SHA-256 of each plugin binary to run (hex, comma-separated)",
+			EnvPluginDir, EnvPluginSHA256, plugins.ErrChecksumMismatch)
+	}
+	return pluginSource{dir: dir, sha256: sums}, nil
+}
 
 // NewWithVault creates a new TokenManager with the given vault and default
 // configuration.
@@ -31,10 +64,13 @@ func NewWithVault(v vault.Vault) (*TokenManager, error) {
 
 // newWithVault opens a TokenManager over a vault a constructor opened:
 // the TokenManager owns it and closes it.
-func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
+func newWithVault(v vault.Vault, pl pluginSource) (*TokenManager, error) {
 	cfg := DefaultConfig()
 	cfg.Vault = v
-	cfg.PluginDir = pluginDir
+	cfg.PluginDir = pl.dir
+	if len(pl.sha256) > 0 {
+		cfg.Extensions = &Extensions{PluginOptions: plugins.Options{AllowedSHA256: pl.sha256}}
+	}
 	tm, err := New(cfg)
 	if err != nil {
 		_ = v.Close()
@@ -48,7 +84,7 @@ func newWithVault(v vault.Vault, pluginDir string) (*TokenManager, error) {
 // credential is stored in an in-memory vault under the given name. A nil
 // creds gives an empty manager.
 func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, error) {
-	tm, err := newWithVault(memory.New(), "")
+	tm, err := newWithVault(memory.New(), pluginSource{})
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +100,11 @@ func NewFromCredentials(name string, creds *goauth.Credentials) (*TokenManager, 
 // NewFromCredentialsSet creates a TokenManager from an existing
 // goauth.CredentialsSet. The credentials are stored in an in-memory vault.
 func NewFromCredentialsSet(set *goauth.CredentialsSet) (*TokenManager, error) {
-	return fromCredentialsSet(set, "")
+	return fromCredentialsSet(set, pluginSource{})
 }
 
-func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenManager, error) {
-	tm, err := newWithVault(memory.New(), pluginDir)
+func fromCredentialsSet(set *goauth.CredentialsSet, pl pluginSource) (*TokenManager, error) {
+	tm, err := newWithVault(memory.New(), pl)
 	if err != nil {
 		return nil, err
 	}
@@ -94,15 +130,15 @@ func fromCredentialsSet(set *goauth.CredentialsSet, pluginDir string) (*TokenMan
 // looked up here: an OAuth 2.0 credential of a service goauth does not
 // know is loaded, and GetToken reports its missing endpoint.
 func NewFromCredentialsFile(credentialsFile string) (*TokenManager, error) {
-	return fromCredentialsFile(credentialsFile, "")
+	return fromCredentialsFile(credentialsFile, pluginSource{})
 }
 
-func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, error) {
+func fromCredentialsFile(credentialsFile string, pl pluginSource) (*TokenManager, error) {
 	set, err := readCredentialsFile(credentialsFile)
 	if err != nil {
 		return nil, err
 	}
-	return fromCredentialsSet(set, pluginDir)
+	return fromCredentialsSet(set, pl)
 }
 
 // NewFromDirectory creates a TokenManager using a directory for file-based
@@ -118,14 +154,16 @@ func fromCredentialsFile(credentialsFile, pluginDir string) (*TokenManager, erro
 // Files are written atomically (a crash leaves the old or the new file),
 // with mode 0600 in directories of mode 0700, and processes sharing the
 // directory refresh each credential once, under a file lock.
-func NewFromDirectory(directory string) (*TokenManager, error) { return fromDirectory(directory, "") }
+func NewFromDirectory(directory string) (*TokenManager, error) {
+	return fromDirectory(directory, pluginSource{})
+}
 
-func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
+func fromDirectory(directory string, pl pluginSource) (*TokenManager, error) {
 	v, err := storage.OpenDirectory(directory)
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	return newWithVault(v, pluginDir)
+	return newWithVault(v, pl)
 }
 
 // NewFromEnv creates a TokenManager that reads credentials from environment
@@ -136,13 +174,13 @@ func fromDirectory(directory, pluginDir string) (*TokenManager, error) {
 // The environment is read-only: tokens are kept in memory.
 //
 // If prefix is empty, it defaults to "OMNITOKEN_".
-func NewFromEnv(prefix string) (*TokenManager, error) { return fromEnv(prefix, "") }
+func NewFromEnv(prefix string) (*TokenManager, error) { return fromEnv(prefix, pluginSource{}) }
 
-func fromEnv(prefix, pluginDir string) (*TokenManager, error) {
+func fromEnv(prefix string, pl pluginSource) (*TokenManager, error) {
 	if prefix == "" {
 		prefix = DefaultEnvPrefix
 	}
-	return newWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix}, pluginDir)
+	return newWithVault(&envVault{prefix: prefix, credPrefix: DefaultCredentialsPrefix}, pl)
 }
 
 // NewFromVaultURI creates a TokenManager from a vault URI. Supported URI
@@ -153,26 +191,26 @@ func fromEnv(prefix, pluginDir string) (*TokenManager, error) {
 //   - op:// - 1Password, once its provider is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
 //
 // Additional providers can be registered via omnivault.RegisterProvider.
-func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, "") }
+func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, pluginSource{}) }
 
-func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
+func fromVaultURI(uri string, pl pluginSource) (*TokenManager, error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok {
 		if uri == "memory" {
-			return newWithVault(memory.New(), pluginDir)
+			return newWithVault(memory.New(), pl)
 		}
 		return nil, fmt.Errorf("omnitoken: vault URI %q has no scheme (want e.g. memory://, file:///dir, env://)", uri)
 	}
 	switch scheme {
 	case "memory":
-		return newWithVault(memory.New(), pluginDir)
+		return newWithVault(memory.New(), pl)
 	case "file":
 		if rest == "" {
 			return nil, fmt.Errorf("omnitoken: vault URI %q names no directory (want file:///path/to/dir)", uri)
 		}
-		return fromDirectory(rest, pluginDir)
+		return fromDirectory(rest, pl)
 	case "env":
-		return fromEnv(rest, pluginDir)
+		return fromEnv(rest, pl)
 	}
 	registered := false
 	for _, s := range omnivault.RegisteredSchemes() {
@@ -189,7 +227,7 @@ func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: open vault %q: %w", scheme+"://", err)
 	}
-	return newWithVault(v, pluginDir)
+	return newWithVault(v, pl)
 }
 
 // NewAuto creates a TokenManager by auto-detecting configuration from
@@ -199,16 +237,22 @@ func fromVaultURI(uri, pluginDir string) (*TokenManager, error) {
 //   - Falls back to in-memory vault
 //
 // OMNITOKEN_PLUGIN_DIR, when set, names a directory of strategy plugins to
-// load.
+// load, and OMNITOKEN_PLUGIN_SHA256 must then list the SHA-256 digests of
+// the binaries allowed to run (hex, comma-separated). A binary it does not
+// list is refused with plugins.ErrChecksumMismatch before it is executed,
+// and a directory without the list is refused with the same error.
 func NewAuto() (*TokenManager, error) {
-	plugins := os.Getenv(EnvPluginDir)
+	pl, err := pluginsFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case os.Getenv(EnvVaultURI) != "":
-		return fromVaultURI(os.Getenv(EnvVaultURI), plugins)
+		return fromVaultURI(os.Getenv(EnvVaultURI), pl)
 	case os.Getenv(EnvCredentialsFile) != "":
-		return fromCredentialsFile(os.Getenv(EnvCredentialsFile), plugins)
+		return fromCredentialsFile(os.Getenv(EnvCredentialsFile), pl)
 	default:
-		return newWithVault(memory.New(), plugins)
+		return newWithVault(memory.New(), pl)
 	}
 }
 

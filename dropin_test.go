@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/grokify/goauth/multiservice/tokens"
 	"github.com/plexusone/omnitoken"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/providers/file"
 	"github.com/plexusone/omnivault/providers/memory"
@@ -590,5 +592,86 @@ func TestV01NamesOverOwnVault(t *testing.T) {
 	}
 	if got := old.credentials("Jira Cloud"); jsonOf(t, got) != jsonOf(t, other) {
 		t.Fatalf("v0.1.0 reads %s", jsonOf(t, got))
+	}
+}
+
+// TestV01RotationByV01Process: during a rolling upgrade a v0.1.0 process
+// refreshes the token this module stored, and the IdP rotates the refresh
+// token. When this module's cached token expires it takes v0.1.0's
+// token, valid and newer, instead of sending the refresh token the IdP
+// has already consumed; its own next refresh uses v0.1.0's refresh
+// token, and v0.1.0 reads the result.
+func TestV01RotationByV01Process(t *testing.T) {
+	var mu sync.Mutex
+	valid, issued := "rt-0", 0
+	var sent []string
+	idp := tokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		defer mu.Unlock()
+		rt := r.FormValue("refresh_token")
+		sent = append(sent, rt)
+		w.Header().Set("Content-Type", "application/json")
+		if rt != valid {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		issued++
+		valid = fmt.Sprintf("rt-%d", issued)
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("at-%d", issued), "token_type": "Bearer", "expires_in": 3600, "refresh_token": valid})
+	})
+	// rotate stands for the v0.1.0 process: it refreshes with the stored
+	// refresh token (the IdP consumes it) and writes its TokenInfo.
+	dir := t.TempDir()
+	old := newV01Dir(t, dir)
+	clock := coretest.NewFakeClock(time.Now())
+	rotate := func(access string) {
+		t.Helper()
+		mu.Lock()
+		if got := old.token("bot").RefreshToken; got != valid {
+			mu.Unlock()
+			t.Fatalf("v0.1.0 reads refresh token %q, the IdP expects %q", got, valid)
+		}
+		valid = "rt-" + access
+		mu.Unlock()
+		old.setToken("bot", "acme", &oauth2.Token{AccessToken: access, RefreshToken: "rt-" + access, TokenType: "Bearer", Expiry: clock.Now().Add(3 * time.Hour)})
+	}
+	old.setCredentials("bot", &goauth.Credentials{Service: "acme", Type: goauth.TypeOAuth2, OAuth2: &goauth.CredentialsOAuth2{
+		ClientID: "id", ClientSecret: "secret", GrantType: "authorization_code", RedirectURL: "http://127.0.0.1:8085/callback",
+		Endpoint: oauth2.Endpoint{AuthURL: idp.URL + "/authorize", TokenURL: idp.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader}}})
+	old.setToken("bot", "acme", &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", TokenType: "Bearer", Expiry: clock.Now().Add(-time.Hour)})
+
+	dv, err := storage.OpenDirectory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := omnitoken.New(omnitoken.Config{Vault: dv, HTTPClient: idp.Client(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	get := func(want string) {
+		t.Helper()
+		tok, err := tm.GetToken(ctx, "bot")
+		if err != nil || tok.AccessToken != want {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("GetToken = %v, %v; want %q (refresh tokens sent: %q)", tok, err, want, sent)
+		}
+	}
+	get("at-1") // refreshed with the stored rt-0
+	rotate("v01-a")
+	clock.Advance(90 * time.Minute) // at-1 has expired, v0.1.0's token has not
+	get("v01-a")
+	clock.Advance(2 * time.Hour) // v0.1.0's token has expired too
+	get("at-2")
+	rotate("v01-b") // v0.1.0 reads this module's rotation, and rotates again
+	clock.Advance(90 * time.Minute)
+	get("v01-b")
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"rt-0", "rt-v01-a"}; !slices.Equal(sent, want) {
+		t.Fatalf("refresh tokens sent %q, want %q", sent, want)
 	}
 }

@@ -395,7 +395,7 @@ func TestLoadGoauthCredentials(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverLeak (row 20): canaries as client secret, password,
+// TestSecretsNeverLeak: canaries as client secret, password,
 // access token, refresh token, private key and API key; the whole flow
 // runs under a debug logger; credentials, tokens and errors are printed
 // with %v, %+v and %#v; no canary appears.

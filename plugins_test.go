@@ -10,7 +10,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,7 +44,7 @@ func githubappDir(t *testing.T) (dir, bin string) {
 	return dir, bin
 }
 
-// TestGithubAppThroughSeedAPI (issue 4): an operator provisions a
+// TestGithubAppThroughSeedAPI: an operator provisions a
 // "githubapp" credential in the file vault; the seed API loads the plugin
 // from Config.PluginDir, and GetClient talks to a fake GitHub that checks
 // the app JWT. The installation token is cached, persisted in the vault,
@@ -178,10 +180,15 @@ func TestPluginChecksumRefused(t *testing.T) {
 	}
 }
 
+// TestNewAutoLoadsPluginDir: NewAuto starts the plugins of
+// OMNITOKEN_PLUGIN_DIR whose SHA-256 OMNITOKEN_PLUGIN_SHA256 lists (hex,
+// comma-separated, "sha256:" prefixes and spaces allowed).
 func TestNewAutoLoadsPluginDir(t *testing.T) {
-	pluginDir, _ := githubappDir(t)
+	pluginDir, bin := githubappDir(t)
+	sum := sha256.Sum256(mustRead(t, bin))
 	t.Setenv(omnitoken.EnvVaultURI, "memory://")
 	t.Setenv(omnitoken.EnvPluginDir, pluginDir)
+	t.Setenv(omnitoken.EnvPluginSHA256, hex.EncodeToString(make([]byte, 32))+", sha256:"+hex.EncodeToString(sum[:]))
 	tm, err := omnitoken.NewAuto()
 	if err != nil {
 		t.Fatal(err)
@@ -199,6 +206,53 @@ func TestNewAutoLoadsPluginDir(t *testing.T) {
 	err = tm.ValidateCredentials(t.Context(), "gh")
 	if !errors.Is(err, core.ErrInvalidCredentials) || errors.Is(err, core.ErrUnsupportedCredentialType) {
 		t.Fatalf("githubapp not served by the plugin: %v", err)
+	}
+}
+
+// TestNewAutoPluginAllowlist: a plugin directory from the environment is
+// refused without OMNITOKEN_PLUGIN_SHA256, and a binary it does not list
+// is refused; in both cases no binary of the directory is executed. The
+// directory holds a listed plugin and a script that would write a marker
+// file if it ever ran.
+func TestNewAutoPluginAllowlist(t *testing.T) {
+	pluginDir, bin := githubappDir(t)
+	sum := sha256.Sum256(mustRead(t, bin))
+	marker := filepath.Join(t.TempDir(), "executed")
+	script := "#!/bin/sh\necho ran > '" + marker + "'\n"
+	if err := os.WriteFile(filepath.Join(pluginDir, "zz-unlisted"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(omnitoken.EnvVaultURI, "memory://")
+	t.Setenv(omnitoken.EnvPluginDir, pluginDir)
+	for _, tc := range []struct{ name, sums string }{
+		{"no allowlist", ""},
+		{"blank allowlist", " , "},
+		{"unlisted binary", hex.EncodeToString(sum[:])},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(omnitoken.EnvPluginSHA256, tc.sums)
+			tm, err := omnitoken.NewAuto()
+			if err == nil {
+				_ = tm.Close()
+				t.Fatal("NewAuto accepted the plugin directory")
+			}
+			if !errors.Is(err, plugins.ErrChecksumMismatch) {
+				t.Fatalf("err = %v, want ErrChecksumMismatch", err)
+			}
+			if !strings.Contains(err.Error(), omnitoken.EnvPluginSHA256) && !strings.Contains(err.Error(), "zz-unlisted") {
+				t.Fatalf("the error names neither the variable nor the binary: %v", err)
+			}
+			if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the unlisted binary was executed (marker: %v)", err)
+			}
+		})
+	}
+	// The script does run when executed: the marker proves what it claims.
+	if err := exec.Command(filepath.Join(pluginDir, "zz-unlisted")).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the script wrote no marker when run: %v", err)
 	}
 }
 

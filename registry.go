@@ -19,9 +19,9 @@ func builtins(cfg Config) []core.Strategy {
 	return []core.Strategy{
 		basic.New(),
 		apikey.New(),
-		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock}),
+		oauth2.New(oauth2.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock, AllowInsecureHTTP: cfg.AllowInsecureHTTP}),
 		jwt.New(jwt.Options{Clock: cfg.Clock}),
-		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock}),
+		gcpsa.New(gcpsa.Options{HTTPClient: cfg.HTTPClient, Clock: cfg.Clock, AllowInsecureHTTP: cfg.AllowInsecureHTTP}),
 	}
 }
 

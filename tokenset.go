@@ -43,11 +43,15 @@ func NewVaultTokenSet(v vault.Vault, prefix string, logger *slog.Logger) *VaultT
 	return &VaultTokenSet{v: v, prefix: prefix, logger: logger}
 }
 
+// path is where key's token lives: the path the TokenManager's store uses
+// for the credential of that name. The key is taken as is, not trimmed as
+// goauth's tokens.FormatKey would, so that names the TokenManager keeps
+// apart (" a" and "a") stay apart here too.
 func (ts *VaultTokenSet) path(key string) (string, error) {
 	if ts.v == nil {
 		return "", fmt.Errorf("omnitoken: %w", ErrVaultNotConfigured)
 	}
-	seg, err := storage.EscapeName(tokens.FormatKey(key))
+	seg, err := storage.EscapeName(key)
 	if err != nil {
 		return "", fmt.Errorf("omnitoken: token %q: %w", key, err)
 	}

@@ -63,6 +63,10 @@
 //   - A plugin that prints to stdout before the handshake is refused with
 //     ErrHandshake at once; one that says nothing is refused after
 //     Options.StartTimeout.
+//   - Every call (Token, Validate, Revoke) is bounded by
+//     Options.CallTimeout as well as by its context: a plugin that never
+//     answers fails the call with a temporary error matching
+//     ErrUnavailable and context.DeadlineExceeded, and is not restarted.
 //   - If the plugin process dies during a call, that call fails at once
 //     with an error matching ErrUnavailable, which is temporary, and the
 //     next call starts the plugin again.

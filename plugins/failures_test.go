@@ -121,7 +121,7 @@ func sha256File(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// TestChecksumMismatchNeverRuns (RELIABILITY row 24): a binary with one
+// TestChecksumMismatchNeverRuns: a binary with one
 // byte flipped is refused and never executed.
 func TestChecksumMismatchNeverRuns(t *testing.T) {
 	orig := plugins.BuildTestPlugin(t, 0)
@@ -259,7 +259,7 @@ func wantUnavailableWithin2s(t *testing.T, errc <-chan error) {
 	}
 }
 
-// TestPluginKilledMidCall (row 25): SIGKILL during a call fails that call
+// TestPluginKilledMidCall: SIGKILL during a call fails that call
 // within 2 s with a temporary error, and the next call starts the plugin
 // again.
 func TestPluginKilledMidCall(t *testing.T) {
@@ -287,7 +287,7 @@ func TestPluginKilledMidCall(t *testing.T) {
 	}
 }
 
-// TestManagerPluginKilledMidCall (row 25, through a Manager): the plugin
+// TestManagerPluginKilledMidCall: the plugin
 // is killed while the Manager waits on it for a new token. The caller
 // gets a temporary error within 2 s, and the stored token is exactly what
 // it was: nothing is half written.
@@ -383,7 +383,7 @@ func TestManagerRidesOutACrash(t *testing.T) {
 	}
 }
 
-// TestHostKilled (row 26): when the host dies from SIGKILL, its plugin
+// TestHostKilled: when the host dies from SIGKILL, its plugin
 // exits within 5 s.
 func TestHostKilled(t *testing.T) {
 	if runtime.GOOS == "windows" {
@@ -433,7 +433,7 @@ func TestHostKilled(t *testing.T) {
 	}
 }
 
-// TestWrongProtocolVersion (row 27): a plugin built for another protocol
+// TestWrongProtocolVersion: a plugin built for another protocol
 // version is refused, naming both versions.
 func TestWrongProtocolVersion(t *testing.T) {
 	bin := plugins.BuildTestPlugin(t, 99)
@@ -449,7 +449,7 @@ func TestWrongProtocolVersion(t *testing.T) {
 	noChildren(t)
 }
 
-// TestStdoutNoise (row 27): a plugin that prints before the handshake gets
+// TestStdoutNoise: a plugin that prints before the handshake gets
 // a clear error at once, not a timeout, and its output is not quoted,
 // whatever it printed: prose, or a line that looks like a handshake but
 // is malformed in any of its fields.
@@ -524,7 +524,7 @@ func TestPluginExitsBeforeHandshake(t *testing.T) {
 	}
 }
 
-// TestSilentPluginTimesOut (row 27): a plugin that never completes the
+// TestSilentPluginTimesOut: a plugin that never completes the
 // handshake is refused after StartTimeout.
 func TestSilentPluginTimesOut(t *testing.T) {
 	bin := plugins.BuildTestPlugin(t, 0)

@@ -59,8 +59,11 @@ type Options struct {
 	// StartTimeout bounds the start of a plugin: from exec to the end of
 	// the handshake. Default: DefaultStartTimeout.
 	StartTimeout time.Duration
-	// CallTimeout bounds a Validate call, which has no context.
-	// Default: DefaultCallTimeout.
+	// CallTimeout bounds every call to a plugin (Token, Validate, Revoke),
+	// on top of the caller's context, so that a plugin that never answers
+	// cannot hang its caller: a call still unanswered after CallTimeout
+	// fails with a temporary error matching ErrUnavailable and
+	// context.DeadlineExceeded. Default: DefaultCallTimeout.
 	CallTimeout time.Duration
 	// Env adds KEY=VALUE entries to each plugin's environment.
 	Env []string
@@ -356,11 +359,21 @@ func (s *Strategy) instance(op string) (*instance, error) {
 	return in, nil
 }
 
-// callFailed classifies a gRPC error: the caller's context, or a plugin
-// that is gone and will be started again on the next call.
-func (s *Strategy) callFailed(ctx context.Context, in *instance, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
+// callCtx bounds one call to the plugin by Options.CallTimeout.
+func (s *Strategy) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.CallTimeout)
+}
+
+// callFailed classifies a gRPC error of a call made under callCtx: the
+// caller's context, a plugin that did not answer within CallTimeout, or a
+// plugin that is gone and will be started again on the next call.
+func (s *Strategy) callFailed(caller, ctx context.Context, in *instance, op string, err error) error {
+	if ctxErr := caller.Err(); ctxErr != nil {
 		return fmt.Errorf("plugins: %s: %s: %w", s.typ, op, ctxErr)
+	}
+	if ctx.Err() != nil {
+		// The plugin may be slow rather than gone: it is not restarted.
+		return &callError{typ: s.typ, op: op, err: fmt.Errorf("no answer within CallTimeout (%s): %w", s.opts.CallTimeout, context.DeadlineExceeded)}
 	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.Canceled, codes.Aborted:
@@ -414,9 +427,11 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, prev *core.To
 	if err != nil {
 		return nil, err
 	}
-	resp, err := in.rpc.Token(ctx, &pb.TokenRequest{Credentials: cj, Prev: pj})
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	resp, err := in.rpc.Token(cctx, &pb.TokenRequest{Credentials: cj, Prev: pj})
 	if err != nil {
-		return nil, s.callFailed(ctx, in, "token", err)
+		return nil, s.callFailed(ctx, cctx, in, "token", err)
 	}
 	if e := resp.GetError(); e != nil {
 		return nil, decodeError(s.typ, e)
@@ -442,17 +457,18 @@ func (s *Strategy) Validate(c *core.Credentials) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallTimeout)
+	ctx, cancel := s.callCtx(context.Background())
 	defer cancel()
 	resp, err := in.rpc.Validate(ctx, &pb.ValidateRequest{Credentials: cj})
 	if err != nil {
-		return s.callFailed(ctx, in, "validate", err)
+		return s.callFailed(context.Background(), ctx, in, "validate", err)
 	}
 	return decodeError(s.typ, resp.GetError())
 }
 
 // Revoke implements driver.Revoker. It asks the plugin when the plugin
-// revokes, and does nothing otherwise.
+// revokes, and does nothing otherwise. The call is bounded by
+// Options.CallTimeout.
 func (s *Strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Token) error {
 	if !s.revoker {
 		return nil
@@ -469,9 +485,11 @@ func (s *Strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Toke
 	if err != nil {
 		return err
 	}
-	resp, err := in.rpc.Revoke(ctx, &pb.RevokeRequest{Credentials: cj, Token: tj})
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	resp, err := in.rpc.Revoke(cctx, &pb.RevokeRequest{Credentials: cj, Token: tj})
 	if err != nil {
-		return s.callFailed(ctx, in, "revoke", err)
+		return s.callFailed(ctx, cctx, in, "revoke", err)
 	}
 	return decodeError(s.typ, resp.GetError())
 }

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// TestOutsideClientRefused (RELIABILITY row 28): another process that
+// TestOutsideClientRefused: another process that
 // connects to the plugin's socket is refused by AutoMTLS, with or without
 // a certificate of its own; the host's connection works.
 func TestOutsideClientRefused(t *testing.T) {

@@ -61,11 +61,11 @@ func crashWriter(dir string) error {
 }
 
 // crashKills is how many times TestCrashDuringWrite kills the writer:
-// 200 by default (issue 2), 20 with -short; RELIABILITY row 17's full run
-// is go test ./storage -run TestCrashDuringWrite -kills 1000.
+// 200 by default, 20 with -short; the full run, 1,000 kills, is
+// go test ./storage -run TestCrashDuringWrite -kills 1000.
 var crashKills = flag.Int("kills", 200, "SIGKILLs in TestCrashDuringWrite")
 
-// TestCrashDuringWrite is RELIABILITY row 17: a child process writes the
+// TestCrashDuringWrite: a child process writes the
 // file vault in a loop and is SIGKILLed at random points; every time, the
 // file holds exactly the old document or the new one, leftover temp
 // files never show up in List, and once they are old the next write in

@@ -175,7 +175,7 @@ func vaults(t *testing.T) map[string]func(t *testing.T) (vault.Vault, core.Locke
 	}
 }
 
-// TestVaultFaultsStore is RELIABILITY row 18 at the Store: one writer
+// TestVaultFaultsStore, at the Store: one writer
 // writes tokens of rising generations through a vault that fails and
 // stalls 20% of calls. Once the faults stop, the stored token is the last
 // write the vault applied: never older than the last acknowledged one.
@@ -222,7 +222,7 @@ func TestVaultFaultsStore(t *testing.T) {
 	}
 }
 
-// TestVaultFaultsManager is RELIABILITY row 18 end to end: a core.Manager
+// TestVaultFaultsManager, end to end: a core.Manager
 // over a Store whose vault fails and stalls 20% of calls refreshes a
 // short-lived token hundreds of times, from several goroutines, through
 // expiries, the refresh-ahead window, background refreshes and forced

@@ -132,7 +132,7 @@ func TestFileVaultRoundTrip(t *testing.T) {
 	}
 }
 
-// TestFileVaultPermissions is RELIABILITY row 21 for modes: under umask
+// TestFileVaultPermissions: under umask
 // 000 (and a restrictive one), files are 0600 and directories 0700, and an
 // existing 0644 file is narrowed on read and on write.
 func TestFileVaultPermissions(t *testing.T) {
@@ -196,7 +196,7 @@ func TestFileVaultPermissions(t *testing.T) {
 	}
 }
 
-// TestFileVaultSymlink is RELIABILITY row 21 for links: a symlink at a
+// TestFileVaultSymlink: a symlink at a
 // secret's path is refused on Get, Set and Exists, and its target is never
 // read or written; a symlinked directory cannot lead outside the vault.
 func TestFileVaultSymlink(t *testing.T) {
@@ -287,8 +287,7 @@ func TestFileVaultSymlink(t *testing.T) {
 	}
 }
 
-// TestFileVaultSymlinkedParent is RELIABILITY row 21 for links in a
-// secret's directories: a symlinked directory, pointing inside the vault
+// TestFileVaultSymlinkedParent: in a secret's directories, a symlinked directory, pointing inside the vault
 // or out of it, is refused by every operation, so one vault path never
 // reads, lists or deletes another's file, and nothing outside is touched.
 func TestFileVaultSymlinkedParent(t *testing.T) {
@@ -429,7 +428,7 @@ func TestFileVaultSweepsTemps(t *testing.T) {
 	}
 }
 
-// TestFileVaultInvalidPaths is RELIABILITY row 22 at the vault: unsafe
+// TestFileVaultInvalidPaths, at the vault: unsafe
 // paths are refused with ErrInvalidPath before any file system call.
 func TestFileVaultInvalidPaths(t *testing.T) {
 	parent := t.TempDir()

@@ -13,7 +13,7 @@ import (
 	"github.com/plexusone/omnitoken/storage"
 )
 
-// TestGenerationAcrossManagers is RELIABILITY row 19 at the Store: two
+// TestGenerationAcrossManagers, at the Store: two
 // Managers, each with its own FileVault on one directory as two processes
 // would have, take turns at random to get, refresh-ahead and force-refresh
 // one credential. A token's generation survives the Store, so a Manager

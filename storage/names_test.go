@@ -17,7 +17,9 @@ import (
 	"github.com/plexusone/omnitoken/storage"
 )
 
-// adversarialNames are RELIABILITY row 22's inputs.
+// adversarialNames are credential names that try to escape the vault
+// root or to collide after escaping: traversal, absolute and Windows
+// paths, percent-encoded dots and slashes, NUL and backslashes.
 var adversarialNames = []string{
 	"github", "../x", "a/b", "a_b", "a%2Fb", "a%2fb", "..", ".", "...", "/abs", "a\x00b",
 	`C:\x`, `a\b`, "%2e%2e", "%2e%2e%2f", "....//", "..%2F..%2Fetc", "x/../../y",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/core/driver"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -145,15 +146,21 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 //     "GitHub Bot" is credentials/GitHub Bot.json, as v0.1.0 wrote it. A
 //     name v0.1.0 stored lossily ("team/slides" as team_slides.json) is
 //     listed and found under the stored name, "team_slides". A name that
-//     holds '/' is refused (v0.1.0 would have merged "a/b" with "a_b"),
-//     with an error matching core.ErrInvalidCredentials; MigrateV01 moves
-//     the directory to this module's escaped names, which keep every name.
+//     v0.1.0 would have stored under another file name is refused: one
+//     that holds '/' or '\' (v0.1.0 would have merged "a/b" with "a_b"),
+//     or starts or ends with white space (v0.1.0 trimmed it), with an
+//     error matching core.ErrInvalidCredentials that names the stored
+//     name; MigrateV01 moves the directory to this module's escaped names,
+//     which keep every name.
 //   - Each file holds omnivault's Secret JSON, {"value": …, "fields": …,
 //     "metadata": …}, as omnivault's file provider writes it in JSON mode;
 //     the value is the goauth JSON. A file holding the bare value (written
 //     by hand, or by FileVault) is read as well. Tokens are written so
 //     that the value is also goauth TokenInfo JSON ({"token": {…}}), which
-//     v0.1.0 reads.
+//     v0.1.0 reads. A token v0.1.0 wrote carries no generation; it is read
+//     with the file's modification time in nanoseconds as its generation,
+//     so a token a v0.1.0 process refreshed supersedes the ones this
+//     module wrote before it.
 //   - A file that cannot be read as a credential or token is an error
 //     naming the file and what is wrong, matching
 //     core.ErrInvalidCredentials; never an empty value.
@@ -204,9 +211,10 @@ func (v *V01FileVault) wrapped(ctx context.Context, p string) (bool, error) {
 // prefix+name in v, so "GitHub Bot" is "credentials/GitHub Bot". Values
 // pass through unchanged. It is for a vault that v0.1.0 filled through
 // omnitoken.New(Config{Vault: v}), a 1Password vault or an omnivault
-// file.Provider of your own, say. A name holding '/' is refused, as in
-// V01FileVault; for a directory use V01FileVault, which also reads and
-// writes v0.1.0's wrapper.
+// file.Provider of your own, say. A credential whose value is not goauth
+// JSON is read from its fields, as v0.1.0 read it (see fromV01Fields). A name that v0.1.0 stored under
+// another file name is refused, as in V01FileVault; for a directory use
+// V01FileVault, which also reads and writes v0.1.0's wrapper.
 func V01Names(v vault.Vault) vault.Vault { return v01Names{inner: v} }
 
 // v01Names maps Store paths to v0.1.0's paths over inner.
@@ -224,10 +232,18 @@ func filePath(p string) (string, error) {
 	if err != nil {
 		return p, nil
 	}
-	if strings.Contains(name, "/") {
-		return "", fmt.Errorf("storage: v0.1.0 layout: %w: name %q holds '/', which v0.1.0 stored as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, strings.ReplaceAll(name, "/", "_"))
+	if stored := v01Key(name); stored != name {
+		return "", fmt.Errorf("storage: v0.1.0 layout: %w: name %q holds '/' or '\\', or starts or ends with white space, and v0.1.0 stored it as %q; use that name, or move the directory to escaped names with MigrateV01", core.ErrInvalidCredentials, name, stored)
 	}
 	return dir + name, nil
+}
+
+// v01Key is the file name v0.1.0 gave a credential name: white space
+// trimmed at both ends, '/' and '\' written as '_'.
+func v01Key(name string) string {
+	name = strings.TrimSpace(name)
+	name = strings.ReplaceAll(name, "/", "_")
+	return strings.ReplaceAll(name, "\\", "_")
 }
 
 // isToken reports whether p is a token's path.
@@ -245,8 +261,69 @@ func (v v01Names) Get(ctx context.Context, p string) (*vault.Secret, error) {
 	}
 	if sec != nil {
 		sec.Metadata.Path = p
+		if !isToken(p) {
+			fromV01Fields(sec)
+		}
 	}
 	return sec, nil
+}
+
+// fromV01Fields gives sec the goauth JSON that v0.1.0 read from its flat
+// fields when its value is not a goauth JSON object: a password manager's
+// item with fields "type", "username" and "password", say. The fields are
+// v0.1.0's: "service" and "type"; "username", "password", "server_url"
+// (basic); "server_url", "headers" as JSON (headerquery); "client_id",
+// "client_secret", "server_url", "redirect_url", "grant_type", "scopes"
+// separated by spaces (oauth2); "issuer", "private_key", "signing_method"
+// (jwt). With no type, "client_id" or "client_secret" makes it oauth2, and
+// "username" with "password" basic. Anything else is left as it is.
+func fromV01Fields(sec *vault.Secret) {
+	if len(sec.Fields) == 0 {
+		return
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(sec.Bytes(), &probe) == nil && probe != nil {
+		return
+	}
+	f := sec.Fields
+	typ := f["type"]
+	if typ == "" {
+		switch {
+		case f["client_id"] != "" || f["client_secret"] != "":
+			typ = "oauth2"
+		case f["username"] != "" && f["password"] != "":
+			typ = "basic"
+		}
+	}
+	keys := map[string][]string{ // goauth key, v0.1.0 field
+		"basic":       {"username", "username", "password", "password", "serverURL", "server_url"},
+		"headerquery": {"serverURL", "server_url"},
+		"oauth2":      {"clientID", "client_id", "clientSecret", "client_secret", "serverURL", "server_url", "redirectURL", "redirect_url", "grantType", "grant_type"},
+		"jwt":         {"issuer", "issuer", "privateKey", "private_key", "signingMethod", "signing_method"},
+	}[typ]
+	if keys == nil {
+		return
+	}
+	section := map[string]any{}
+	for i := 0; i < len(keys); i += 2 {
+		if s := f[keys[i+1]]; s != "" {
+			section[keys[i]] = s
+		}
+	}
+	var header map[string][]string
+	if typ == "headerquery" && json.Unmarshal([]byte(f["headers"]), &header) == nil && header != nil {
+		section["header"] = header
+	}
+	if typ == "oauth2" && f["scopes"] != "" {
+		section["scope"] = strings.Split(f["scopes"], " ")
+	}
+	top := map[string]any{"type": typ, typ: section}
+	if s := f["service"]; s != "" {
+		top["service"] = s
+	}
+	if b, err := json.Marshal(top); err == nil {
+		sec.Value, sec.ValueBytes = string(b), nil
+	}
 }
 
 // Set implements vault.Vault.
@@ -320,7 +397,11 @@ func (v v01Wrap) Get(ctx context.Context, fp string) (*vault.Secret, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, err := decodeV01(fp, raw.Bytes())
+	var mod time.Time
+	if raw.Metadata.ModifiedAt != nil {
+		mod = raw.Metadata.ModifiedAt.Time
+	}
+	sec, err := decodeV01(fp, raw.Bytes(), mod)
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +413,9 @@ func (v v01Wrap) Get(ctx context.Context, fp string) (*vault.Secret, error) {
 	return sec, nil
 }
 
-// decodeV01 reads one file of a v0.1.0 directory; fp is its vault path.
-func decodeV01(fp string, data []byte) (*vault.Secret, error) {
+// decodeV01 reads one file of a v0.1.0 directory; fp is its vault path
+// and mod the file's modification time.
+func decodeV01(fp string, data []byte, mod time.Time) (*vault.Secret, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("storage: v0.1.0 layout: %s: %w: "+format, append([]any{fp + fileExt, core.ErrInvalidCredentials}, a...)...)
 	}
@@ -345,6 +427,9 @@ func decodeV01(fp string, data []byte) (*vault.Secret, error) {
 	if isToken(fp) {
 		if err := checkV01Token(inner); err != nil {
 			return nil, bad("%s", err)
+		}
+		if stamped, ok := stampV01Token(inner, mod); ok {
+			sec.Value, sec.ValueBytes = string(stamped), nil
 		}
 		return sec, nil
 	}
@@ -371,7 +456,7 @@ func unwrapV01(data []byte) (sec *vault.Secret, wrapped bool, err error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, false, fmt.Errorf("the file is not valid JSON (%s)", describeJSON(err))
+		return nil, false, fmt.Errorf("the file is not valid JSON (%s)", driver.DescribeJSONError(err))
 	}
 	_, hasValue := top["value"]
 	_, hasBytes := top["valueBytes"]
@@ -380,27 +465,12 @@ func unwrapV01(data []byte) (sec *vault.Secret, wrapped bool, err error) {
 	}
 	sec = new(vault.Secret)
 	if err := json.Unmarshal(data, sec); err != nil {
-		return nil, true, fmt.Errorf("the omnivault secret wrapper does not decode (%s)", describeJSON(err))
+		return nil, true, fmt.Errorf("the omnivault secret wrapper does not decode (%s)", driver.DescribeJSONError(err))
 	}
 	if len(bytes.TrimSpace(sec.Bytes())) == 0 {
 		return nil, true, errors.New("the omnivault secret wrapper holds an empty value")
 	}
 	return sec, true, nil
-}
-
-// describeJSON says what kind of JSON error err is, without quoting input.
-func describeJSON(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q has the wrong type", te.Field)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated"
-	}
-	return "malformed"
 }
 
 // v01Token is what checkV01Token and the writer need of a token's JSON:
@@ -425,12 +495,52 @@ func checkV01Token(data []byte) error {
 		return errors.New("the value is not a JSON object")
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
-		return fmt.Errorf("the value is not token JSON (%s)", describeJSON(err))
+		return fmt.Errorf("the value is not token JSON (%s)", driver.DescribeJSONError(err))
 	}
 	if t.empty() && (t.Inner == nil || t.Inner.empty()) {
 		return errors.New("the value holds no token (no access_token or refresh_token, at the top or under \"token\")")
 	}
 	return nil
+}
+
+// stampV01Token gives a token that carries no generation, as every token
+// v0.1.0 writes, the generation mod.UnixNano(). This module's tokens count
+// generations up from 1, and a Manager prefers its cached token to a
+// stored one that is not newer, so without it a token that a v0.1.0
+// process refreshed (rotating the refresh token) would be ignored, and the
+// consumed refresh token sent again. A token this module writes after
+// reading one takes the next generation, and a v0.1.0 write made later
+// (a later file time, in nanoseconds) supersedes it in turn. The token is
+// returned as its own JSON object, goauth TokenInfo's "token" unwrapped.
+// ok is false when data already has a generation or mod is unknown.
+func stampV01Token(data []byte, mod time.Time) (stamped []byte, ok bool) {
+	if mod.IsZero() || mod.UnixNano() <= 0 {
+		return nil, false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil, false
+	}
+	var probe v01Token
+	_ = json.Unmarshal(data, &probe) // checked by checkV01Token
+	if probe.AccessToken == "" && probe.Inner != nil {
+		// Read as core.ParseStoredToken reads it: TokenInfo's "token".
+		top = nil
+		if json.Unmarshal(data, &struct {
+			Inner *map[string]json.RawMessage `json:"token"`
+		}{&top}) != nil || top == nil {
+			return nil, false
+		}
+	}
+	if _, ok := top["generation"]; ok {
+		return nil, false
+	}
+	top["generation"], _ = json.Marshal(uint64(mod.UnixNano()))
+	b, err := json.Marshal(top)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // Set implements vault.Vault: the value goes into omnivault's Secret

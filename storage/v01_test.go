@@ -14,6 +14,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/providers/file"
+	"github.com/plexusone/omnivault/providers/memory"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -44,6 +45,26 @@ const basicJSON = `{"type":"basic","basic":{"username":"u","password":"p"}}`
 
 func tokenInfo(access, refresh string) string {
 	return `{"serviceKey":"x","token":{"access_token":"` + access + `","token_type":"Bearer","refresh_token":"` + refresh + `","expiry":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}}`
+}
+
+// v01Store opens a Store over dir in the v0.1.0 layout, closed with the
+// test, and returns it with a basic credential to store.
+func v01Store(t *testing.T, dir string) (*storage.Store, *core.Credentials) {
+	t.Helper()
+	v, err := storage.NewV01FileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	st, err := storage.New(v, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := core.ParseCredentials([]byte(basicJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, c
 }
 
 func layout(t *testing.T, dir string) storage.Layout {
@@ -105,13 +126,7 @@ func TestDetectLayout(t *testing.T) {
 // name holding '/'.
 func TestV01FileVaultStore(t *testing.T) {
 	dir := t.TempDir()
-	v, err := storage.NewV01FileVault(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	st, _ := storage.New(v, storage.Options{})
-	c, _ := core.ParseCredentials([]byte(basicJSON))
+	st, c := v01Store(t, dir)
 	names := []string{"GitHub Bot", "a%2Fb", "ünï", "x.json"}
 	for _, n := range names {
 		if err := st.SetCredentials(ctx, n, c); err != nil {
@@ -273,4 +288,148 @@ func listFiles(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// TestV01LossyNamesRefused: v0.1.0 trimmed white space around a name and
+// wrote '/' and '\' as '_'. Each such name is refused over the v0.1.0
+// layout, reading and writing, with an error naming the file name v0.1.0
+// used; none is written under a file name v0.1.0 would not look up.
+func TestV01LossyNamesRefused(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "padded", basicJSON, "")
+	st, c := v01Store(t, dir)
+	for name, stored := range map[string]string{" padded ": "padded", "padded\n": "padded", `a\b`: "a_b", "x/y": "x_y", " new": "new"} {
+		if _, err := st.GetCredentials(ctx, name); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"`+stored+`"`) {
+			t.Errorf("GetCredentials(%q) = %v, want an error naming %q", name, err, stored)
+		}
+		if err := st.SetCredentials(ctx, name, c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), `"`+stored+`"`) {
+			t.Errorf("SetCredentials(%q) = %v, want an error naming %q", name, err, stored)
+		}
+	}
+	if got, err := st.ListCredentials(ctx); err != nil || !slices.Equal(got, []string{"padded"}) {
+		t.Fatalf("ListCredentials = %q, %v", got, err)
+	}
+	if _, err := st.GetCredentials(ctx, "padded"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrateV01AfterCrash: MigrateV01 killed after it wrote a
+// credential's new files but before it removed the old ones, or (for a
+// name whose file name is the same in both layouts) after it rewrote the
+// credential but before it moved the token, is run again and finishes:
+// every credential and token ends in the new layout, none is lost.
+func TestMigrateV01AfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "GitHub Bot", basicJSON, tokenInfo("at-bot", "rt-bot"))
+	writeV01(t, dir, "github", basicJSON, tokenInfo("at-gh", "rt-gh"))
+	writeV01(t, dir, "gitlab", basicJSON, tokenInfo("at-gl", "rt-gl"))
+	fv, err := storage.NewFileVault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fv.Close()
+	st, _ := storage.New(fv, storage.Options{})
+	c, _ := core.ParseCredentials([]byte(basicJSON))
+	// What a killed run left: "GitHub Bot" written anew, its v0.1.0 files
+	// still there; "github" rewritten, its token not yet moved; "gitlab"'s
+	// token moved, the credential not yet.
+	if err := st.SetCredentials(ctx, "GitHub Bot", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetToken(ctx, "GitHub Bot", &core.StoredToken{Token: core.Token{AccessToken: "at-bot", RefreshToken: "rt-bot", Expiry: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetCredentials(ctx, "github", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetToken(ctx, "gitlab", &core.StoredToken{Token: core.Token{AccessToken: "at-gl", RefreshToken: "rt-gl", Expiry: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := storage.MigrateV01(ctx, dir, storage.MigrateOptions{}); err != nil {
+		t.Fatalf("MigrateV01 after a crash: %v", err)
+	}
+	want := []string{"credentials/%47it%48ub%20%42ot.json", "credentials/github.json", "credentials/gitlab.json", "tokens/%47it%48ub%20%42ot.json", "tokens/github.json", "tokens/gitlab.json"}
+	if got := listFiles(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("files: %q, want %q", got, want)
+	}
+	for n, at := range map[string]string{"GitHub Bot": "at-bot", "github": "at-gh", "gitlab": "at-gl"} {
+		if c, err := st.GetCredentials(ctx, n); err != nil || c.Type != "basic" {
+			t.Errorf("credential %q = %v, %v", n, c, err)
+		}
+		if tok, err := st.GetToken(ctx, n); err != nil || tok.AccessToken != at || !strings.HasPrefix(tok.RefreshToken, "rt-") {
+			t.Errorf("token %q = %v, %v", n, tok, err)
+		}
+	}
+	if l := layout(t, dir); l != storage.LayoutCurrent {
+		t.Fatalf("layout %s", l)
+	}
+}
+
+// TestV01NamesReadsFields: over V01Names, a credential kept as flat fields
+// with no goauth JSON value (a password manager's item), which v0.1.0
+// read from its fields, reads the same: typed, and with the type told
+// from the fields.
+func TestV01NamesReadsFields(t *testing.T) {
+	mem := memory.New()
+	items := map[string]map[string]string{
+		"credentials/Jira":  {"type": "basic", "username": "u", "password": "p", "server_url": "https://jira.example.com"},
+		"credentials/Acme":  {"service": "acme", "client_id": "id", "client_secret": "s", "grant_type": "client_credentials", "scopes": "a b"},
+		"credentials/Hooks": {"type": "headerquery", "headers": `{"X-Api-Key":["k"]}`},
+	}
+	for p, f := range items {
+		if err := mem.Set(ctx, p, &vault.Secret{Value: "not goauth JSON", Fields: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := storage.New(storage.V01Names(mem), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Jira":  `{"type":"basic","basic":{"password":"p","serverURL":"https://jira.example.com","username":"u"}}`,
+		"Acme":  `{"service":"acme","type":"oauth2","oauth2":{"clientID":"id","clientSecret":"s","grantType":"client_credentials","scope":["a","b"]}}`,
+		"Hooks": `{"type":"headerquery","headerquery":{"header":{"X-Api-Key":["k"]}}}`,
+	}
+	for n, w := range want {
+		c, err := st.GetCredentials(ctx, n)
+		if err != nil {
+			t.Fatalf("GetCredentials(%q): %v", n, err)
+		}
+		if g, e := canonical(t, mustJSON(t, c)), canonical(t, []byte(w)); g != e {
+			t.Errorf("%q reads as %s, want %s", n, g, e)
+		}
+	}
+}
+
+// canonical returns JSON with object keys sorted.
+func canonical(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// TestMigrateV01RefusesDotNames: v0.1.0 stored ".env" as ".env.json",
+// which this module never reads or lists. MigrateV01 refuses, naming the
+// file, and writes nothing, rather than finish and leave it behind.
+func TestMigrateV01RefusesDotNames(t *testing.T) {
+	dir := t.TempDir()
+	writeV01(t, dir, "GitHub Bot", basicJSON, "")
+	writeV01(t, dir, ".env", basicJSON, tokenInfo("at", "rt"))
+	before := listFiles(t, dir)
+	_, err := storage.MigrateV01(ctx, dir, storage.MigrateOptions{})
+	if !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "credentials/.env.json") || !strings.Contains(err.Error(), "tokens/.env.json") {
+		t.Fatalf("MigrateV01 = %v, want an error naming both .env.json files", err)
+	}
+	if after := listFiles(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("a refused migration changed files: %q → %q", before, after)
+	}
 }

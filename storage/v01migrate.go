@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnivault/vault"
 )
 
 // MigrateOptions configures MigrateV01. The zero value is valid.
@@ -44,9 +49,14 @@ type Migrated struct {
 // after its new files are written, so MigrateV01 can be run again after a
 // failure or a crash: it moves what is still in v0.1.0's form (a file
 // holding omnivault's Secret wrapper, or one whose name EscapeName would
-// not write) and leaves the rest. Before writing anything it checks that
-// no two credentials would get the same name and that no new name is
-// taken by a credential already in this module's layout. A token whose
+// not write), moves a token still in v0.1.0's form whose credential has
+// moved, and leaves the rest; a token is written before its credential.
+// Before writing anything it checks that no two credentials would get the
+// same name and that no new name is taken by a different credential
+// already in this module's layout (the same credential there is what a
+// stopped run left, and is written again), and that v0.1.0 stored no
+// name starting with '.' (".env.json"), which this module never reads: it
+// refuses, naming the files, rather than leave them behind. A token whose
 // credential is gone is left where it is. It returns what it moved, up to
 // the first error.
 func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrated, error) {
@@ -67,6 +77,13 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 	if err != nil {
 		return nil, err
 	}
+	hidden, err := hiddenV01Files(v.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("storage: migrate: %w", err)
+	}
+	if len(hidden) > 0 {
+		return nil, fmt.Errorf("storage: migrate: %w: %s: v0.1.0 stored a name starting with '.', which this module never reads (such names are kept for temp and lock files); rename the file without the '.' and run again", core.ErrInvalidCredentials, strings.Join(hidden, ", "))
+	}
 	names, err := src.ListCredentials(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("storage: migrate: %w", err)
@@ -83,6 +100,9 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 		}
 		if !old {
 			current[n] = true
+			if err := moveToken(ctx, v, src, dst, n); err != nil {
+				return nil, fmt.Errorf("storage: migrate %q: %w", n, err)
+			}
 			continue
 		}
 		to := n
@@ -112,8 +132,19 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 			return nil, fmt.Errorf("storage: migrate: %q and %q would both become %q", other, m.from, m.to)
 		}
 		taken[file] = m.from
-		if current[file] || (sources[file] && file != m.from) {
+		if sources[file] && file != m.from {
 			return nil, fmt.Errorf("storage: migrate %q: the file of its new name %q is taken", m.from, m.to)
+		}
+		if current[file] {
+			// A run that stopped before removing the v0.1.0 files left
+			// the same credential there; anything else is a clash.
+			same, err := sameCredentials(ctx, src, dst, m.from, m.to)
+			if err != nil {
+				return nil, fmt.Errorf("storage: migrate %q: %w", m.from, err)
+			}
+			if !same {
+				return nil, fmt.Errorf("storage: migrate %q: the file of its new name %q is taken", m.from, m.to)
+			}
 		}
 	}
 
@@ -127,6 +158,28 @@ func MigrateV01(ctx context.Context, dir string, opts MigrateOptions) ([]Migrate
 		done = append(done, got)
 	}
 	return done, nil
+}
+
+// hiddenV01Files returns the files in dir's credentials/ and tokens/ that
+// v0.1.0 wrote for a name starting with '.': ".env" as ".env.json". This
+// module's temp files never end in ".json".
+func hiddenV01Files(dir string) ([]string, error) {
+	var out []string
+	for _, sub := range []string{DefaultCredentialsPrefix, DefaultTokensPrefix} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if n := e.Name(); strings.HasPrefix(n, ".") && strings.HasSuffix(n, fileExt) {
+				out = append(out, sub+n)
+			}
+		}
+	}
+	return out, nil
 }
 
 // v01Form reports whether the credential stored as name is still in
@@ -152,14 +205,17 @@ func migrateOne(ctx context.Context, src, dst *Store, from, to string) (Migrated
 	case err != nil:
 		return out, err
 	}
-	if err := dst.SetCredentials(ctx, to, c); err != nil {
-		return out, err
-	}
+	// The token first: the credential's file is what marks a credential
+	// as moved, and for a name whose file name is the same in both
+	// layouts it replaces the v0.1.0 file.
 	if tok != nil {
 		if err := dst.SetToken(ctx, to, tok); err != nil {
 			return out, err
 		}
 		out.Token = true
+	}
+	if err := dst.SetCredentials(ctx, to, c); err != nil {
+		return out, err
 	}
 	// Remove the v0.1.0 files, unless the new file replaced them.
 	oldSeg, newSeg := mustEscape(from), mustEscape(to)
@@ -176,6 +232,41 @@ func migrateOne(ctx context.Context, src, dst *Store, from, to string) (Migrated
 		}
 	}
 	return out, nil
+}
+
+// moveToken rewrites the token of a credential already in this module's
+// layout when the token is still in v0.1.0's wrapper (a run stopped
+// between the two, or the credential was rewritten by hand). The file
+// name is the same in both layouts.
+func moveToken(ctx context.Context, v *V01FileVault, src, dst *Store, n string) error {
+	wrapped, err := v.wrapped(ctx, DefaultTokensPrefix+mustEscape(n))
+	if errors.Is(err, vault.ErrSecretNotFound) || (err == nil && !wrapped) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	tok, err := src.GetToken(ctx, n)
+	if err != nil {
+		return err
+	}
+	name, _ := UnescapeName(n) // n is in this module's form
+	return dst.SetToken(ctx, name, tok)
+}
+
+// sameCredentials reports whether the credential stored as from in the
+// v0.1.0 form and the one stored as to in this module's layout are the
+// same.
+func sameCredentials(ctx context.Context, src, dst *Store, from, to string) (bool, error) {
+	a, err := src.GetCredentials(ctx, from)
+	if err != nil {
+		return false, err
+	}
+	b, err := dst.GetCredentials(ctx, to)
+	if err != nil {
+		return false, err
+	}
+	return a.Fingerprint() == b.Fingerprint(), nil
 }
 
 func mustEscape(name string) string {

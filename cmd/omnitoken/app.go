@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,18 +210,13 @@ type managerOptions struct {
 
 // manager returns a Manager over the vault with the built-in strategies,
 // and the plugins when c's type is not built in (or c is nil and a plugin
-// directory is set). The oauth2 strategy may use plain http for c's
-// endpoints when they are all on loopback hosts.
+// directory is set).
 func (a *app) manager(c *core.Credentials, mo managerOptions) (*core.Manager, *oauth2.Strategy, error) {
 	st, err := a.openStore()
 	if err != nil {
 		return nil, nil, err
 	}
-	oo := mo.oauth2
-	if c != nil && loopbackOnly(c) {
-		oo.AllowInsecureHTTP = true
-	}
-	o2 := oauth2.New(oo)
+	o2 := oauth2.New(mo.oauth2)
 	strategies := []core.Strategy{basic.New(), apikey.New(), o2, jwt.New(jwt.Options{}), gcpsa.New(gcpsa.Options{})}
 	if a.pluginDir != "" && (c == nil || !builtinTypes[c.Type]) {
 		ps, err := a.loadPlugins()
@@ -314,41 +307,6 @@ func (a *app) managerFor(ctx context.Context, name string, mo managerOptions) (*
 		return nil, nil, nil, err
 	}
 	return m, o2, c, nil
-}
-
-// loopbackOnly reports whether every endpoint of an oauth2 credential that
-// uses plain http is on a loopback host (localhost, 127.0.0.0/8, ::1), and
-// at least one does: plain http is then allowed for it, as for a local
-// identity provider. Any other http endpoint keeps being refused by the
-// strategy.
-func loopbackOnly(c *core.Credentials) bool {
-	if c.Type != oauth2.Type {
-		return false
-	}
-	var sec oauth2.Section
-	if err := c.DecodeNamedSection(oauth2.Type, &sec); err != nil {
-		return false
-	}
-	any := false
-	for _, raw := range []string{sec.Endpoint.TokenURL, sec.Endpoint.AuthURL, sec.Endpoint.DeviceAuthURL} {
-		u, err := url.Parse(strings.TrimSpace(raw))
-		if raw == "" || err != nil || u.Scheme != "http" {
-			continue
-		}
-		if !isLoopback(u.Hostname()) {
-			return false
-		}
-		any = true
-	}
-	return any
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // grantOf returns the normalized grant type of an oauth2 credential, or "".

@@ -31,7 +31,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// C, RELIABILITY row 1: a stampede on a cold credential, then on an
+// C: a stampede on a cold credential, then on an
 // expired one with a rotating refresh token, costs one request each.
 func TestStampedeOneRequestEach(t *testing.T) {
 	res, err := Stampede(testContext(t), t.TempDir(), 1000)
@@ -224,7 +224,7 @@ func checkProcesses(t *testing.T, res *ProcResult, workers int) {
 	}
 }
 
-// E, RELIABILITY row 2: OS processes sharing the file vault and its lock
+// E: OS processes sharing the file vault and its lock
 // refresh each token exactly once and never send a rotated refresh token.
 func TestProcessesShareOneRefresh(t *testing.T) {
 	if testing.Short() {
@@ -253,8 +253,8 @@ func TestKilledLockHolderDoesNotBlock(t *testing.T) {
 	checkProcesses(t, res, 2)
 }
 
-// F, RELIABILITY row 6: refreshes of credentials that expire together are
-// spread over the window.
+// F: refreshes of credentials that expire together are spread over at
+// least half of the refresh window, so that no moment carries them all.
 func TestSpreadRefreshes(t *testing.T) {
 	for _, ttl := range []time.Duration{time.Hour, time.Minute} {
 		t.Run(ttl.String(), func(t *testing.T) {
@@ -270,13 +270,13 @@ func TestSpreadRefreshes(t *testing.T) {
 			// before the window. With an hour-long token that is a whole
 			// window; with a minute-long one the window is capped at
 			// ttl/2 and the spread at ttl/3, two thirds of the window.
-			// Either way row 6's "at least half the window" holds.
+			// Either way the refreshes span at least half the window.
 			spread := min(res.Window, ttl/3)
 			if res.Span < spread*9/10 {
 				t.Errorf("refreshes span %s, want at least 90%% of the %s jitter spread", res.Span, spread)
 			}
 			if res.Span < res.Window/2 {
-				t.Errorf("refreshes span %s, want at least half the %s window (row 6)", res.Span, res.Window)
+				t.Errorf("refreshes span %s, want at least half the %s window", res.Span, res.Window)
 			}
 			if res.MaxSliceShare > 0.05 {
 				t.Errorf("%d refreshes (%.1f%%) in one %s slice, want at most 5%%", res.MaxSlice, 100*res.MaxSliceShare, SliceWidth)

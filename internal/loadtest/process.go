@@ -205,7 +205,7 @@ type worker struct {
 	report *WorkerReport
 }
 
-// Processes runs E (RELIABILITY row 2): Procs OS processes share one
+// Processes runs E: Procs OS processes share one
 // storage.FileVault and its FileLocker, against an IdP that rotates
 // refresh tokens and revokes the whole family when one is reused. Workers
 // are released together from a barrier, call Token every Period with

@@ -65,7 +65,7 @@ func (s *spreadStrategy) Token(_ context.Context, _ *core.Credentials, prev *cor
 
 var _ core.Strategy = (*spreadStrategy)(nil)
 
-// Spread runs F (RELIABILITY row 6): n credentials get tokens that all
+// Spread runs F: n credentials get tokens that all
 // expire at the same instant, ttl from now; then a fake clock steps
 // through the refresh window in SliceWidth steps, calling Token on every
 // credential at each step, and records at which step each one is

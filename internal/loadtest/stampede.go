@@ -42,7 +42,7 @@ type StampedeResult struct {
 	IdP IdPStats
 }
 
-// Stampede runs C (RELIABILITY row 1): goroutines goroutines call Token on
+// Stampede runs C: goroutines goroutines call Token on
 // one credential at once, first with no token anywhere, then after the
 // token expired. The credential is an oauth2 client_credentials one
 // against an IdP that issues and rotates refresh tokens; tokens are kept

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,9 +29,11 @@ import (
 const MaxBody = 1 << 20
 
 // Bounds for expires_in. A token endpoint's zero or negative value is
-// taken as DefaultTTL; a value above MaxTTL is clamped to it.
+// refused (ErrExpiredOnArrival); a value above MaxTTL is clamped to it.
 const (
-	// DefaultTTL is the lifetime given for a zero or negative expires_in.
+	// DefaultTTL is the lifetime given for an expires_in that is not a
+	// number, and by strategies whose tokens always expire (gcpsa) when
+	// the response has none.
 	DefaultTTL = time.Hour
 	// MaxTTL is the longest lifetime a token is given.
 	MaxTTL = 366 * 24 * time.Hour
@@ -38,6 +41,13 @@ const (
 	// has no earlier deadline.
 	RequestTimeout = 30 * time.Second
 )
+
+// ErrExpiredOnArrival is returned for a token response whose expires_in is
+// zero or negative: the token is expired when it arrives. It is refused
+// rather than given some default lifetime, since the server said it is
+// not valid, and rather than cached as expired, which would send every
+// caller back to the token endpoint. It matches core.ErrTokenExpired.
+var ErrExpiredOnArrival = fmt.Errorf("tokenhttp: %w on arrival: the token response's expires_in is zero or negative", core.ErrTokenExpired)
 
 // ErrRedirect is returned when a token endpoint answers with a redirect:
 // a credential is never sent on to another location.
@@ -76,9 +86,13 @@ func Release(c *http.Client) {
 	}
 }
 
-// CheckEndpoint refuses a token endpoint that is not https, unless
-// allowInsecure is set (for tests against loopback servers). The error
-// matches core.ErrInvalidCredentials and names the field.
+// CheckEndpoint refuses an endpoint that would carry a credential in the
+// clear: plain http is accepted only to a loopback host (see Loopback),
+// as Duende IdentityModel's AllowHttpOnLoopback does, so that a local
+// identity provider or a test server works, or to any host when
+// allowInsecure is set. It runs before any request, so a refused URL is
+// never contacted. The error matches core.ErrInvalidCredentials and names
+// the field and the host.
 func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	if raw == "" {
 		return fmt.Errorf("tokenhttp: %w: %s is empty", core.ErrInvalidCredentials, field)
@@ -91,12 +105,26 @@ func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	case "https":
 		return nil
 	case "http":
-		if allowInsecure {
+		if allowInsecure || Loopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("tokenhttp: %w: %s uses plain http; set AllowInsecureHTTP only for tests", core.ErrInvalidCredentials, field)
+		return fmt.Errorf("tokenhttp: %w: %s uses plain http to %q, which is not a loopback host; use https, or allow plain http to other hosts explicitly (AllowInsecureHTTP)",
+			core.ErrInvalidCredentials, field, u.Hostname())
 	}
 	return fmt.Errorf("tokenhttp: %w: %s has scheme %q, want https", core.ErrInvalidCredentials, field, u.Scheme)
+}
+
+// Loopback reports whether host, a URL's Hostname(), names this machine's
+// loopback interface: "localhost" (in any case), an address in
+// 127.0.0.0/8, or ::1 (IPv4-mapped and zoned forms included). Other names
+// are not resolved: a name that a resolver maps to 127.0.0.1 could map
+// elsewhere tomorrow.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Redact replaces every occurrence of each secret of 4 bytes or more in
@@ -153,7 +181,7 @@ func Do(c *http.Client, req *http.Request, secrets ...string) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(body, h.Get("Content-Type"), time.Now())
+	return parse(body, h, time.Now(), secrets)
 }
 
 // PostForm sends form to endpoint as Post does and returns the body of a
@@ -292,11 +320,17 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 // Parse reads a token response body: JSON, or form-encoded when the
-// content type says so (GitHub's legacy answer). expires_in is clamped:
-// zero or negative becomes DefaultTTL, more than MaxTTL becomes MaxTTL.
-func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
+// content type says so (GitHub's legacy answer). An OAuth error in a body
+// sent with a 2xx status (some servers do) becomes *core.OAuthError with
+// secrets redacted, as on any other status. expires_in is bounded as
+// ExpiresIn says.
+func Parse(body []byte, contentType string, now time.Time, secrets ...string) (*Response, error) {
+	return parse(body, http.Header{"Content-Type": {contentType}}, now, secrets)
+}
+
+func parse(body []byte, h http.Header, now time.Time, secrets []string) (*Response, error) {
 	raw := map[string]any{}
-	mt, _, _ := mime.ParseMediaType(contentType)
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -309,7 +343,7 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 		return nil, fmt.Errorf("tokenhttp: token response is not a JSON object (%d bytes)", len(body))
 	}
 	if e, ok := raw["error"].(string); ok && e != "" {
-		return nil, ErrorFromResponse(http.StatusOK, nil, body)
+		return nil, ErrorFromResponse(http.StatusOK, h, body, secrets...)
 	}
 	at, isString := raw["access_token"].(string)
 	if _, present := raw["access_token"]; present && !isString {
@@ -321,8 +355,12 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 	t := &core.Token{AccessToken: at}
 	t.TokenType, _ = raw["token_type"].(string)
 	t.RefreshToken, _ = raw["refresh_token"].(string)
-	if v, ok := raw["expires_in"]; ok {
-		t.Expiry = now.Add(ClampTTL(expiresIn(v)))
+	ttl, ok, err := ExpiresIn(raw["expires_in"])
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		t.Expiry = now.Add(ttl)
 	}
 	extra := map[string]any{}
 	for k, v := range raw {
@@ -340,9 +378,10 @@ func Parse(body []byte, contentType string, now time.Time) (*Response, error) {
 
 // expiresIn reads a JSON number or a decimal string of seconds. The
 // seconds are bounded before they become a Duration, so a huge value of
-// either sign cannot overflow into the other: zero or less gives 0, more
-// than MaxTTL gives MaxTTL.
-func expiresIn(v any) time.Duration {
+// either sign cannot overflow into the other: zero or less is
+// ErrExpiredOnArrival, more than MaxTTL gives MaxTTL, and a value that is
+// not a number gives DefaultTTL.
+func expiresIn(v any) (time.Duration, error) {
 	var secs float64
 	switch x := v.(type) {
 	case float64:
@@ -350,27 +389,19 @@ func expiresIn(v any) time.Duration {
 	case string:
 		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
 		if err != nil {
-			return 0
+			return DefaultTTL, nil
 		}
 		secs = float64(n)
 	default:
-		return 0
+		return DefaultTTL, nil
 	}
 	switch {
 	case !(secs > 0): // also NaN
-		return 0
+		return 0, fmt.Errorf("%w (%s)", ErrExpiredOnArrival, strconv.FormatFloat(max(secs, -1e18), 'f', -1, 64))
 	case secs > float64(MaxTTL/time.Second):
-		return MaxTTL
+		return MaxTTL, nil
 	}
-	return time.Duration(secs) * time.Second
-}
-
-// ClampTTL applies the expires_in bounds.
-func ClampTTL(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultTTL
-	}
-	return min(d, MaxTTL)
+	return time.Duration(secs) * time.Second, nil
 }
 
 // FromRetrieveError converts an error from golang.org/x/oauth2 into one
@@ -426,14 +457,15 @@ var errNoAccessToken = errors.New("tokenhttp: token response has no access_token
 // ExpiresIn reads a raw expires_in value (a JSON number, an integer or a
 // string, as in Response.Raw or oauth2.Token.Extra) and applies the
 // expires_in bounds. ok is false when v is nil or an empty string, that is
-// when the response had no expires_in.
-func ExpiresIn(v any) (ttl time.Duration, ok bool) {
+// when the response had no expires_in. err is ErrExpiredOnArrival for a
+// zero or negative value.
+func ExpiresIn(v any) (ttl time.Duration, ok bool, err error) {
 	switch x := v.(type) {
 	case nil:
-		return 0, false
+		return 0, false, nil
 	case string:
 		if strings.TrimSpace(x) == "" {
-			return 0, false
+			return 0, false, nil
 		}
 	case json.Number:
 		v = x.String()
@@ -442,5 +474,6 @@ func ExpiresIn(v any) (ttl time.Duration, ok bool) {
 	case int64:
 		v = float64(x)
 	}
-	return ClampTTL(expiresIn(v)), true
+	ttl, err = expiresIn(v)
+	return ttl, true, err
 }

@@ -2,6 +2,7 @@ package tokenhttp
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// FuzzParse (row 11): the token-response parser never panics; what it
+// FuzzParse: the token-response parser never panics; what it
 // accepts has an access token and an expiry within the clamp bounds.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"access_token":"a","expires_in":3600,"refresh_token":"r"}`), "application/json")
@@ -49,24 +50,49 @@ func FuzzParse(f *testing.F) {
 
 func TestParseClamps(t *testing.T) {
 	for body, want := range map[string]time.Duration{
-		`{"access_token":"a","expires_in":0}`:     DefaultTTL,
-		`{"access_token":"a","expires_in":-10}`:   DefaultTTL,
-		`{"access_token":"a","expires_in":9e18}`:  MaxTTL,
-		`{"access_token":"a","expires_in":"120"}`: 2 * time.Minute,
-		// Seconds whose nanoseconds overflow int64 must not wrap around.
-		`{"access_token":"a","expires_in":-10000000000}`:   DefaultTTL,
-		`{"access_token":"a","expires_in":"-10000000000"}`: DefaultTTL,
-		`{"access_token":"a","expires_in":-1e300}`:         DefaultTTL,
-		`{"access_token":"a","expires_in":"99999999999"}`:  MaxTTL,
+		`{"access_token":"a","expires_in":9e18}`:          MaxTTL,
+		`{"access_token":"a","expires_in":"120"}`:         2 * time.Minute,
+		`{"access_token":"a","expires_in":"99999999999"}`: MaxTTL,
+		`{"access_token":"a","expires_in":"soon"}`:        DefaultTTL,
+		`{"access_token":"a","expires_in":""}`:            0, // absent: no expiry
+		`{"access_token":"a"}`:                            0,
 	} {
 		r, err := Parse([]byte(body), "application/json", now)
-		if err != nil || r.Token.Expiry.Sub(now) != want {
-			t.Errorf("%s: expiry in %v (%v), want %v", body, r.Token.Expiry.Sub(now), err, want)
+		if err != nil {
+			t.Errorf("%s: %v", body, err)
+			continue
+		}
+		if got := r.Token.Expiry; (want == 0 && !got.IsZero()) || (want != 0 && got.Sub(now) != want) {
+			t.Errorf("%s: expiry %v, want in %v", body, got, want)
 		}
 	}
 }
 
-// TestHugeBody (row 11): a 10 MB answer is refused after reading at most
+// TestParseRefusesExpiredOnArrival: a zero or negative expires_in, as a
+// number or a string, huge ones included (their nanoseconds overflow
+// int64), is a token that is expired on arrival: Parse refuses it with
+// ErrExpiredOnArrival, which matches core.ErrTokenExpired and never
+// quotes the token.
+func TestParseRefusesExpiredOnArrival(t *testing.T) {
+	for _, v := range []string{`0`, `-100`, `"0"`, `"-100"`, `-10000000000`, `"-10000000000"`, `-1e300`, `0.0`, `-0.5`} {
+		body := `{"access_token":"secret-at-1234","expires_in":` + v + `}`
+		_, err := Parse([]byte(body), "application/json", now)
+		if !errors.Is(err, ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+			t.Errorf("expires_in %s: err = %v, want ErrExpiredOnArrival", v, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret-at") {
+			t.Errorf("the error quotes the token: %v", err)
+		}
+	}
+	for _, v := range []any{0, -100, int64(-1), float64(0), "-100", json.Number("0")} {
+		if _, ok, err := ExpiresIn(v); !ok || !errors.Is(err, ErrExpiredOnArrival) {
+			t.Errorf("ExpiresIn(%#v) = %v, %v, want ErrExpiredOnArrival", v, ok, err)
+		}
+	}
+}
+
+// TestHugeBody: a 10 MB answer is refused after reading at most
 // MaxBody+1 bytes.
 func TestHugeBody(t *testing.T) {
 	var written int
@@ -129,7 +155,7 @@ func TestRedactEncodedForms(t *testing.T) {
 	}
 }
 
-// TestTLSRefused (row 23): the token client refuses a certificate no root
+// TestTLSRefused: the token client refuses a certificate no root
 // vouches for and a server that offers less than TLS 1.2, even through a
 // caller's transport that trusts the certificate. The request never
 // reaches the handler. Only a transport that lowers MinVersion itself (a
@@ -270,5 +296,44 @@ func TestRelease(t *testing.T) {
 	}
 	if n := opened.Load(); n != 1 {
 		t.Fatalf("%d connections for two requests: Release closed the caller's pooled connection", n)
+	}
+}
+
+// TestCheckEndpointLoopback: plain http is accepted to loopback hosts
+// only, unless allowInsecure; https always; anything else never.
+func TestCheckEndpointLoopback(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://idp.example/token":         true,
+		"http://127.0.0.1:8080/token":       true,
+		"http://127.1.2.3/token":            true,
+		"http://localhost:9000/token":       true,
+		"http://LOCALHOST/token":            true,
+		"http://[::1]:8080/token":           true,
+		"http://[::ffff:127.0.0.1]/token":   true,
+		"http://idp.example/token":          false,
+		"http://10.0.0.1/token":             false,
+		"http://128.0.0.1/token":            false,
+		"http://[::2]/token":                false,
+		"http://localhost.idp.example/":     false,
+		"http://127.0.0.1.idp.example/":     false,
+		"http://0.0.0.0/token":              false,
+		"ftp://127.0.0.1/token":             false,
+		"http:///token":                     false,
+		"http://user:pw@idp.example/token":  false,
+		"http://idp.example@127.0.0.1/path": true, // the host is 127.0.0.1
+	} {
+		err := CheckEndpoint("tokenURL", raw, false)
+		if (err == nil) != want {
+			t.Errorf("CheckEndpoint(%q) = %v, want ok %v", raw, err, want)
+		}
+		if err != nil && !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Errorf("CheckEndpoint(%q) = %v, want ErrInvalidCredentials", raw, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("the error quotes the URL's password: %v", err)
+		}
+	}
+	if err := CheckEndpoint("tokenURL", "http://idp.example/token", true); err != nil {
+		t.Errorf("allowInsecure: %v", err)
 	}
 }

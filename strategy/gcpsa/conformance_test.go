@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 	ts := newTokenServer(t)
 	strategytest.RunConformance(t, strategytest.Harness{
 		NewStrategy: func(*testing.T) core.Strategy {
-			return gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+			return gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 		},
 		Credentials: func(t *testing.T) *core.Credentials { return newCreds(t, ts.tokenURL()) },
 		Invalid: func(t *testing.T) []*core.Credentials {

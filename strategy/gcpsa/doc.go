@@ -18,8 +18,9 @@
 // CredentialsFromJSON builds such a credential from a downloaded key file.
 //
 // The account's token_uri is honoured; when empty it is Google's
-// DefaultTokenURL. It must be https: plain http is refused unless
-// Options.AllowInsecureHTTP is set, for tests against a loopback server.
+// DefaultTokenURL. It must be https, or plain http to a loopback host
+// (localhost, 127.0.0.0/8, ::1); plain http to any other host is refused
+// unless Options.AllowInsecureHTTP is set.
 // private_key must be a PEM RSA key of at least 2048 bits (PKCS#8 or
 // PKCS#1), and client_email must be set. A credential that breaks these
 // rules is refused with an error matching core.ErrInvalidCredentials, when
@@ -36,9 +37,10 @@
 // exp one hour later, aud the token_uri, scope the scopes joined by
 // spaces) and posts it; the previous token is ignored, as a service account
 // has no refresh token. The core.Manager caches the result. The token's
-// Expiry is Options.Clock's now plus the response's expires_in, clamped:
-// a missing, zero or negative one counts as one hour, and none counts as
-// more than 366 days.
+// Expiry is Options.Clock's now plus the response's expires_in: a missing
+// one counts as one hour, none counts as more than 366 days, and a zero or
+// negative one is refused with an error matching core.ErrTokenExpired,
+// since the token is expired on arrival.
 //
 // Requests go through a client that requires TLS 1.2 or later and never
 // follows a redirect, and are bounded by ctx and by a timeout. Token

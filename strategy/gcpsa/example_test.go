@@ -55,10 +55,9 @@ func ExampleCredentialsFromJSON() {
 
 	m, _ := core.New(core.Options{
 		Store: core.NewMemoryStore(),
-		Strategies: []core.Strategy{gcpsa.New(gcpsa.Options{
-			HTTPClient:        google.Client(),
-			AllowInsecureHTTP: true, // the stand-in is plain http; never in production
-		})},
+		// The stand-in is plain http on 127.0.0.1: a loopback host needs
+		// no option.
+		Strategies: []core.Strategy{gcpsa.New(gcpsa.Options{HTTPClient: google.Client()})},
 	})
 	defer m.Close()
 

@@ -158,8 +158,10 @@ type Options struct {
 	// its CheckRedirect. Default: a clone of http.DefaultTransport that
 	// requires TLS 1.2, and tokenhttp.RequestTimeout.
 	HTTPClient *http.Client
-	// AllowInsecureHTTP accepts a plain-http token_uri. For tests against
-	// loopback servers only.
+	// AllowInsecureHTTP accepts a plain-http token_uri on any host. A
+	// loopback host (localhost, 127.0.0.0/8, ::1) is accepted without it.
+	// On any other host the signed assertion and the token cross the
+	// network in the clear: anyone on the path can read and replay them.
 	AllowInsecureHTTP bool
 	// Clock is the source of time for token expiry. Default:
 	// core.SystemClock. Tests pass the same coretest.FakeClock here and to
@@ -203,8 +205,9 @@ func (s *Strategy) Close() error {
 
 // Validate checks that c's "gcpsa" section decodes into a usable service
 // account: type "service_account" (or empty), a client_email, a PEM RSA
-// private key, and a token_uri that is https (or plain http when
-// Options.AllowInsecureHTTP is set). Errors match core.ErrInvalidCredentials.
+// private key, and a token_uri that is https (or plain http to a loopback
+// host, or to any host when Options.AllowInsecureHTTP is set). Errors
+// match core.ErrInvalidCredentials.
 func (s *Strategy) Validate(c *core.Credentials) error {
 	_, err := s.parse(c)
 	return err
@@ -303,9 +306,13 @@ func (s *Strategy) Token(ctx context.Context, c *core.Credentials, _ *core.Token
 	// which overflows for absurd values; the raw field is clamped instead.
 	now := s.clock.Now()
 	t := &core.Token{AccessToken: o.AccessToken, TokenType: o.TokenType}
-	if ttl, ok := tokenhttp.ExpiresIn(o.Extra("expires_in")); ok {
+	ttl, ok, err := tokenhttp.ExpiresIn(o.Extra("expires_in"))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("gcpsa: token for %s: %w", a.sa.ClientEmail, err)
+	case ok:
 		t.Expiry = now.Add(ttl)
-	} else {
+	default:
 		t.Expiry = now.Add(tokenhttp.DefaultTTL)
 	}
 	for _, k := range []string{"id_token", "scope"} {

@@ -216,7 +216,7 @@ func newManager(t *testing.T, s core.Strategy) *core.Manager {
 
 func TestTokenThroughManager(t *testing.T) {
 	ts := newTokenServer(t)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	m := newManager(t, s)
 	ctx := context.Background()
 	if err := m.SetCredentials(ctx, "gcs", newCreds(t, ts.tokenURL())); err != nil {
@@ -259,7 +259,7 @@ func TestSubjectFromAdditional(t *testing.T) {
 	ts.wantSub = "admin@example.com"
 	c := newCreds(t, ts.tokenURL())
 	c.Additional = map[string][]string{"subject": {"admin@example.com"}}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	if _, err := s.Token(context.Background(), c, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestInvalidGrant(t *testing.T) {
 		_, _ = w.Write(body)
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	m := newManager(t, s)
 	ctx := context.Background()
 	c := newCreds(t, ts.tokenURL())
@@ -332,7 +332,7 @@ func TestTemporaryErrors(t *testing.T) {
 		_, _ = w.Write([]byte("<html>down " + canary + "</html>"))
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err == nil || !core.IsTemporary(err) || core.IsPermanent(err) {
 		t.Fatalf("503: err = %v, want temporary", err)
@@ -354,7 +354,7 @@ func TestConnectionRefused(t *testing.T) {
 	_ = l.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: tr}, AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: tr}})
 	_, err = s.Token(context.Background(), newCreds(t, "http://"+addr+"/token"), nil)
 	var ne *tokenhttp.NetError
 	if !errors.As(err, &ne) || !core.IsTemporary(err) {
@@ -375,7 +375,7 @@ func TestRedirectRefused(t *testing.T) {
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		return true
 	})
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if !errors.Is(err, tokenhttp.ErrRedirect) {
 		t.Fatalf("err = %v, want ErrRedirect", err)
@@ -393,7 +393,7 @@ func TestContextBoundsTheRequest(t *testing.T) {
 		return true
 	})
 	defer close(release) // runs before the server's Close (t.Cleanup)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
@@ -411,20 +411,48 @@ func TestContextBoundsTheRequest(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPRefused(t *testing.T) {
+// TestPlainHTTPLoopbackOnly: a plain-http token_uri is used on a loopback
+// host (127.0.0.1, localhost) without AllowInsecureHTTP, and refused on
+// any other host before a request is made; AllowInsecureHTTP lets it
+// through.
+func TestPlainHTTPLoopbackOnly(t *testing.T) {
 	ts := newTokenServer(t)
-	c := newCreds(t, ts.tokenURL())
+	ts.fail(func(w http.ResponseWriter, _ string) bool { // any audience: the URL names the host two ways
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"ya29.t","token_type":"Bearer","expires_in":3599}`))
+		return true
+	})
 	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
+	for _, u := range []string{ts.tokenURL(), strings.Replace(ts.tokenURL(), "127.0.0.1", "localhost", 1)} {
+		if _, err := s.Token(context.Background(), newCreds(t, u), nil); err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+	}
+	var sent atomic.Int64
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("no network in this test")
+	})}
+	c := newCreds(t, "http://idp.example.test/token")
+	s = gcpsa.New(gcpsa.Options{HTTPClient: rec})
 	if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
 		t.Errorf("Validate = %v, want plain http refused", err)
 	}
 	if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
 		t.Errorf("Token = %v, want ErrInvalidCredentials", err)
 	}
-	if ts.calls.Load() != 0 {
-		t.Error("a request was sent over plain http")
+	if sent.Load() != 0 {
+		t.Error("a request was sent over plain http to a host that is not loopback")
+	}
+	s = gcpsa.New(gcpsa.Options{HTTPClient: rec, AllowInsecureHTTP: true})
+	if _, err := s.Token(context.Background(), c, nil); err == nil || sent.Load() != 1 {
+		t.Errorf("AllowInsecureHTTP: Token = %v after %d requests, want the one request to fail", err, sent.Load())
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestDefaultTokenURL(t *testing.T) {
 	c, err := gcpsa.CredentialsFromJSON(saJSON(t, ""), nil)
@@ -591,7 +619,7 @@ func BenchmarkToken(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -601,17 +629,18 @@ func BenchmarkToken(b *testing.B) {
 	}
 }
 
-// TestExpiresInClamped (row 11): a zero, negative, huge or missing
-// expires_in gives an expiry within tokenhttp's bounds; none gives a token
-// that has already expired.
+// TestExpiresInClamped: a huge or missing expires_in gives an expiry
+// within tokenhttp's bounds; a zero or negative one is a token expired on
+// arrival, refused with tokenhttp.ErrExpiredOnArrival.
 func TestExpiresInClamped(t *testing.T) {
 	for _, tc := range []struct {
 		raw  string
 		want time.Duration
 	}{
 		{`"expires_in":3599`, 3599 * time.Second},
-		{`"expires_in":0`, tokenhttp.DefaultTTL},
-		{`"expires_in":-5`, tokenhttp.DefaultTTL},
+		{`"expires_in":0`, 0},
+		{`"expires_in":-5`, 0},
+		{`"expires_in":-100`, 0},
 		{`"expires_in":10000000000`, tokenhttp.MaxTTL}, // overflows a Duration in ns
 		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
 		{`"x":1`, tokenhttp.DefaultTTL},
@@ -623,9 +652,15 @@ func TestExpiresInClamped(t *testing.T) {
 				_, _ = w.Write([]byte(`{"access_token":"ya29.t","token_type":"Bearer",` + tc.raw + `}`))
 				return true
 			})
-			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true})
+			s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client()})
 			before := time.Now()
 			tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
+			if tc.want == 0 {
+				if !errors.Is(err, tokenhttp.ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+					t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -642,7 +677,7 @@ func TestExpiresInClamped(t *testing.T) {
 func TestClock(t *testing.T) {
 	ts := newTokenServer(t)
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), AllowInsecureHTTP: true, Clock: coretest.NewFakeClock(t0)})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: ts.Client(), Clock: coretest.NewFakeClock(t0)})
 	tok, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -652,7 +687,7 @@ func TestClock(t *testing.T) {
 	}
 }
 
-// TestHugeBody (row 11): a 10 MB answer is refused with a clear error that
+// TestHugeBody: a 10 MB answer is refused with a clear error that
 // does not quote it, after reading at most 1 MiB.
 func TestHugeBody(t *testing.T) {
 	ts := newTokenServer(t)
@@ -669,7 +704,7 @@ func TestHugeBody(t *testing.T) {
 		return true
 	})
 	ct := &coretest.BodyCountingTransport{}
-	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}, AllowInsecureHTTP: true})
+	s := gcpsa.New(gcpsa.Options{HTTPClient: &http.Client{Transport: ct}})
 	_, err := s.Token(context.Background(), newCreds(t, ts.tokenURL()), nil)
 	if err == nil {
 		t.Fatal("a 10 MB token response was accepted")

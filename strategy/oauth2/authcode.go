@@ -102,7 +102,11 @@ func (s *Strategy) exchange(ctx context.Context, c *core.Credentials, code, veri
 	if err != nil {
 		return nil, fmt.Errorf("oauth2: exchange: %w", tokenhttp.FromRetrieveError(err, cfg.secrets(code, verifier, assertion)...))
 	}
-	return s.fromX(t), nil
+	tok, err := s.fromX(t)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: exchange: %w", err)
+	}
+	return tok, nil
 }
 
 // authParams turns extra parameters (AuthCodeOpts or

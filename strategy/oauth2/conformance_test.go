@@ -102,7 +102,7 @@ func TestConformance(t *testing.T) {
 	for _, grant := range []string{"client_credentials", "password"} {
 		t.Run(grant, func(t *testing.T) {
 			strategytest.RunConformance(t, strategytest.Harness{
-				NewStrategy:    func(*testing.T) core.Strategy { return insecure(oauth2.Options{}) },
+				NewStrategy:    func(*testing.T) core.Strategy { return newStrategy(oauth2.Options{}) },
 				Credentials:    func(t *testing.T) *core.Credentials { return creds(t, section(grant)) },
 				Invalid:        invalid,
 				Secrets:        func(*testing.T) []string { return []string{confSecret, confPassword} },

@@ -20,9 +20,11 @@
 //
 // When every endpoint field is empty, the endpoint comes from the
 // credential's service and subdomain through goauth's endpoints package,
-// as goauth's Inflate does. Endpoints must be https; plain http is refused
-// unless Options.AllowInsecureHTTP is set (for tests). A token endpoint
-// that redirects is refused, and the credential is not sent on.
+// as goauth's Inflate does. Endpoints must be https, or plain http to a
+// loopback host (localhost, 127.0.0.0/8, ::1) such as a local identity
+// provider; plain http to any other host is refused before any request
+// unless Options.AllowInsecureHTTP is set. A token endpoint that
+// redirects is refused, and the credential is not sent on.
 //
 // # Grants
 //
@@ -128,7 +130,12 @@
 // # Errors
 //
 // A token endpoint's error keeps the RFC 6749 §5.2 code and a redacted
-// description as a *core.OAuthError (use errors.As). invalid_grant and
+// description as a *core.OAuthError (use errors.As), whatever the HTTP
+// status, 200 included: the request's secrets (password, client secret,
+// assertions, subject and actor tokens, refresh token) are cut from it.
+// A token response whose expires_in is zero or negative is refused with
+// an error matching core.ErrTokenExpired: the token is expired on
+// arrival. invalid_grant and
 // invalid_client are permanent and match core.ErrRefreshFailed; when
 // refreshing they also match core.ErrTokenExpired. When a refresh token
 // is rejected with invalid_grant, a grant that needs nobody

@@ -49,8 +49,9 @@ func Example_clientCredentials() {
 
 	m, err := core.New(core.Options{
 		Store: core.NewMemoryStore(),
-		// AllowInsecureHTTP only because the test server is plain http.
-		Strategies: []core.Strategy{oauth2.New(oauth2.Options{AllowInsecureHTTP: true})},
+		// The test server is plain http on 127.0.0.1: loopback hosts need
+		// no option.
+		Strategies: []core.Strategy{oauth2.New(oauth2.Options{})},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -123,7 +124,7 @@ func Example_authorizationCode() {
 	}); err != nil {
 		log.Fatal(err)
 	}
-	s := oauth2.New(oauth2.Options{AllowInsecureHTTP: true}) // the stand-in is plain http
+	s := oauth2.New(oauth2.Options{}) // the stand-in is plain http on loopback: allowed
 	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{s}})
 	if err != nil {
 		log.Fatal(err)

@@ -24,7 +24,7 @@ import (
 	xoauth2 "golang.org/x/oauth2"
 )
 
-// TestEchoedCredentialsNeverLeak (row 20): a token endpoint that echoes
+// TestEchoedCredentialsNeverLeak: a token endpoint that echoes
 // what it was sent in its error (the client assertion, the Basic
 // Authorization header, or the raw form body with the secret still
 // URL-encoded) never gets any of it into the error, whichever grant and
@@ -86,7 +86,7 @@ func TestEchoedCredentialsNeverLeak(t *testing.T) {
 			} else {
 				sec.ClientSecret = secret
 			}
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -135,7 +135,7 @@ func TestCloseDropsIdleConnections(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s := insecure(oauth2.Options{})
+	s := newStrategy(oauth2.Options{})
 	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: srv.URL + "/token"}})
 	if _, err := s.Token(context.Background(), c, nil); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestDevicePollWaitHonoursContext(t *testing.T) {
 	clock := coretest.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	d := newDeviceIdP(t, clock, "authorization_pending")
 	prompted := make(chan struct{}, 1)
-	s := insecure(oauth2.Options{Clock: clock, OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error {
+	s := newStrategy(oauth2.Options{Clock: clock, OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error {
 		prompted <- struct{}{}
 		return nil
 	}})
@@ -205,7 +205,7 @@ func TestDevicePollWaitHonoursContext(t *testing.T) {
 	}
 }
 
-// TestLostResponseIsTemporary (row 4): when the connection closes before
+// TestLostResponseIsTemporary: when the connection closes before
 // the answer arrives, the error is temporary (the Manager may retry once
 // more), names no URL query, and the strategy itself sent one request.
 func TestLostResponseIsTemporary(t *testing.T) {
@@ -219,7 +219,7 @@ func TestLostResponseIsTemporary(t *testing.T) {
 		t.Run(grant, func(t *testing.T) {
 			p.hits.Store(0)
 			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "lost-secret", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL() + "?k=lost-secret"}})
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 			var ne *tokenhttp.NetError
 			if !errors.As(err, &ne) || !core.IsTemporary(err) || core.IsPermanent(err) {
 				t.Fatalf("err = %v, want a temporary tokenhttp.NetError", err)
@@ -234,7 +234,7 @@ func TestLostResponseIsTemporary(t *testing.T) {
 	}
 }
 
-// TestMalformedResponses (row 11): a 2xx answer that is not a token
+// TestMalformedResponses: a 2xx answer that is not a token
 // response gives an error that says what is wrong, whether x/oauth2 or
 // the strategy parsed it, and never quotes the body.
 func TestMalformedResponses(t *testing.T) {
@@ -254,7 +254,7 @@ func TestMalformedResponses(t *testing.T) {
 		for _, grant := range []string{"client_credentials", "account_credentials"} {
 			t.Run(tc.name+" "+grant, func(t *testing.T) {
 				c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-				_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+				_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 				if err == nil {
 					t.Fatal("accepted")
 				}

@@ -64,9 +64,10 @@ func creds(t testing.TB, sec oauth2.Section) *core.Credentials {
 	return c
 }
 
-// insecure returns a Strategy allowed to talk to httptest servers.
-func insecure(opts oauth2.Options) *oauth2.Strategy {
-	opts.AllowInsecureHTTP = true
+// newStrategy returns a Strategy. It reaches the httptest servers on
+// http://127.0.0.1 without AllowInsecureHTTP: plain http to a loopback
+// host is allowed by default.
+func newStrategy(opts oauth2.Options) *oauth2.Strategy {
 	return oauth2.New(opts)
 }
 

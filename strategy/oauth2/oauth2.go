@@ -28,9 +28,11 @@ type Options struct {
 	// whatever its CheckRedirect says. Nil means a client that requires
 	// TLS 1.2 or later.
 	HTTPClient *http.Client
-	// AllowInsecureHTTP allows plain http endpoints. It is meant for tests
-	// against loopback servers; without it an http endpoint is refused
-	// with an error matching core.ErrInvalidCredentials.
+	// AllowInsecureHTTP allows plain http endpoints on any host. Plain
+	// http to a loopback host (localhost, 127.0.0.0/8, ::1) is allowed
+	// without it; to any other host it is refused, with an error matching
+	// core.ErrInvalidCredentials, before any request. With it, client
+	// secrets, passwords and tokens cross the network in the clear.
 	AllowInsecureHTTP bool
 	// Clock is the source of time for token expiry, assertions and device
 	// polling. Default: core.SystemClock. Tests pass the same
@@ -335,7 +337,8 @@ func (s *Strategy) xctx(ctx context.Context) context.Context {
 
 // Validate implements driver.Validator: the section decodes, the grant type
 // is supported, the fields the grant needs are present, the private key
-// (if any) parses, and the endpoints are https unless AllowInsecureHTTP.
+// (if any) parses, and the endpoints are https (or plain http to a
+// loopback host, or to any host with AllowInsecureHTTP).
 func (s *Strategy) Validate(c *core.Credentials) error {
 	_, err := s.load(c)
 	return err
@@ -434,11 +437,12 @@ func (s *Strategy) acquire(ctx context.Context, cfg *config) (*core.Token, error
 }
 
 // fromX converts an x/oauth2 token, computing the expiry by the
-// strategy's clock from the clamped expires_in.
-func (s *Strategy) fromX(t *xoauth2.Token) *core.Token {
+// strategy's clock from the clamped expires_in. A zero or negative
+// expires_in is tokenhttp.ErrExpiredOnArrival.
+func (s *Strategy) fromX(t *xoauth2.Token) (*core.Token, error) {
 	tok := &core.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken}
-	if ttl, ok := tokenhttp.ExpiresIn(t.Extra("expires_in")); ok {
-		tok.Expiry = s.clock.Now().Add(ttl)
+	if err := s.setExpiry(tok, t.Extra("expires_in")); err != nil {
+		return nil, err
 	}
 	for _, k := range []string{"id_token", "scope", "issued_token_type", "refresh_token_expires_in"} {
 		if v := t.Extra(k); v != nil && v != "" {
@@ -448,7 +452,21 @@ func (s *Strategy) fromX(t *xoauth2.Token) *core.Token {
 			tok.Extra[k] = v
 		}
 	}
-	return tok
+	return tok, nil
+}
+
+// setExpiry sets tok's expiry by the strategy's clock from a raw
+// expires_in, bounded by tokenhttp.ExpiresIn; no expires_in, no expiry.
+func (s *Strategy) setExpiry(tok *core.Token, expiresIn any) error {
+	tok.Expiry = time.Time{}
+	ttl, ok, err := tokenhttp.ExpiresIn(expiresIn)
+	if err != nil {
+		return err
+	}
+	if ok {
+		tok.Expiry = s.clock.Now().Add(ttl)
+	}
+	return nil
 }
 
 // post sends a hand-written token request with client authentication.
@@ -463,9 +481,8 @@ func (s *Strategy) post(ctx context.Context, cfg *config, form url.Values, secre
 		return nil, err
 	}
 	tok := resp.Token
-	tok.Expiry = time.Time{}
-	if ttl, ok := tokenhttp.ExpiresIn(resp.Raw["expires_in"]); ok {
-		tok.Expiry = s.clock.Now().Add(ttl)
+	if err := s.setExpiry(tok, resp.Raw["expires_in"]); err != nil {
+		return nil, err
 	}
 	return tok, nil
 }
@@ -518,40 +535,33 @@ func (s *Strategy) clientCredentials(ctx context.Context, cfg *config) (*core.To
 	if err != nil {
 		return nil, tokenhttp.FromRetrieveError(err, cfg.secrets(params.Get("client_assertion"))...)
 	}
-	return s.fromX(t), nil
+	return s.fromX(t)
 }
 
+// password sends the RFC 6749 §4.3 request, and refresh the §6 request,
+// by hand through internal/tokenhttp, for every client authentication.
+// x/oauth2's PasswordCredentialsToken and refreshing TokenSource take no
+// extra form parameters, so they cannot carry a client assertion
+// (private_key_jwt, client_secret_jwt) or TokenBodyOpts; using them for
+// the other methods would give each grant two paths to the token
+// endpoint, with two ways of reading answers and redacting errors.
+// tokenhttp keeps, on this one path, what both had: the RFC 6749 error
+// code in core.OAuthError, Retry-After, the 1 MiB cap on the answer, no
+// redirects, and secrets redacted from errors on every status.
 func (s *Strategy) password(ctx context.Context, cfg *config) (*core.Token, error) {
-	if cfg.xAuth() && len(cfg.bodyOpts(reserved...)) == 0 {
-		t, err := cfg.xconfig().PasswordCredentialsToken(s.xctx(ctx), cfg.sec.Username, cfg.sec.Password)
-		if err != nil {
-			return nil, tokenhttp.FromRetrieveError(err, cfg.secrets()...)
-		}
-		return s.fromX(t), nil
-	}
 	f := cfg.form(GrantPassword)
 	f.Set("username", cfg.sec.Username)
 	f.Set("password", cfg.sec.Password)
 	return s.post(ctx, cfg, f)
 }
 
-// refresh uses rt; a response without a refresh token keeps rt.
+// refresh uses rt; a response without a refresh token keeps rt (the
+// server did not rotate it). See password for why it is hand-written.
 func (s *Strategy) refresh(ctx context.Context, cfg *config, rt string) (*core.Token, error) {
-	var tok *core.Token
-	if cfg.xAuth() {
-		ts := cfg.xconfig().TokenSource(s.xctx(ctx), &xoauth2.Token{RefreshToken: rt})
-		t, err := ts.Token()
-		if err != nil {
-			return nil, tokenhttp.FromRetrieveError(err, cfg.secrets(rt)...)
-		}
-		tok = s.fromX(t)
-	} else {
-		f := url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {rt}}
-		t, err := s.post(ctx, cfg, f, rt)
-		if err != nil {
-			return nil, err
-		}
-		tok = t
+	f := url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {rt}}
+	tok, err := s.post(ctx, cfg, f, rt)
+	if err != nil {
+		return nil, err
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt

@@ -67,7 +67,7 @@ func TestClientCredentialsBasicAndPost(t *testing.T) {
 			if tc.method != "" {
 				sec.Metadata = map[string]string{oauth2.MetaTokenEndpointAuthMethod: tc.method}
 			}
-			m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "cc", creds(t, sec))
+			m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "cc", creds(t, sec))
 			tok, err := m.Token(context.Background(), "cc")
 			if err != nil {
 				t.Fatal(err)
@@ -186,7 +186,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 					oauth2.MetaKeyID:                   "k1",
 				},
 			})
-			m, _ := newManager(t, insecure(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "pkj", c)
+			m, _ := newManager(t, newStrategy(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "pkj", c)
 			ctx := context.Background()
 			tok, err := m.Token(ctx, "pkj") // client_credentials through x/oauth2
 			if err != nil {
@@ -227,7 +227,7 @@ func TestPasswordGrant(t *testing.T) {
 				Username: "alice", Password: "pw", TokenBodyOpts: extra,
 				Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()},
 			})
-			tok, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			tok, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +255,7 @@ func TestAccountCredentials(t *testing.T) {
 		TokenBodyOpts: url.Values{"account_id": {"acct-7"}, "grant_type": {"hijack"}},
 		Endpoint:      xoauth2.Endpoint{TokenURL: p.tokenURL()},
 	})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "zoom", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "zoom", c)
 	tok, err := m.Token(context.Background(), "zoom")
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestRefreshRotation(t *testing.T) {
 		RedirectURL: "https://app.example/cb",
 		Endpoint:    xoauth2.Endpoint{AuthURL: p.srv.URL + "/authorize", TokenURL: p.tokenURL()},
 	})
-	s := insecure(oauth2.Options{Clock: clock})
+	s := newStrategy(oauth2.Options{Clock: clock})
 	m, store := newManager(t, s, core.Options{Clock: clock}, "web", c)
 	ctx := context.Background()
 
@@ -337,7 +337,7 @@ func TestRefreshWithoutNewRefreshTokenKeepsOld(t *testing.T) {
 		ClientID: "web", ClientSecret: "web-secret", GrantType: "authorization_code",
 		Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()},
 	})
-	m, store := newManager(t, insecure(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "web", c)
+	m, store := newManager(t, newStrategy(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "web", c)
 	ctx := context.Background()
 	if err := m.PutToken(ctx, "web", &core.Token{AccessToken: "old", RefreshToken: "rt-0", Expiry: clock.Now().Add(-time.Second)}); err != nil {
 		t.Fatal(err)
@@ -370,7 +370,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"access_token": "late-token", "expires_in": 60})
 	})
 	c := creds(t, oauth2.Section{ClientID: "cid", ClientSecret: "cs", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	s := insecure(oauth2.Options{Clock: clock})
+	s := newStrategy(oauth2.Options{Clock: clock})
 
 	// The strategy itself reports a temporary error with Retry-After and
 	// does not retry.
@@ -420,7 +420,7 @@ func TestInvalidGrantIsFinal(t *testing.T) {
 		ClientID: "web", ClientSecret: "ws", GrantType: "authorization_code",
 		Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()},
 	})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "ig", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "ig", c)
 	ctx := context.Background()
 	if err := m.PutToken(ctx, "ig", &core.Token{AccessToken: "a", RefreshToken: "dead-rt", Expiry: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -454,7 +454,7 @@ func TestInvalidClientOnRefresh(t *testing.T) {
 		oauthError(w, 401, "invalid_client", "client disabled")
 	})
 	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	_, err := insecure(oauth2.Options{}).Token(context.Background(), c, &core.Token{AccessToken: "a", RefreshToken: "rt"})
+	_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, &core.Token{AccessToken: "a", RefreshToken: "rt"})
 	if !errors.Is(err, core.ErrRefreshFailed) || !errors.Is(err, core.ErrTokenExpired) {
 		t.Fatalf("err = %v, want ErrRefreshFailed and ErrTokenExpired", err)
 	}
@@ -477,7 +477,7 @@ func TestInvalidGrantAcquiresAnewForUnattendedGrant(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"access_token": "fresh", "expires_in": 60})
 	})
 	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "cc", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "cc", c)
 	ctx := context.Background()
 	if err := m.PutToken(ctx, "cc", &core.Token{AccessToken: "a", RefreshToken: "dead", Expiry: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -534,7 +534,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 				Endpoint:      xoauth2.Endpoint{TokenURL: p.tokenURL()},
 				Metadata:      map[string]string{oauth2.MetaTokenEndpointAuthMethod: oauth2.AuthClientSecretPost},
 			})
-			m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{Logger: log, MaxAttempts: 1}, "leak", c)
+			m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{Logger: log, MaxAttempts: 1}, "leak", c)
 			ctx := context.Background()
 			if tc.prev != nil {
 				if err := m.PutToken(ctx, "leak", tc.prev); err != nil {
@@ -575,12 +575,16 @@ func TestHugeBodyRefused(t *testing.T) {
 		_, _ = io.WriteString(w, `"}`)
 	}
 	p := newIdP(t, big)
-	for _, grant := range []string{"client_credentials", "account_credentials"} {
+	for _, grant := range []string{"client_credentials", "account_credentials", "password", "refresh"} {
 		t.Run(grant, func(t *testing.T) {
 			ct := &coretest.BodyCountingTransport{}
-			s := insecure(oauth2.Options{HTTPClient: &http.Client{Transport: ct}})
-			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-			_, err := s.Token(context.Background(), c, nil)
+			s := newStrategy(oauth2.Options{HTTPClient: &http.Client{Transport: ct}})
+			var prev *core.Token
+			sec := oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Username: "u", Password: "p", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}}
+			if grant == "refresh" {
+				sec.GrantType, prev = "authorization_code", &core.Token{RefreshToken: "rt"}
+			}
+			_, err := s.Token(context.Background(), creds(t, sec), prev)
 			if err == nil {
 				t.Fatal("a 10 MB token response was accepted")
 			}
@@ -602,7 +606,7 @@ func TestMalformedJSON(t *testing.T) {
 	for _, grant := range []string{"client_credentials", "account_credentials"} {
 		t.Run(grant, func(t *testing.T) {
 			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, nil)
 			if err == nil {
 				t.Fatal("malformed JSON accepted")
 			}
@@ -625,10 +629,7 @@ func TestExpiresInClamped(t *testing.T) {
 	}{
 		{`"expires_in":3600`, time.Hour},
 		{`"expires_in":"120"`, 2 * time.Minute},
-		{`"expires_in":0`, tokenhttp.DefaultTTL},
-		{`"expires_in":-5`, tokenhttp.DefaultTTL},
 		{`"expires_in":1000000000000`, tokenhttp.MaxTTL},
-		{`"expires_in":-10000000000`, tokenhttp.DefaultTTL}, // its nanoseconds overflow int64
 		{`"x":1`, 0},
 	} {
 		for _, grant := range []string{"client_credentials", "account_credentials"} {
@@ -638,7 +639,7 @@ func TestExpiresInClamped(t *testing.T) {
 					_, _ = io.WriteString(w, `{"access_token":"t",`+tc.raw+`}`)
 				})
 				c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: grant, Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-				tok, err := insecure(oauth2.Options{Clock: coretest.NewFakeClock(now)}).Token(context.Background(), c, nil)
+				tok, err := newStrategy(oauth2.Options{Clock: coretest.NewFakeClock(now)}).Token(context.Background(), c, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -651,6 +652,74 @@ func TestExpiresInClamped(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExpiredOnArrivalRefused: a token response whose expires_in is zero
+// or negative carries a token that is expired on arrival. Every path to
+// the token endpoint refuses it with tokenhttp.ErrExpiredOnArrival (which
+// matches core.ErrTokenExpired) rather than serving it as valid for an
+// hour: client_credentials and the code exchange by x/oauth2, and the
+// hand-written password, refresh, jwt-bearer, token exchange,
+// account_credentials and device grants. Through a Manager the error
+// reaches the caller and no token is stored.
+func TestExpiredOnArrivalRefused(t *testing.T) {
+	for _, ei := range []string{`-100`, `0`, `"-100"`} {
+		p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
+			if strings.HasSuffix(r.URL.Path, "/device") {
+				writeJSON(w, 200, map[string]any{"device_code": "dc", "user_code": "UC", "verification_uri": "https://idp.example/device", "interval": 1, "expires_in": 600})
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"access_token":"at-expired","refresh_token":"rt","expires_in":`+ei+`}`)
+		})
+		ep := xoauth2.Endpoint{TokenURL: p.tokenURL(), DeviceAuthURL: p.srv.URL + "/device"}
+		for _, tc := range []struct {
+			name string
+			sec  oauth2.Section
+			prev *core.Token
+		}{
+			{"client_credentials", oauth2.Section{GrantType: "client_credentials", ClientID: "c", ClientSecret: "s"}, nil},
+			{"password", oauth2.Section{GrantType: "password", ClientID: "c", Username: "u", Password: "p"}, nil},
+			{"refresh", oauth2.Section{GrantType: "authorization_code", ClientID: "c"}, &core.Token{RefreshToken: "rt"}},
+			{"jwt-bearer", oauth2.Section{GrantType: "jwt-bearer", JWT: "a.b.c"}, nil},
+			{"token exchange", oauth2.Section{GrantType: "token-exchange", Metadata: map[string]string{oauth2.MetaSubjectToken: "st"}}, nil},
+			{"account_credentials", oauth2.Section{GrantType: "account_credentials", ClientID: "c", ClientSecret: "s"}, nil},
+		} {
+			t.Run(tc.name+" "+ei, func(t *testing.T) {
+				sec := tc.sec
+				sec.Endpoint = ep
+				_, err := newStrategy(oauth2.Options{}).Token(context.Background(), creds(t, sec), tc.prev)
+				if !errors.Is(err, tokenhttp.ErrExpiredOnArrival) || !errors.Is(err, core.ErrTokenExpired) {
+					t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+				}
+				if tc.prev != nil {
+					return
+				}
+				m, store := newManager(t, newStrategy(oauth2.Options{}), core.Options{MaxAttempts: 1}, "n", creds(t, sec))
+				if _, err := m.Token(context.Background(), "n"); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+					t.Fatalf("Manager.Token: %v, want ErrExpiredOnArrival", err)
+				}
+				if _, err := store.GetToken(context.Background(), "n"); !errors.Is(err, core.ErrTokenNotFound) {
+					t.Fatalf("a token was stored: %v", err)
+				}
+			})
+		}
+		t.Run("code exchange "+ei, func(t *testing.T) {
+			s := newStrategy(oauth2.Options{})
+			c := creds(t, oauth2.Section{GrantType: "authorization_code", ClientID: "c", Endpoint: ep, RedirectURL: "http://127.0.0.1/cb"})
+			m, _ := newManager(t, s, core.Options{}, "n", c)
+			if err := s.Exchange(context.Background(), m, "n", "code", ""); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+				t.Fatalf("Exchange = %v, want ErrExpiredOnArrival", err)
+			}
+		})
+		t.Run("device "+ei, func(t *testing.T) {
+			s := newStrategy(oauth2.Options{OnDeviceCode: func(context.Context, *core.ReauthRequiredError) error { return nil }})
+			c := creds(t, oauth2.Section{GrantType: "device_code", ClientID: "c", Endpoint: ep})
+			if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, tokenhttp.ErrExpiredOnArrival) {
+				t.Fatalf("err = %v, want ErrExpiredOnArrival", err)
+			}
+		})
 	}
 }
 
@@ -670,7 +739,7 @@ func TestStampede(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	})
 	c := creds(t, oauth2.Section{ClientID: "web", ClientSecret: "ws", GrantType: "authorization_code", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	m, store := newManager(t, insecure(oauth2.Options{}), core.Options{}, "st", c)
+	m, store := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "st", c)
 	ctx := context.Background()
 	if err := m.PutToken(ctx, "st", &core.Token{AccessToken: "expired", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -728,7 +797,7 @@ func TestLongLivedClient(t *testing.T) {
 		ok.Add(1)
 	})
 	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "ll", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "ll", c)
 	client := m.Client("ll", nil)
 	var failures int
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
@@ -819,7 +888,7 @@ func TestDeviceFlowSlowDownWithCallback(t *testing.T) {
 	clock := coretest.NewFakeClock(start)
 	d := newDeviceIdP(t, clock, "authorization_pending", "slow_down", "authorization_pending", "")
 	prompts := make(chan core.ReauthRequiredError, 1)
-	s := insecure(oauth2.Options{Clock: clock, OnDeviceCode: func(_ context.Context, p *core.ReauthRequiredError) error {
+	s := newStrategy(oauth2.Options{Clock: clock, OnDeviceCode: func(_ context.Context, p *core.ReauthRequiredError) error {
 		prompts <- *p
 		return nil
 	}})
@@ -864,7 +933,7 @@ func TestDeviceFlowThroughManager(t *testing.T) {
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := coretest.NewFakeClock(start)
 	d := newDeviceIdP(t, clock, "authorization_pending", "slow_down", "")
-	m, store := newManager(t, insecure(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "tv", d.creds(t))
+	m, store := newManager(t, newStrategy(oauth2.Options{Clock: clock}), core.Options{Clock: clock}, "tv", d.creds(t))
 	ctx := context.Background()
 	expectPending := func(polls int) {
 		t.Helper()
@@ -905,7 +974,7 @@ func TestDeviceFlowThroughManager(t *testing.T) {
 func TestDeviceAccessDenied(t *testing.T) {
 	clock := coretest.NewFakeClock(time.Now())
 	d := newDeviceIdP(t, clock, "access_denied")
-	s := insecure(oauth2.Options{Clock: clock})
+	s := newStrategy(oauth2.Options{Clock: clock})
 	c := d.creds(t)
 	if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrReauthRequired) {
 		t.Fatal(err)
@@ -929,15 +998,25 @@ func TestTokenEndpointRedirectRefused(t *testing.T) {
 	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		http.Redirect(w, r, target.tokenURL(), http.StatusTemporaryRedirect)
 	})
-	for _, tc := range []struct{ grant, method string }{
-		{"client_credentials", oauth2.AuthClientSecretBasic},
-		{"client_credentials", oauth2.AuthClientSecretPost},
-		{"account_credentials", oauth2.AuthClientSecretPost},
+	for _, tc := range []struct {
+		grant, method string
+		prev          *core.Token
+	}{
+		{"client_credentials", oauth2.AuthClientSecretBasic, nil},
+		{"client_credentials", oauth2.AuthClientSecretPost, nil},
+		{"account_credentials", oauth2.AuthClientSecretPost, nil},
+		{"password", oauth2.AuthClientSecretBasic, nil},
+		{"password", oauth2.AuthClientSecretPost, nil},
+		{"refresh", oauth2.AuthClientSecretBasic, &core.Token{RefreshToken: "rt"}},
 	} {
 		t.Run(tc.grant+" "+tc.method, func(t *testing.T) {
-			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s3cret", GrantType: tc.grant,
+			grant := tc.grant
+			if tc.prev != nil {
+				grant = "authorization_code"
+			}
+			c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s3cret", GrantType: grant, Username: "u", Password: "s3cret-pw",
 				Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}, Metadata: map[string]string{oauth2.MetaTokenEndpointAuthMethod: tc.method}})
-			_, err := insecure(oauth2.Options{}).Token(context.Background(), c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(context.Background(), c, tc.prev)
 			if !errors.Is(err, tokenhttp.ErrRedirect) {
 				t.Fatalf("err = %v, want ErrRedirect", err)
 			}
@@ -948,24 +1027,45 @@ func TestTokenEndpointRedirectRefused(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPRefused(t *testing.T) {
+// TestPlainHTTPLoopbackOnly: plain http endpoints are used on loopback
+// hosts (127.0.0.1, localhost) without AllowInsecureHTTP, and refused on
+// any other host before a request is made.
+func TestPlainHTTPLoopbackOnly(t *testing.T) {
 	p := newIdP(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		writeJSON(w, 200, map[string]any{"access_token": "t"})
 	})
 	s := oauth2.New(oauth2.Options{})
-	c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: p.tokenURL()}})
-	if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
-		t.Fatalf("Token = %v, want ErrInvalidCredentials", err)
+	for _, u := range []string{p.tokenURL(), strings.Replace(p.tokenURL(), "127.0.0.1", "localhost", 1)} {
+		c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: xoauth2.Endpoint{TokenURL: u}})
+		if tok, err := s.Token(context.Background(), c, nil); err != nil || tok.AccessToken != "t" {
+			t.Fatalf("%s: %v, %v", u, tok, err)
+		}
 	}
-	if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
-		t.Fatalf("Validate = %v", err)
+	var sent atomic.Int64
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return nil, errors.New("no network in this test")
+	})}
+	s = oauth2.New(oauth2.Options{HTTPClient: rec})
+	for _, ep := range []xoauth2.Endpoint{
+		{TokenURL: "http://idp.example.test/token"},
+		{TokenURL: p.tokenURL(), AuthURL: "http://idp.example.test/authorize"},
+		{TokenURL: p.tokenURL(), DeviceAuthURL: "http://idp.example.test/device"},
+	} {
+		c := creds(t, oauth2.Section{ClientID: "c", ClientSecret: "s", GrantType: "client_credentials", Endpoint: ep})
+		if _, err := s.Token(context.Background(), c, nil); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Fatalf("Token = %v, want ErrInvalidCredentials", err)
+		}
+		if err := s.Validate(c); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "plain http") {
+			t.Fatalf("Validate = %v", err)
+		}
+		m, _ := newManager(t, s, core.Options{}, "", nil)
+		if err := m.SetCredentials(context.Background(), "x", c); !errors.Is(err, core.ErrInvalidCredentials) {
+			t.Fatalf("SetCredentials = %v", err)
+		}
 	}
-	m, _ := newManager(t, s, core.Options{}, "", nil)
-	if err := m.SetCredentials(context.Background(), "x", c); !errors.Is(err, core.ErrInvalidCredentials) {
-		t.Fatalf("SetCredentials = %v", err)
-	}
-	if p.hits.Load() != 0 {
-		t.Fatalf("the http endpoint got %d requests", p.hits.Load())
+	if sent.Load() != 0 {
+		t.Fatalf("%d requests were sent over plain http to a host that is not loopback", sent.Load())
 	}
 }
 
@@ -981,7 +1081,7 @@ func TestHangingEndpoint(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
-			_, err := insecure(oauth2.Options{}).Token(ctx, c, nil)
+			_, err := newStrategy(oauth2.Options{}).Token(ctx, c, nil)
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want DeadlineExceeded", err)
 			}
@@ -1029,7 +1129,7 @@ func TestTokenExchange(t *testing.T) {
 		oauth2.MetaActorToken: "actor-tok", oauth2.MetaRequestedTokenType: oauth2.TokenTypeAccessToken, oauth2.MetaAudience: "api://b"}
 	for name, sec := range map[string]oauth2.Section{"tokenBodyOpts": byOpts, "metadata": byMeta} {
 		t.Run(name, func(t *testing.T) {
-			tok, err := insecure(oauth2.Options{}).Token(context.Background(), creds(t, sec), nil)
+			tok, err := newStrategy(oauth2.Options{}).Token(context.Background(), creds(t, sec), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1087,7 +1187,7 @@ func TestJWTBearer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.sec.Endpoint = xoauth2.Endpoint{TokenURL: tokenURL}
-			tok, err := insecure(oauth2.Options{Clock: clock}).Token(context.Background(), creds(t, tc.sec), nil)
+			tok, err := newStrategy(oauth2.Options{Clock: clock}).Token(context.Background(), creds(t, tc.sec), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1101,7 +1201,7 @@ func TestJWTBearer(t *testing.T) {
 	skewed := coretest.NewFakeClock(clock.Now().Add(10 * time.Minute))
 	sec := oauth2.Section{GrantType: "jwt-bearer", Scopes: []string{"read"}, Endpoint: xoauth2.Endpoint{TokenURL: tokenURL},
 		Metadata: map[string]string{oauth2.MetaPrivateKey: pemKey(t, ecKey), oauth2.MetaAssertionIssuer: "svc@example", oauth2.MetaAssertionSubject: "user-42"}}
-	_, err = insecure(oauth2.Options{Clock: skewed}).Token(context.Background(), creds(t, sec), nil)
+	_, err = newStrategy(oauth2.Options{Clock: skewed}).Token(context.Background(), creds(t, sec), nil)
 	if !errors.Is(err, core.ErrRefreshFailed) || !strings.Contains(err.Error(), "clock") {
 		t.Fatalf("skewed assertion: %v", err)
 	}
@@ -1136,7 +1236,7 @@ func TestAuthorizeLocal(t *testing.T) {
 		AuthCodeOpts: map[string][]string{"prompt": {"consent"}},
 		Endpoint:     xoauth2.Endpoint{AuthURL: p.srv.URL + "/authorize", TokenURL: p.tokenURL()},
 	})
-	s := insecure(oauth2.Options{})
+	s := newStrategy(oauth2.Options{})
 	m, store := newManager(t, s, core.Options{}, "cli", c)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -1393,7 +1493,7 @@ func TestExchangeSendsEveryField(t *testing.T) {
 		AuthCodeExchangeOpts: map[string][]string{"x": {"1"}},
 		Endpoint:             xoauth2.Endpoint{TokenURL: p.tokenURL()},
 	})
-	s := insecure(oauth2.Options{})
+	s := newStrategy(oauth2.Options{})
 	m, store := newManager(t, s, core.Options{}, "web", c)
 	ctx := context.Background()
 	if err := s.Exchange(ctx, m, "web", "the-code", "verifier-verifier-verifier-verifier-verifier"); err != nil {

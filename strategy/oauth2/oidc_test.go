@@ -127,7 +127,7 @@ func TestOIDCClientCredentials(t *testing.T) {
 				Endpoint: opEndpoint(issuer),
 				Metadata: map[string]string{oauth2.MetaTokenEndpointAuthMethod: method},
 			})
-			m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "svc", c)
+			m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "svc", c)
 			tok, err := m.Token(context.Background(), "svc")
 			if err != nil {
 				t.Fatal(err)
@@ -139,7 +139,7 @@ func TestOIDCClientCredentials(t *testing.T) {
 	}
 	// A wrong secret is a permanent invalid_client.
 	c := creds(t, oauth2.Section{ClientID: "sid1", ClientSecret: "wrong", GrantType: "client_credentials", Endpoint: opEndpoint(issuer)})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "bad", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "bad", c)
 	_, err := m.Token(context.Background(), "bad")
 	var oe *core.OAuthError
 	if !errors.As(err, &oe) || !core.IsPermanent(err) {
@@ -207,7 +207,7 @@ func loginAndApprove(t testing.TB, issuer string) func(string) error {
 func authorizeUser(t testing.TB, issuer string) (*core.Manager, *core.MemoryStore, *sentRefreshTokens) {
 	t.Helper()
 	spy := &sentRefreshTokens{}
-	s := insecure(oauth2.Options{HTTPClient: &http.Client{Transport: spy}})
+	s := newStrategy(oauth2.Options{HTTPClient: &http.Client{Transport: spy}})
 	c := creds(t, oauth2.Section{
 		ClientID: opNativeClient, GrantType: "authorization_code", PKCE: true,
 		RedirectURL: "http://127.0.0.1/callback", Scopes: []string{"openid", "offline_access"},
@@ -280,7 +280,7 @@ func TestOIDCDeviceFlow(t *testing.T) {
 	// the subject, and its ID token (and userinfo) lookup by user ID then
 	// fails with "user not found". MaxAttempts 1: no retry sleeps on the
 	// fake clock.
-	m, store := newManager(t, insecure(oauth2.Options{Clock: clock}), core.Options{Clock: clock, MaxAttempts: 1}, "tv", c)
+	m, store := newManager(t, newStrategy(oauth2.Options{Clock: clock}), core.Options{Clock: clock, MaxAttempts: 1}, "tv", c)
 	ctx := context.Background()
 	_, err := m.Token(ctx, "tv")
 	var re *core.ReauthRequiredError
@@ -363,7 +363,7 @@ func TestOIDCJWTProfile(t *testing.T) {
 		GrantType: "urn:ietf:params:oauth:grant-type:jwt-bearer", Scopes: []string{"openid"},
 		JWT: assertion, Endpoint: opEndpoint(issuer),
 	})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "svc-jwt", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "svc-jwt", c)
 	tok, err := m.Token(context.Background(), "svc-jwt")
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +376,7 @@ func TestOIDCJWTProfile(t *testing.T) {
 	// with a clear error.
 	weak := creds(t, oauth2.Section{GrantType: "jwt-bearer", Endpoint: opEndpoint(issuer),
 		Metadata: map[string]string{oauth2.MetaPrivateKey: serviceKeyPEM(t), oauth2.MetaAssertionIssuer: "service"}})
-	if err := insecure(oauth2.Options{}).Validate(weak); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "1024-bit") {
+	if err := newStrategy(oauth2.Options{}).Validate(weak); !errors.Is(err, core.ErrInvalidCredentials) || !strings.Contains(err.Error(), "1024-bit") {
 		t.Fatalf("Validate(1024-bit key) = %v", err)
 	}
 }
@@ -396,7 +396,7 @@ func TestOIDCTokenExchange(t *testing.T) {
 			oauth2.MetaSubjectTokenType: oauth2.TokenTypeAccessToken,
 		},
 	})
-	m, _ := newManager(t, insecure(oauth2.Options{}), core.Options{}, "exchanged", c)
+	m, _ := newManager(t, newStrategy(oauth2.Options{}), core.Options{}, "exchanged", c)
 	tok, err := m.Token(context.Background(), "exchanged")
 	if err != nil {
 		t.Fatal(err)

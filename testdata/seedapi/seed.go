@@ -38,6 +38,10 @@ type Config struct {
 
 func DefaultConfig() Config { panic("seed") }
 
+// Validate is in v0.1.0's source (TokenManager.New calls it), though its
+// documentation does not list it.
+func (c *Config) Validate() error { panic("seed") }
+
 type CredentialsStore struct {
 	v      vault.Vault
 	prefix string

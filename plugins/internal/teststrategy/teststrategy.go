@@ -44,6 +44,9 @@ type Section struct {
 	TTL string `json:"ttl,omitempty"`
 	// Invalid makes Validate fail.
 	Invalid bool `json:"invalid,omitempty"`
+	// BlockRevoke makes Revoke wait for its context: a plugin that never
+	// answers a revocation.
+	BlockRevoke bool `json:"blockRevoke,omitempty"`
 	// RevokeFile receives the revoked token's access token.
 	RevokeFile string `json:"revokeFile,omitempty"`
 	// Env names an environment variable whose value, if set, is put into
@@ -203,10 +206,14 @@ func (sec Section) ttl() (time.Duration, error) {
 }
 
 // Revoke implements driver.Revoker.
-func (s *Strategy) Revoke(_ context.Context, c *core.Credentials, t *core.Token) error {
+func (s *Strategy) Revoke(ctx context.Context, c *core.Credentials, t *core.Token) error {
 	sec, err := s.section(c)
 	if err != nil {
 		return err
+	}
+	if sec.BlockRevoke {
+		<-ctx.Done()
+		return fmt.Errorf("teststrategy: blocked revoke ended: %w", ctx.Err())
 	}
 	if t == nil {
 		return fmt.Errorf("teststrategy: %w: nothing to revoke", core.ErrTokenNotFound)
