@@ -53,7 +53,10 @@ type FencingLocker interface {
 }
 
 // MemoryStore is a Store in process memory. It is safe for concurrent use
-// and keeps private copies of what it is given.
+// and keeps private copies of what it is given. Every method refuses a
+// name driver.CheckName refuses, and a nil credential or token, with an error
+// matching ErrInvalidCredentials. It does no I/O and does not look at
+// its contexts.
 type MemoryStore struct {
 	mu    sync.RWMutex
 	creds map[string]*Credentials
@@ -67,6 +70,9 @@ func NewMemoryStore() *MemoryStore {
 
 // GetCredentials implements Store.
 func (s *MemoryStore) GetCredentials(_ context.Context, name string) (*Credentials, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c, ok := s.creds[name]
@@ -81,6 +87,9 @@ func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credenti
 	if err := checkName(name); err != nil {
 		return err
 	}
+	if c == nil {
+		return fmt.Errorf("core: credential %q: %w: nil credentials", name, ErrInvalidCredentials)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.creds[name] = c.Clone()
@@ -89,6 +98,9 @@ func (s *MemoryStore) SetCredentials(_ context.Context, name string, c *Credenti
 
 // DeleteCredentials implements Store.
 func (s *MemoryStore) DeleteCredentials(_ context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.creds[name]; !ok {
@@ -112,6 +124,9 @@ func (s *MemoryStore) ListCredentials(context.Context) ([]string, error) {
 
 // GetToken implements Store.
 func (s *MemoryStore) GetToken(_ context.Context, name string) (*StoredToken, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, ok := s.toks[name]
@@ -137,6 +152,9 @@ func (s *MemoryStore) SetToken(_ context.Context, name string, t *StoredToken) e
 
 // DeleteToken implements Store. Deleting a missing token is not an error.
 func (s *MemoryStore) DeleteToken(_ context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.toks, name)

@@ -4,91 +4,13 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/vault"
 )
-
-// TestFileLockerGoroutines: lockers on one directory serialize a
-// read-modify-write of a file vault secret; without the lock, updates
-// would be lost.
-func TestFileLockerGoroutines(t *testing.T) {
-	dir := t.TempDir()
-	fv := newFileVault(t, dir)
-	other, err := storage.NewFileLocker(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lockers := []*storage.FileLocker{fv.Locker(), other}
-	ctx := context.Background()
-	if err := fv.Set(ctx, "counter", &vault.Secret{Value: "0"}); err != nil {
-		t.Fatal(err)
-	}
-	const workers, rounds = 4, 15
-	var inside atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for w := range workers {
-		wg.Go(func() {
-			l := lockers[w%2]
-			for range rounds {
-				unlock, err := l.Lock(ctx, "counter")
-				if err != nil {
-					errs <- err
-					return
-				}
-				if n := inside.Add(1); n != 1 {
-					errs <- errors.New("two holders at once")
-				}
-				s, err := fv.Get(ctx, "counter")
-				if err == nil {
-					n, _ := strconv.Atoi(s.Value)
-					err = fv.Set(ctx, "counter", &vault.Secret{Value: strconv.Itoa(n + 1)})
-				}
-				inside.Add(-1)
-				unlock()
-				unlock() // harmless
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	s, err := fv.Get(ctx, "counter")
-	if err != nil || s.Value != strconv.Itoa(workers*rounds) {
-		t.Fatalf("counter = %v, %v; want %d", s, err, workers*rounds)
-	}
-
-	// Other names are independent.
-	u1, err := fv.Locker().Lock(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u2, err := fv.Locker().Lock(deadline(t, 5*time.Second), "b")
-	if err != nil {
-		t.Fatalf("lock b while a is held: %v", err)
-	}
-	u2()
-	u1()
-
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := fv.Locker().Lock(cancelled, "a"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Lock(cancelled) = %v", err)
-	}
-}
 
 // TestFileLockerKilledHolder: a process holding the lock excludes this
 // one; once SIGKILLed, the OS releases its lock and the next Lock

@@ -48,6 +48,10 @@ type Options struct {
 // Writing or deleting a credential on such a vault is an error matching
 // vault.ErrReadOnly.
 //
+// A call whose context is done fails with an error matching the
+// context's error before it touches the vault, whatever the vault does
+// with contexts.
+//
 // Errors start with "storage: ", name the credential, never quote a
 // secret, and match core's sentinels: core.ErrCredentialsNotFound,
 // core.ErrTokenNotFound, and core.ErrInvalidCredentials for a bad name or
@@ -134,6 +138,9 @@ func (s *Store) GetCredentials(ctx context.Context, name string) (*core.Credenti
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage: credential %q: %w", name, err)
+	}
 	sec, err := s.v.Get(ctx, p)
 	if err != nil {
 		if errors.Is(err, vault.ErrSecretNotFound) {
@@ -162,6 +169,9 @@ func (s *Store) SetCredentials(ctx context.Context, name string, c *core.Credent
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: credential %q: %w", name, err)
+	}
 	if c == nil {
 		return fmt.Errorf("storage: credential %q: %w: nil credentials", name, core.ErrInvalidCredentials)
 	}
@@ -185,6 +195,9 @@ func (s *Store) DeleteCredentials(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: credential %q: %w", name, err)
+	}
 	ok, err := s.v.Exists(ctx, p)
 	if err != nil {
 		return fmt.Errorf("storage: credential %q: %w", name, err)
@@ -205,6 +218,9 @@ func (s *Store) DeleteCredentials(ctx context.Context, name string) error {
 // the stored credentials; entries under the prefix that EscapeName did
 // not produce are skipped.
 func (s *Store) ListCredentials(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage: list credentials: %w", err)
+	}
 	paths, err := s.v.List(ctx, s.credPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list credentials: %w", err)
@@ -235,6 +251,9 @@ func (s *Store) GetToken(ctx context.Context, name string) (*core.StoredToken, e
 	p, err := s.TokenPath(name)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage: token %q: %w", name, err)
 	}
 	if s.memTokens.Load() {
 		s.mu.RLock()
@@ -272,6 +291,9 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: token %q: %w", name, err)
+	}
 	if t == nil {
 		return fmt.Errorf("storage: token %q: %w: nil token", name, core.ErrInvalidCredentials)
 	}
@@ -303,6 +325,9 @@ func (s *Store) DeleteToken(ctx context.Context, name string) error {
 	p, err := s.TokenPath(name)
 	if err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: token %q: %w", name, err)
 	}
 	s.mu.Lock()
 	delete(s.mem, name)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vaulttest_test
+
+const raceEnabled = false
