@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,7 +131,19 @@ func (a *app) vaultDir(what string) (string, error) {
 	case scheme == "file" && rest != "":
 		return rest, nil
 	}
-	return "", usagef("%s works on a directory vault (a path or file:///path), not %q", what, uri)
+	return "", usagef("%s works on a directory vault (a path or file:///path), not %q", what, redactURI(uri))
+}
+
+// redactURI is a vault URI as it may be shown: a password in it (as in
+// redis://:PASSWORD@host) is replaced, and a URI that does not parse is
+// named by its scheme alone.
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		scheme, _, _ := strings.Cut(uri, "://")
+		return scheme + "://…"
+	}
+	return u.Redacted()
 }
 
 // openStore opens the vault and the Store over it, once.
@@ -161,11 +174,11 @@ func (a *app) openStore() (*storage.Store, error) {
 		}
 		a.v, a.locker, a.vaultID = dv, dv.Locker(), dv.Dir()
 	case scheme == "memory":
-		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", uri)
+		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", redactURI(uri))
 	case scheme == "env":
 		// The root package's env:// reads {PREFIX}{NAME}_CREDENTIALS
 		// variables, read-only; there is nothing for the CLI to manage.
-		return nil, usagef("vault %q: credentials in environment variables are read by programs (omnitoken.NewFromEnv), not managed by the CLI; use a directory or file:///path", uri)
+		return nil, usagef("vault %q: credentials in environment variables are read by programs (omnitoken.NewFromEnv), not managed by the CLI; use a directory or file:///path", redactURI(uri))
 	default:
 		registered, others := false, []string{"a directory", "file:///path"}
 		for _, s := range omnivault.RegisteredSchemes() {

@@ -590,3 +590,15 @@ func TestTokenNotStoredFails(t *testing.T) {
 	r := e.run("", []string{canaryAccess + "1", canaryAccess + "2"}, "token", "api")
 	r.want(t, 1, "token persist failed")
 }
+
+// A vault URI may carry a password (redis://:PASSWORD@host): an error
+// that names the vault never prints it.
+func TestVaultURIPasswordNeverPrinted(t *testing.T) {
+	e := newEnv(t)
+	const secret = canaryPassword + "-uri"
+	for _, uri := range []string{"redis://:" + secret + "@127.0.0.1:1/0", "memory://u:" + secret + "@x", "env://u:" + secret + "@x"} {
+		for _, args := range [][]string{{"--vault", uri, "migrate"}, {"--vault", uri, "list"}} {
+			e.run("", nil, args...).want(t, 2) // run fails the test on the canary
+		}
+	}
+}
