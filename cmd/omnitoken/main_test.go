@@ -602,3 +602,43 @@ func TestVaultURIPasswordNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// A refresh token the IdP refuses with invalid_grant needs a person: the
+// distinct exit code, and the login command on one line.
+func TestRefusedRefreshTokenNeedsLogin(t *testing.T) {
+	e := newEnv(t)
+	p := newIdP(t, 3600)
+	e.run(p.oauth2JSON(canaryClientSecret), nil, "set", "api").want(t, 0)
+	e.run("", []string{canaryAccess + "1"}, "token", "api").want(t, 0)
+	e.run(fmt.Sprintf(`{"type":"oauth2","oauth2":{"clientID":"cli-client","clientSecret":%q,"grantType":"authorization_code",`+
+		`"endpoint":{"AuthURL":%q,"TokenURL":%q,"AuthStyle":2}}}`, canaryClientSecret, p.srv.URL+"/auth", p.tokenURL()), nil, "set", "me").want(t, 0)
+	// me's stored token has expired, and its refresh token is one the IdP
+	// no longer takes.
+	b, err := os.ReadFile(filepath.Join(e.vault, "tokens", "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	if err := json.Unmarshal(b, &tok); err != nil {
+		t.Fatal(err)
+	}
+	tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	tok["refresh_token"] = canaryRefresh + "revoked"
+	delete(tok, "credentials_digest") // it names api's credential
+	if b, err = json.Marshal(tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.vault, "tokens", "me.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"token", "me"}, {"header", "me"}, {"check", "me"}, {"exec", "me", "--", "true"}} {
+		r := e.run("", nil, args...)
+		r.want(t, exitNeedsLogin, "invalid_grant", "To log in, run: omnitoken login me")
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q", args, r.stdout)
+		}
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Fatalf("the IdP took %d refreshes, want 0", n)
+	}
+}
