@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -333,3 +334,60 @@ func TestLoginWithoutAPerson(t *testing.T) {
 }
 
 var _ = context.Background
+
+// login opens the login URL in a browser where there is one (a display
+// and xdg-open), and only there. The browser here is a script on PATH
+// that records the URL it was given.
+func TestLoginOpensABrowserOnlyWhereOneExists(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("xdg-open is how Linux opens a browser")
+	}
+	e := newEnv(t)
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`, nil, "set", "me").want(t, 0)
+	bindir := t.TempDir()
+	opened := filepath.Join(t.TempDir(), "opened")
+	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + opened + ".tmp && mv " + opened + ".tmp " + opened + "\n"
+	if err := os.WriteFile(filepath.Join(bindir, "xdg-open"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := "PATH=" + bindir + string(os.PathListSeparator) + os.Getenv("PATH")
+
+	// No display: the URL is printed, no browser is started.
+	e.extra = []string{path}
+	r := e.run("", nil, "login", "me", "--timeout", "1s")
+	r.want(t, 1, "https://idp.example/auth?")
+	if strings.Contains(r.stderr, "browser was opened") {
+		t.Fatalf("without a display: %s", r.stderr)
+	}
+	if _, err := os.Stat(opened); !os.IsNotExist(err) {
+		t.Fatalf("xdg-open ran without a display: %v", err)
+	}
+	// --no-browser with a display: the same.
+	e.extra = []string{path, "DISPLAY=:0"}
+	e.run("", nil, "login", "me", "--timeout", "1s", "--no-browser").want(t, 1, "https://idp.example/auth?")
+	if _, err := os.Stat(opened); !os.IsNotExist(err) {
+		t.Fatalf("xdg-open ran with --no-browser: %v", err)
+	}
+
+	// A display: the browser gets the URL that was printed.
+	r = e.run("", nil, "login", "me", "--timeout", "1s")
+	r.want(t, 1, "(A browser was opened.)")
+	printed := regexp.MustCompile(`(?m)^\s+(https://idp\.example/auth\?\S+)$`).FindStringSubmatch(r.stderr)
+	if printed == nil {
+		t.Fatalf("no login URL printed:\n%s", r.stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(opened)
+		if err == nil {
+			if string(b) != printed[1] {
+				t.Fatalf("the browser opened %q, the CLI printed %q", b, printed[1])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the browser was not opened within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
