@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -21,7 +24,6 @@ import (
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
-	"github.com/spf13/cobra"
 )
 
 // app is one invocation: its streams, its global flags, and what it opened.
@@ -342,21 +344,11 @@ func needsPerson(c *core.Credentials) bool {
 
 // loginCommand is what a person runs to log in name.
 func loginCommand(name string, device bool) string {
-	s := "omnitoken login " + shellQuote(name)
+	s := "omnitoken login " + shellquote.Quote(name)
 	if device {
 		s += " --device"
 	}
 	return s
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./@%+=:,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // loginHint says what to do about an error that needs a person, or "".

@@ -9,10 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
-	"github.com/spf13/cobra"
 )
 
 // Token states reported by list, show and check.
@@ -255,7 +257,7 @@ must log in first.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "ok: %s (%s): token %s\n", shellQuote(args[0]), s.Type, stateText(s, time.Now()))
+			fmt.Fprintf(a.stdout, "ok: %s (%s): token %s\n", shellquote.Quote(args[0]), s.Type, stateText(s, time.Now()))
 			return nil
 		}),
 	}
@@ -289,7 +291,7 @@ func (a *app) deleteCmd() *cobra.Command {
 			if revokes {
 				how = "its token was revoked where the server allowed it"
 			}
-			fmt.Fprintf(a.stdout, "Deleted %s from %s (%s).\n", shellQuote(args[0]), a.vaultID, how)
+			fmt.Fprintf(a.stdout, "Deleted %s from %s (%s).\n", shellquote.Quote(args[0]), a.vaultID, how)
 			return nil
 		}),
 	}
