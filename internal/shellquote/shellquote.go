@@ -7,7 +7,7 @@ import "strings"
 
 // Quote returns s as one POSIX shell word: bare when it holds only
 // characters no shell treats specially, else in single quotes, with each
-// single quote written as '\''. The empty string is ''.
+// single quote written as '\”. The empty string is ”.
 func Quote(s string) string {
 	safe := s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
