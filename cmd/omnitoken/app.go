@@ -67,7 +67,55 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 needs login (run the printed
 		a.setCmd(), a.listCmd(), a.showCmd(), a.tokenCmd(), a.headerCmd(), a.execCmd(),
 		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.migrateCmd(), a.pluginsCmd(),
 	)
+	strictHelpAndCompletion(root)
 	return root
+}
+
+// strictHelpAndCompletion makes "completion" without a known shell, and
+// "help" with an unknown topic, usage errors. Cobra prints help and exits
+// 0 for both, so "source <(omnitoken completion bsh)" would fail silently.
+func strictHelpAndCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sc := range c.Commands() {
+			shells = append(shells, sc.Name())
+		}
+		c.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("completion: no shell %q (want one of %s)", args[0], strings.Join(shells, ", "))
+			}
+			return nil
+		}
+		c.RunE = func(*cobra.Command, []string) error {
+			return usagef("completion: want a shell: %s", strings.Join(shells, ", "))
+		}
+	}
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(_ *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			if c, _, err := root.Find(args); err == nil {
+				for _, sc := range c.Commands() {
+					if sc.IsAvailableCommand() && strings.HasPrefix(sc.Name(), prefix) {
+						names = append(names, sc.Name())
+					}
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("help: no command %q", strings.Join(args, " "))
+			}
+			return c.Help()
+		},
+	})
 }
 
 func splitList(s string) []string {

@@ -522,6 +522,14 @@ func TestUsageAndHelp(t *testing.T) {
 	e.run("", nil, "--vault", "nosuch://x", "list").want(t, 2, `no vault provider for scheme "nosuch"`)
 	e.run("", nil, "--vault", "env://", "list").want(t, 2, "NewFromEnv")
 	e.run("", nil, "plugins").want(t, 2)
+	// A shell or help topic that does not exist is a usage error, not a
+	// help text with exit 0 that "source <(omnitoken completion bsh)"
+	// would take silently.
+	e.run("", nil, "completion").want(t, 2, "bash")
+	e.run("", nil, "completion", "bsh").want(t, 2, "bsh")
+	e.run("", nil, "help", "no-such-command").want(t, 2, "no-such-command")
+	e.run("", nil, "help", "token").want(t, 0, "Print the access token alone")
+	e.run("", nil, "help").want(t, 0, "Exit codes")
 }
 
 func TestCompletion(t *testing.T) {
@@ -536,6 +544,7 @@ func TestCompletion(t *testing.T) {
 	// Names complete from the vault.
 	e.run(`{"type":"basic","basic":{"username":"a","password":"`+canaryPassword+`"}}`, nil, "set", "jira").want(t, 0)
 	e.run("", nil, "__complete", "token", "").want(t, 0, "jira")
+	e.run("", nil, "__complete", "help", "lo").want(t, 0, "login")
 }
 
 func TestDefaultVault(t *testing.T) {
