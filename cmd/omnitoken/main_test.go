@@ -124,6 +124,28 @@ func (e *cliEnv) run(stdin string, allow []string, args ...string) result {
 	return r
 }
 
+// editToken stores the token file of from, changed by edit, as to's: the
+// vault as another process (or time passing) leaves it, since a fake
+// clock cannot reach into the CLI's process.
+func (e *cliEnv) editToken(from, to string, edit func(map[string]any)) {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.vault, "tokens", from+".json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var tok map[string]any
+	if err := json.Unmarshal(b, &tok); err != nil {
+		e.t.Fatal(err)
+	}
+	edit(tok)
+	if b, err = json.Marshal(tok); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.vault, "tokens", to+".json"), b, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // noCanary fails the test if out holds a canary that allow does not.
 func noCanary(t testing.TB, args []string, out string, allow []string) {
 	t.Helper()
@@ -377,22 +399,9 @@ func TestTokenRefreshesAnExpiredToken(t *testing.T) {
 	e.run("", []string{canaryAccess + "1"}, "token", "api").want(t, 0)
 	// Time passes: the stored token's expiry moves into the past, as a
 	// fake clock cannot reach into another process.
-	path := filepath.Join(e.vault, "tokens", "api.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok map[string]any
-	if err := json.Unmarshal(b, &tok); err != nil {
-		t.Fatal(err)
-	}
-	tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
-	if b, err = json.Marshal(tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.editToken("api", "api", func(tok map[string]any) {
+		tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	})
 	e.run("", nil, "list").want(t, 0, "expired, refreshable")
 	r := e.run("", []string{canaryAccess + "2"}, "token", "api")
 	r.want(t, 0)
@@ -623,23 +632,11 @@ func TestRefusedRefreshTokenNeedsLogin(t *testing.T) {
 		`"endpoint":{"AuthURL":%q,"TokenURL":%q,"AuthStyle":2}}}`, canaryClientSecret, p.srv.URL+"/auth", p.tokenURL()), nil, "set", "me").want(t, 0)
 	// me's stored token has expired, and its refresh token is one the IdP
 	// no longer takes.
-	b, err := os.ReadFile(filepath.Join(e.vault, "tokens", "api.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok map[string]any
-	if err := json.Unmarshal(b, &tok); err != nil {
-		t.Fatal(err)
-	}
-	tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
-	tok["refresh_token"] = canaryRefresh + "revoked"
-	delete(tok, "credentials_digest") // it names api's credential
-	if b, err = json.Marshal(tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(e.vault, "tokens", "me.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.editToken("api", "me", func(tok map[string]any) {
+		tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+		tok["refresh_token"] = canaryRefresh + "revoked"
+		delete(tok, "credentials_digest") // it names api's credential
+	})
 	for _, args := range [][]string{{"token", "me"}, {"header", "me"}, {"check", "me"}, {"exec", "me", "--", "true"}} {
 		r := e.run("", nil, args...)
 		r.want(t, exitNeedsLogin, "invalid_grant", "To log in, run: omnitoken login me")
