@@ -391,3 +391,43 @@ func TestLoginOpensABrowserOnlyWhereOneExists(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An authorization-code credential that also names a device endpoint
+// logs in with --device (over SSH, say): the device grant runs, and the
+// tokens are stored under the credential as it is.
+func TestLoginDeviceForAnAuthorizationCodeCredential(t *testing.T) {
+	issuer := startOIDC(t)
+	e := newEnv(t)
+	e.run(fmt.Sprintf(`{"type":"oauth2","oauth2":{"clientID":%q,"clientSecret":%q,"grantType":"authorization_code",`+
+		`"endpoint":{"AuthURL":%q,"DeviceAuthURL":%q,"TokenURL":%q}}}`, opDeviceClient, opDeviceSecret,
+		issuer+"/auth", issuer+"/device_authorization", issuer+"/oauth/token"), nil, "set", "me").want(t, 0, "omnitoken login me")
+
+	cli := e.start("login", "me", "--device")
+	userCode := cli.await(t, regexp.MustCompile(`enter the code: (\S+)$`))[1]
+	b := browser(t)
+	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if code := cli.wait(t); code != 0 {
+		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
+	}
+	out := cli.output()
+	noCanary(t, cli.cmd.Args, out, nil)
+	access, _ := storedToken(t, e, "me")
+	if strings.Contains(out, access) || !strings.Contains(out, "Logged in: token for me stored in "+e.vault) {
+		t.Fatalf("login --device output:\n%s", out)
+	}
+	r := e.run("", []string{access}, "token", "me")
+	if r.want(t, 0); r.stdout != access+"\n" {
+		t.Fatalf("token after login = %q", r.stdout)
+	}
+	// The credential is still the authorization-code one.
+	e.run("", nil, "show", "me").want(t, 0, "authorization_code")
+}
