@@ -75,3 +75,25 @@ func TestHandoffCarriesWhatToDo(t *testing.T) {
 		check(t, err, s, "svc", "omnitoken login svc", "", "")
 	})
 }
+
+// TestHandoffCommandForADashName: a name that starts with "-" follows
+// "--" in the login command, so that pasted into a shell it is not taken
+// for a flag.
+func TestHandoffCommandForADashName(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, time.Hour, nil)
+	for name, want := range map[string]string{
+		"-svc":    "omnitoken login --device -- -svc",
+		"-my svc": "omnitoken login --device -- '-my svc'",
+	} {
+		if err := f.m.SetCredentials(ctx, name, coretest.Credentials("counting")); err != nil {
+			t.Fatal(err)
+		}
+		f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD-EFGH"})
+		_, err := f.m.Token(ctx, name)
+		var re *core.ReauthRequiredError
+		if !errors.As(err, &re) || re.Command != want {
+			t.Errorf("%q: err = %v, want the command %q", name, err, want)
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plexusone/omnitoken/internal/shellquote"
+	"github.com/plexusone/omnitoken/internal/logincmd"
 )
 
 // The topics whose state the Manager logs once per change.
@@ -85,10 +85,7 @@ func (m *Manager) failed(e *entry, c *Credentials, prev *Token, err error) error
 	}
 	re.Name = e.name
 	if re.Command == "" {
-		re.Command = "omnitoken login " + shellquote.Quote(e.name)
-		if re.UserCode != "" {
-			re.Command += " --device"
-		}
+		re.Command = logincmd.For(e.name, re.UserCode != "")
 	}
 	if named {
 		err = fmt.Errorf("core: token %q: %w", e.name, &reauthNamed{err: err, re: re})

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/internal/shellquote"
+	"github.com/plexusone/omnitoken/internal/logincmd"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -390,15 +390,6 @@ func needsPerson(c *core.Credentials) bool {
 	return g == oauth2.GrantAuthorizationCode || g == oauth2.GrantDeviceCode
 }
 
-// loginCommand is what a person runs to log in name.
-func loginCommand(name string, device bool) string {
-	s := "omnitoken login " + shellquote.Quote(name)
-	if device {
-		s += " --device"
-	}
-	return s
-}
-
 // loginHint says what to do about an error that needs a person, or "".
 // A device code a strategy may have started is not shown: nobody polls it
 // once this process exits; the login command starts one and waits.
@@ -427,7 +418,7 @@ func explain(err error, name string, c *core.Credentials) error {
 	if err == nil || !errors.Is(err, core.ErrReauthRequired) {
 		return err
 	}
-	cmd := loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+	cmd := logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 	var re *core.ReauthRequiredError
 	if errors.As(err, &re) && re.Command != "" {
 		cmd = re.Command

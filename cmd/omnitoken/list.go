@@ -13,6 +13,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/logincmd"
 	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 )
@@ -80,7 +81,7 @@ func (a *app) describe(ctx context.Context, name string) (status, *core.Credenti
 	}
 	switch {
 	case needsPerson(c):
-		s.State, s.Login = stateNeedsLogin, loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+		s.State, s.Login = stateNeedsLogin, logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 	case c.Type == "basic" || c.Type == "headerquery":
 		s.State = stateStatic
 	default:
@@ -121,7 +122,7 @@ func (a *app) check(ctx context.Context, name string, timeout time.Duration) (st
 	if err != nil {
 		err = explain(err, name, c)
 		if errors.Is(err, core.ErrReauthRequired) {
-			s.State, s.Login = stateNeedsLogin, loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+			s.State, s.Login = stateNeedsLogin, logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 		} else {
 			s.State = stateFailing
 		}

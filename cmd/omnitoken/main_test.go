@@ -17,12 +17,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/plexusone/omnitoken/internal/shellquote"
 )
 
 // Canary secrets: none may ever be printed, except the access token a
@@ -646,5 +649,43 @@ func TestRefusedRefreshTokenNeedsLogin(t *testing.T) {
 	}
 	if n := p.refreshes.Load(); n != 0 {
 		t.Fatalf("the IdP took %d refreshes, want 0", n)
+	}
+}
+
+// The login command printed for a name that starts with "-" works when
+// pasted: the name follows "--", so it is not taken for a flag.
+func TestLoginCommandForADashName(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	e := newEnv(t)
+	var deviceRequests atomic.Int64
+	device := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deviceRequests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+	}))
+	defer device.Close()
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"device_code","endpoint":{"DeviceAuthURL":"`+device.URL+`/device","TokenURL":"`+device.URL+`/token"}}}`,
+		nil, "set", "--", "-tv").want(t, 0, "omnitoken login --device -- -tv")
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`,
+		nil, "set", "--", "-me").want(t, 0, "omnitoken login -- -me")
+	e.run("", nil, "token", "--", "-me").want(t, exitNeedsLogin, "To log in, run: omnitoken login -- -me")
+	r := e.run("", nil, "token", "--", "-tv")
+	r.want(t, exitNeedsLogin)
+	hint := regexp.MustCompile(`(?m)^To log in, run: omnitoken (.*)$`).FindStringSubmatch(r.stderr)
+	if hint == nil || hint[1] != "login --device -- -tv" {
+		t.Fatalf("hint %q", hint)
+	}
+	e.run("", nil, "list").want(t, 0, "needs login: omnitoken login -- -me", "needs login: omnitoken login --device -- -tv")
+	// Pasted into a shell, the command parses and starts the device flow
+	// (which this endpoint refuses): exit 1, not 2.
+	cmd := exec.Command("sh", "-c", shellquote.Quote(bin)+" "+hint[1])
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
+	noCanary(t, cmd.Args, string(out), nil)
+	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != exitFailure || deviceRequests.Load() != 1 {
+		t.Fatalf("sh -c %q: %v (%d device requests):\n%s", hint[1], err, deviceRequests.Load(), out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/logincmd"
 	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -122,7 +123,7 @@ func (a *app) runSet(cmd *cobra.Command, name string, f setFlags) error {
 	}
 	fmt.Fprintf(a.stdout, "Stored credential %s (type %s) in %s.\n", shellquote.Quote(name), c.Type, a.vaultID)
 	if needsPerson(c) {
-		fmt.Fprintf(a.stdout, "It needs a person to log in once: %s\n", loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode))
+		fmt.Fprintf(a.stdout, "It needs a person to log in once: %s\n", logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode))
 	}
 	return nil
 }
