@@ -453,6 +453,8 @@ func TestExecPassesTokenAndExitCode(t *testing.T) {
 	if r.stdout != at+"|" {
 		t.Fatalf("exec --env: %q", r.stdout)
 	}
+	// A command ended by a signal: 128 + the signal's number, as shells say.
+	e.run("", []string{at}, "exec", "api", "--", "sh", "-c", "kill -TERM $$").want(t, 128+15)
 	e.run("", nil, "exec", "api", "--", "no-such-command-omnitoken-test").want(t, 127)
 	e.run("", nil, "exec", "api", "sh").want(t, 2)
 	e.run("", nil, "exec", "api", "--").want(t, 2)
