@@ -10,6 +10,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/plugins"
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -77,6 +78,19 @@ type Config struct {
 	// Clock is the source of time for expiry and backoff decisions.
 	// Default: the system clock. Tests pass a coretest.FakeClock.
 	Clock core.Clock
+
+	// EncryptionKeys, when set, encrypts every credential and token at
+	// rest with AES-256-GCM, whatever the vault (see storage.EncryptVault):
+	// the first key seals each write, any key opens a read. Parse them
+	// with storage.ParseKeys or storage.KeysFromEnv; NewAuto reads
+	// OMNITOKEN_KEY or OMNITOKEN_KEY_FILE. A value that no key opens is an
+	// error naming the credential, never plaintext.
+	EncryptionKeys *storage.Keys
+
+	// AllowPlaintext, with EncryptionKeys, lets reads return values that
+	// were stored before encryption was turned on, while TokenManager.Rekey
+	// encrypts them in place. Writes are always encrypted.
+	AllowPlaintext bool
 
 	// Extensions holds the settings that are functions or lists: your
 	// own strategies, the plugins' options and the event hook. They sit

@@ -35,6 +35,7 @@ type app struct {
 	pluginDir  string
 	pluginSums []string
 	verbose    bool
+	plain      bool // open the vault as it is, without OMNITOKEN_KEY (rekey)
 
 	plugins    []pluginStrategy // loaded once, when needed
 	strategies []core.Strategy  // those of the Manager made last
@@ -65,7 +66,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 needs login (run the printed
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log the engine's debug lines to stderr (never a secret)")
 	root.AddCommand(
 		a.setCmd(), a.listCmd(), a.showCmd(), a.tokenCmd(), a.headerCmd(), a.execCmd(),
-		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.migrateCmd(), a.pluginsCmd(),
+		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.migrateCmd(), a.rekeyCmd(), a.pluginsCmd(),
 	)
 	strictHelpAndCompletion(root)
 	return root
@@ -167,6 +168,25 @@ func (a *app) vaultURI() (string, error) {
 	return credentialsDir()
 }
 
+// encrypt wraps the vault so that every value is sealed with the keys of
+// OMNITOKEN_KEY or OMNITOKEN_KEY_FILE, as omnitoken.NewAuto does, when one
+// of them is set. The vault it wraps is closed with it.
+func (a *app) encrypt() error {
+	keys, err := storage.KeysFromEnv()
+	if errors.Is(err, storage.ErrNoKey) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := storage.EncryptVault(a.v, keys, storage.EncryptOptions{})
+	if err != nil {
+		return err
+	}
+	a.v, a.vaultID = ev, a.vaultID+" (encrypted)"
+	return nil
+}
+
 // vaultDir returns the directory of a directory vault, or a usage error
 // naming the URI.
 func (a *app) vaultDir(what string) (string, error) {
@@ -245,6 +265,12 @@ func (a *app) openStore() (*storage.Store, error) {
 			return nil, fmt.Errorf("open vault %s://: %w", scheme, err)
 		}
 		a.v, a.vaultID = v, scheme+"://"
+	}
+	if !a.plain {
+		if err := a.encrypt(); err != nil {
+			_ = a.v.Close()
+			return nil, err
+		}
 	}
 	a.closers = append(a.closers, a.v.Close)
 	st, err := storage.New(a.v, storage.Options{Logger: a.logger()})

@@ -13,6 +13,7 @@
 //	omnitoken check NAME                        validate, fetch a token, report its expiry
 //	omnitoken delete NAME                       delete it (revoking the token where the type can)
 //	omnitoken migrate [--rename OLD=NEW]        move a directory written by omnitoken v0.1.0 to this layout
+//	omnitoken rekey                             seal every value with the first key of $OMNITOKEN_KEY
 //	omnitoken plugins list                      the strategy plugins in the plugin directory
 //	omnitoken completion bash|zsh|fish          shell completion
 //
@@ -25,6 +26,8 @@
 // Files are laid out as omnitoken.NewFromDirectory lays them out, so a
 // program and the CLI share a vault; a directory written by omnitoken
 // v0.1.0 is used in its own layout until "omnitoken migrate" moves it.
+// With OMNITOKEN_KEY or OMNITOKEN_KEY_FILE set, as for omnitoken.NewAuto,
+// values are sealed with AES-256-GCM (storage.EncryptVault).
 //
 // # Exit codes
 //
