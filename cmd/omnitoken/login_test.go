@@ -195,6 +195,27 @@ func storedToken(t testing.TB, e *cliEnv, name string) (access, refresh string) 
 	return tok.AccessToken, tok.RefreshToken
 }
 
+// approveDevice plays the person who enters userCode at the OP, signs in
+// and allows the device.
+func approveDevice(t testing.TB, issuer, userCode string) {
+	t.Helper()
+	b := browser(t)
+	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(string(body), "Device authorization allowed") {
+		t.Fatalf("approval: %s", body)
+	}
+}
+
 func userinfo(t testing.TB, issuer, accessToken string) string {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
@@ -282,22 +303,7 @@ func TestLoginDeviceAgainstOP(t *testing.T) {
 	userCode := m[1]
 	cli.await(t, regexp.MustCompile(`^Waiting for you to approve`))
 
-	// The person approves on another device.
-	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if !strings.Contains(string(body), "Device authorization allowed") {
-		t.Fatalf("approval: %s", body)
-	}
+	approveDevice(t, issuer, userCode) // on another device
 
 	if code := cli.wait(t); code != 0 {
 		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
@@ -404,17 +410,7 @@ func TestLoginDeviceForAnAuthorizationCodeCredential(t *testing.T) {
 
 	cli := e.start("login", "me", "--device")
 	userCode := cli.await(t, regexp.MustCompile(`enter the code: (\S+)$`))[1]
-	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
+	approveDevice(t, issuer, userCode)
 	if code := cli.wait(t); code != 0 {
 		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
 	}
