@@ -3,7 +3,8 @@ package core
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/plexusone/omnitoken/internal/logincmd"
 )
 
 // The topics whose state the Manager logs once per change.
@@ -84,10 +85,7 @@ func (m *Manager) failed(e *entry, c *Credentials, prev *Token, err error) error
 	}
 	re.Name = e.name
 	if re.Command == "" {
-		re.Command = "omnitoken login " + shellQuote(e.name)
-		if re.UserCode != "" {
-			re.Command += " --device"
-		}
+		re.Command = logincmd.For(e.name, re.UserCode != "")
 	}
 	if named {
 		err = fmt.Errorf("core: token %q: %w", e.name, &reauthNamed{err: err, re: re})
@@ -101,17 +99,6 @@ func (m *Manager) failed(e *entry, c *Credentials, prev *Token, err error) error
 		}
 	}
 	return err
-}
-
-// shellQuote quotes s for a POSIX shell, leaving it bare when that is safe.
-func shellQuote(s string) string {
-	safe := s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
-	}) < 0
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // reauthNamed keeps a strategy's error chain whole while errors.As finds

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/logincmd"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
@@ -20,7 +24,6 @@ import (
 	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
-	"github.com/spf13/cobra"
 )
 
 // app is one invocation: its streams, its global flags, and what it opened.
@@ -65,7 +68,55 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 needs login (run the printed
 		a.setCmd(), a.listCmd(), a.showCmd(), a.tokenCmd(), a.headerCmd(), a.execCmd(),
 		a.loginCmd(), a.checkCmd(), a.deleteCmd(), a.migrateCmd(), a.rekeyCmd(), a.pluginsCmd(),
 	)
+	strictHelpAndCompletion(root)
 	return root
+}
+
+// strictHelpAndCompletion makes "completion" without a known shell, and
+// "help" with an unknown topic, usage errors. Cobra prints help and exits
+// 0 for both, so "source <(omnitoken completion bsh)" would fail silently.
+func strictHelpAndCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sc := range c.Commands() {
+			shells = append(shells, sc.Name())
+		}
+		c.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("completion: no shell %q (want one of %s)", args[0], strings.Join(shells, ", "))
+			}
+			return nil
+		}
+		c.RunE = func(*cobra.Command, []string) error {
+			return usagef("completion: want a shell: %s", strings.Join(shells, ", "))
+		}
+	}
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(_ *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			if c, _, err := root.Find(args); err == nil {
+				for _, sc := range c.Commands() {
+					if sc.IsAvailableCommand() && strings.HasPrefix(sc.Name(), prefix) {
+						names = append(names, sc.Name())
+					}
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("help: no command %q", strings.Join(args, " "))
+			}
+			return c.Help()
+		},
+	})
 }
 
 func splitList(s string) []string {
@@ -150,7 +201,19 @@ func (a *app) vaultDir(what string) (string, error) {
 	case scheme == "file" && rest != "":
 		return rest, nil
 	}
-	return "", usagef("%s works on a directory vault (a path or file:///path), not %q", what, uri)
+	return "", usagef("%s works on a directory vault (a path or file:///path), not %q", what, redactURI(uri))
+}
+
+// redactURI is a vault URI as it may be shown: a password in it (as in
+// redis://:PASSWORD@host) is replaced, and a URI that does not parse is
+// named by its scheme alone.
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		scheme, _, _ := strings.Cut(uri, "://")
+		return scheme + "://…"
+	}
+	return u.Redacted()
 }
 
 // openStore opens the vault and the Store over it, once.
@@ -181,11 +244,11 @@ func (a *app) openStore() (*storage.Store, error) {
 		}
 		a.v, a.locker, a.vaultID = dv, dv.Locker(), dv.Dir()
 	case scheme == "memory":
-		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", uri)
+		return nil, usagef("vault %q keeps nothing after the command exits; use a directory or file:///path", redactURI(uri))
 	case scheme == "env":
 		// The root package's env:// reads {PREFIX}{NAME}_CREDENTIALS
 		// variables, read-only; there is nothing for the CLI to manage.
-		return nil, usagef("vault %q: credentials in environment variables are read by programs (omnitoken.NewFromEnv), not managed by the CLI; use a directory or file:///path", uri)
+		return nil, usagef("vault %q: credentials in environment variables are read by programs (omnitoken.NewFromEnv), not managed by the CLI; use a directory or file:///path", redactURI(uri))
 	default:
 		registered, others := false, []string{"a directory", "file:///path"}
 		for _, s := range omnivault.RegisteredSchemes() {
@@ -353,25 +416,6 @@ func needsPerson(c *core.Credentials) bool {
 	return g == oauth2.GrantAuthorizationCode || g == oauth2.GrantDeviceCode
 }
 
-// loginCommand is what a person runs to log in name.
-func loginCommand(name string, device bool) string {
-	s := "omnitoken login " + shellQuote(name)
-	if device {
-		s += " --device"
-	}
-	return s
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./@%+=:,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // loginHint says what to do about an error that needs a person, or "".
 // A device code a strategy may have started is not shown: nobody polls it
 // once this process exits; the login command starts one and waits.
@@ -400,7 +444,7 @@ func explain(err error, name string, c *core.Credentials) error {
 	if err == nil || !errors.Is(err, core.ErrReauthRequired) {
 		return err
 	}
-	cmd := loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+	cmd := logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 	var re *core.ReauthRequiredError
 	if errors.As(err, &re) && re.Command != "" {
 		cmd = re.Command

@@ -9,10 +9,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/logincmd"
+	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
-	"github.com/spf13/cobra"
 )
 
 // Token states reported by list, show and check.
@@ -78,7 +81,7 @@ func (a *app) describe(ctx context.Context, name string) (status, *core.Credenti
 	}
 	switch {
 	case needsPerson(c):
-		s.State, s.Login = stateNeedsLogin, loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+		s.State, s.Login = stateNeedsLogin, logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 	case c.Type == "basic" || c.Type == "headerquery":
 		s.State = stateStatic
 	default:
@@ -119,7 +122,7 @@ func (a *app) check(ctx context.Context, name string, timeout time.Duration) (st
 	if err != nil {
 		err = explain(err, name, c)
 		if errors.Is(err, core.ErrReauthRequired) {
-			s.State, s.Login = stateNeedsLogin, loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode)
+			s.State, s.Login = stateNeedsLogin, logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode)
 		} else {
 			s.State = stateFailing
 		}
@@ -255,7 +258,7 @@ must log in first.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "ok: %s (%s): token %s\n", shellQuote(args[0]), s.Type, stateText(s, time.Now()))
+			fmt.Fprintf(a.stdout, "ok: %s (%s): token %s\n", shellquote.Quote(args[0]), s.Type, stateText(s, time.Now()))
 			return nil
 		}),
 	}
@@ -289,7 +292,7 @@ func (a *app) deleteCmd() *cobra.Command {
 			if revokes {
 				how = "its token was revoked where the server allowed it"
 			}
-			fmt.Fprintf(a.stdout, "Deleted %s from %s (%s).\n", shellQuote(args[0]), a.vaultID, how)
+			fmt.Fprintf(a.stdout, "Deleted %s from %s (%s).\n", shellquote.Quote(args[0]), a.vaultID, how)
 			return nil
 		}),
 	}

@@ -8,9 +8,11 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/spf13/cobra"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/shellquote"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
 )
 
 func (a *app) loginCmd() *cobra.Command {
@@ -86,14 +88,14 @@ func (a *app) runLogin(ctx context.Context, name string, device, noBrowser bool,
 		t, err := o2.Token(ctx, dc, nil)
 		sp.stop()
 		if err != nil {
-			return fmt.Errorf("login %s: %w", shellQuote(name), err)
+			return fmt.Errorf("login %s: %w", shellquote.Quote(name), err)
 		}
 		if err := m.PutToken(ctx, name, t); err != nil {
 			return err
 		}
 	case grant == oauth2.GrantAuthorizationCode:
 		err := o2.AuthorizeLocal(ctx, m, name, func(u string) error {
-			fmt.Fprintf(a.stderr, "Open this URL in a browser to log in %s:\n\n  %s\n\n", shellQuote(name), u)
+			fmt.Fprintf(a.stderr, "Open this URL in a browser to log in %s:\n\n  %s\n\n", shellquote.Quote(name), u)
 			if !noBrowser && openBrowser(u) {
 				fmt.Fprintln(a.stderr, "(A browser was opened.)")
 			}
@@ -102,7 +104,7 @@ func (a *app) runLogin(ctx context.Context, name string, device, noBrowser bool,
 		})
 		sp.stop()
 		if err != nil {
-			return fmt.Errorf("login %s: %w", shellQuote(name), err)
+			return fmt.Errorf("login %s: %w", shellquote.Quote(name), err)
 		}
 	default:
 		t, err := m.Refresh(ctx, name)
@@ -110,7 +112,7 @@ func (a *app) runLogin(ctx context.Context, name string, device, noBrowser bool,
 			return explain(err, name, c)
 		}
 		tok = t
-		fmt.Fprintf(a.stderr, "%s needs no login (type %s); fetched a token.\n", shellQuote(name), c.Type)
+		fmt.Fprintf(a.stderr, "%s needs no login (type %s); fetched a token.\n", shellquote.Quote(name), c.Type)
 	}
 	if tok == nil {
 		if tok, err = m.Token(ctx, name); err != nil {
@@ -129,7 +131,7 @@ func (a *app) runLogin(ctx context.Context, name string, device, noBrowser bool,
 	if tok.RefreshToken != "" {
 		refresh = ", refreshed unattended from now on"
 	}
-	fmt.Fprintf(a.stdout, "Logged in: token for %s stored in %s, %s%s.\n", shellQuote(name), where, exp, refresh)
+	fmt.Fprintf(a.stdout, "Logged in: token for %s stored in %s, %s%s.\n", shellquote.Quote(name), where, exp, refresh)
 	return nil
 }
 

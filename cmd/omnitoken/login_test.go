@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,27 @@ func storedToken(t testing.TB, e *cliEnv, name string) (access, refresh string) 
 	return tok.AccessToken, tok.RefreshToken
 }
 
+// approveDevice plays the person who enters userCode at the OP, signs in
+// and allows the device.
+func approveDevice(t testing.TB, issuer, userCode string) {
+	t.Helper()
+	b := browser(t)
+	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(string(body), "Device authorization allowed") {
+		t.Fatalf("approval: %s", body)
+	}
+}
+
 func userinfo(t testing.TB, issuer, accessToken string) string {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
@@ -281,22 +303,7 @@ func TestLoginDeviceAgainstOP(t *testing.T) {
 	userCode := m[1]
 	cli.await(t, regexp.MustCompile(`^Waiting for you to approve`))
 
-	// The person approves on another device.
-	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if !strings.Contains(string(body), "Device authorization allowed") {
-		t.Fatalf("approval: %s", body)
-	}
+	approveDevice(t, issuer, userCode) // on another device
 
 	if code := cli.wait(t); code != 0 {
 		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
@@ -333,3 +340,90 @@ func TestLoginWithoutAPerson(t *testing.T) {
 }
 
 var _ = context.Background
+
+// login opens the login URL in a browser where there is one (a display
+// and xdg-open), and only there. The browser here is a script on PATH
+// that records the URL it was given.
+func TestLoginOpensABrowserOnlyWhereOneExists(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("xdg-open is how Linux opens a browser")
+	}
+	e := newEnv(t)
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`, nil, "set", "me").want(t, 0)
+	bindir := t.TempDir()
+	opened := filepath.Join(t.TempDir(), "opened")
+	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + opened + ".tmp && mv " + opened + ".tmp " + opened + "\n"
+	if err := os.WriteFile(filepath.Join(bindir, "xdg-open"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := "PATH=" + bindir + string(os.PathListSeparator) + os.Getenv("PATH")
+
+	// No display: the URL is printed, no browser is started.
+	e.extra = []string{path}
+	r := e.run("", nil, "login", "me", "--timeout", "1s")
+	r.want(t, 1, "https://idp.example/auth?")
+	if strings.Contains(r.stderr, "browser was opened") {
+		t.Fatalf("without a display: %s", r.stderr)
+	}
+	if _, err := os.Stat(opened); !os.IsNotExist(err) {
+		t.Fatalf("xdg-open ran without a display: %v", err)
+	}
+	// --no-browser with a display: the same.
+	e.extra = []string{path, "DISPLAY=:0"}
+	e.run("", nil, "login", "me", "--timeout", "1s", "--no-browser").want(t, 1, "https://idp.example/auth?")
+	if _, err := os.Stat(opened); !os.IsNotExist(err) {
+		t.Fatalf("xdg-open ran with --no-browser: %v", err)
+	}
+
+	// A display: the browser gets the URL that was printed.
+	r = e.run("", nil, "login", "me", "--timeout", "1s")
+	r.want(t, 1, "(A browser was opened.)")
+	printed := regexp.MustCompile(`(?m)^\s+(https://idp\.example/auth\?\S+)$`).FindStringSubmatch(r.stderr)
+	if printed == nil {
+		t.Fatalf("no login URL printed:\n%s", r.stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(opened)
+		if err == nil {
+			if string(b) != printed[1] {
+				t.Fatalf("the browser opened %q, the CLI printed %q", b, printed[1])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the browser was not opened within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// An authorization-code credential that also names a device endpoint
+// logs in with --device (over SSH, say): the device grant runs, and the
+// tokens are stored under the credential as it is.
+func TestLoginDeviceForAnAuthorizationCodeCredential(t *testing.T) {
+	issuer := startOIDC(t)
+	e := newEnv(t)
+	e.run(fmt.Sprintf(`{"type":"oauth2","oauth2":{"clientID":%q,"clientSecret":%q,"grantType":"authorization_code",`+
+		`"endpoint":{"AuthURL":%q,"DeviceAuthURL":%q,"TokenURL":%q}}}`, opDeviceClient, opDeviceSecret,
+		issuer+"/auth", issuer+"/device_authorization", issuer+"/oauth/token"), nil, "set", "me").want(t, 0, "omnitoken login me")
+
+	cli := e.start("login", "me", "--device")
+	userCode := cli.await(t, regexp.MustCompile(`enter the code: (\S+)$`))[1]
+	approveDevice(t, issuer, userCode)
+	if code := cli.wait(t); code != 0 {
+		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
+	}
+	out := cli.output()
+	noCanary(t, cli.cmd.Args, out, nil)
+	access, _ := storedToken(t, e, "me")
+	if strings.Contains(out, access) || !strings.Contains(out, "Logged in: token for me stored in "+e.vault) {
+		t.Fatalf("login --device output:\n%s", out)
+	}
+	r := e.run("", []string{access}, "token", "me")
+	if r.want(t, 0); r.stdout != access+"\n" {
+		t.Fatalf("token after login = %q", r.stdout)
+	}
+	// The credential is still the authorization-code one.
+	e.run("", nil, "show", "me").want(t, 0, "authorization_code")
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -41,6 +42,25 @@ func main() {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return protect(stderr, func() int { return execute(ctx, args, stdin, stdout, stderr) })
+}
+
+// protect runs f and turns a panic into exit code 1 with a one-line
+// report and the goroutine's stack. The panic's value is not printed: it
+// may hold a credential or a token. Left alone, a panic would print its
+// value and exit with 2, the code for a usage error.
+func protect(stderr io.Writer, f func() int) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "omnitoken: internal error: a panic (%T, value not shown as it may hold a secret); please report it with this stack:\n%s", p, debug.Stack())
+			code = exitFailure
+		}
+	}()
+	return f()
+}
+
+// execute runs one command line and returns the process exit code.
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
 	root.SetArgs(args)

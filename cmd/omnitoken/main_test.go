@@ -17,12 +17,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/plexusone/omnitoken/internal/shellquote"
 )
 
 // Canary secrets: none may ever be printed, except the access token a
@@ -122,6 +125,28 @@ func (e *cliEnv) run(stdin string, allow []string, args ...string) result {
 	}
 	noCanary(e.t, args, r.stdout+r.stderr, allow)
 	return r
+}
+
+// editToken stores the token file of from, changed by edit, as to's: the
+// vault as another process (or time passing) leaves it, since a fake
+// clock cannot reach into the CLI's process.
+func (e *cliEnv) editToken(from, to string, edit func(map[string]any)) {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.vault, "tokens", from+".json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var tok map[string]any
+	if err := json.Unmarshal(b, &tok); err != nil {
+		e.t.Fatal(err)
+	}
+	edit(tok)
+	if b, err = json.Marshal(tok); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.vault, "tokens", to+".json"), b, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // noCanary fails the test if out holds a canary that allow does not.
@@ -377,22 +402,9 @@ func TestTokenRefreshesAnExpiredToken(t *testing.T) {
 	e.run("", []string{canaryAccess + "1"}, "token", "api").want(t, 0)
 	// Time passes: the stored token's expiry moves into the past, as a
 	// fake clock cannot reach into another process.
-	path := filepath.Join(e.vault, "tokens", "api.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok map[string]any
-	if err := json.Unmarshal(b, &tok); err != nil {
-		t.Fatal(err)
-	}
-	tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
-	if b, err = json.Marshal(tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.editToken("api", "api", func(tok map[string]any) {
+		tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	})
 	e.run("", nil, "list").want(t, 0, "expired, refreshable")
 	r := e.run("", []string{canaryAccess + "2"}, "token", "api")
 	r.want(t, 0)
@@ -441,6 +453,8 @@ func TestExecPassesTokenAndExitCode(t *testing.T) {
 	if r.stdout != at+"|" {
 		t.Fatalf("exec --env: %q", r.stdout)
 	}
+	// A command ended by a signal: 128 + the signal's number, as shells say.
+	e.run("", []string{at}, "exec", "api", "--", "sh", "-c", "kill -TERM $$").want(t, 128+15)
 	e.run("", nil, "exec", "api", "--", "no-such-command-omnitoken-test").want(t, 127)
 	e.run("", nil, "exec", "api", "sh").want(t, 2)
 	e.run("", nil, "exec", "api", "--").want(t, 2)
@@ -522,6 +536,14 @@ func TestUsageAndHelp(t *testing.T) {
 	e.run("", nil, "--vault", "nosuch://x", "list").want(t, 2, `no vault provider for scheme "nosuch"`)
 	e.run("", nil, "--vault", "env://", "list").want(t, 2, "NewFromEnv")
 	e.run("", nil, "plugins").want(t, 2)
+	// A shell or help topic that does not exist is a usage error, not a
+	// help text with exit 0 that "source <(omnitoken completion bsh)"
+	// would take silently.
+	e.run("", nil, "completion").want(t, 2, "bash")
+	e.run("", nil, "completion", "bsh").want(t, 2, "bsh")
+	e.run("", nil, "help", "no-such-command").want(t, 2, "no-such-command")
+	e.run("", nil, "help", "token").want(t, 0, "Print the access token alone")
+	e.run("", nil, "help").want(t, 0, "Exit codes")
 }
 
 func TestCompletion(t *testing.T) {
@@ -536,6 +558,7 @@ func TestCompletion(t *testing.T) {
 	// Names complete from the vault.
 	e.run(`{"type":"basic","basic":{"username":"a","password":"`+canaryPassword+`"}}`, nil, "set", "jira").want(t, 0)
 	e.run("", nil, "__complete", "token", "").want(t, 0, "jira")
+	e.run("", nil, "__complete", "help", "lo").want(t, 0, "login")
 }
 
 func TestDefaultVault(t *testing.T) {
@@ -589,4 +612,82 @@ func TestTokenNotStoredFails(t *testing.T) {
 	}
 	r := e.run("", []string{canaryAccess + "1", canaryAccess + "2"}, "token", "api")
 	r.want(t, 1, "token persist failed")
+}
+
+// A vault URI may carry a password (redis://:PASSWORD@host): an error
+// that names the vault never prints it.
+func TestVaultURIPasswordNeverPrinted(t *testing.T) {
+	e := newEnv(t)
+	const secret = canaryPassword + "-uri"
+	for _, uri := range []string{"redis://:" + secret + "@127.0.0.1:1/0", "memory://u:" + secret + "@x", "env://u:" + secret + "@x"} {
+		for _, args := range [][]string{{"--vault", uri, "migrate"}, {"--vault", uri, "list"}} {
+			e.run("", nil, args...).want(t, 2) // run fails the test on the canary
+		}
+	}
+}
+
+// A refresh token the IdP refuses with invalid_grant needs a person: the
+// distinct exit code, and the login command on one line.
+func TestRefusedRefreshTokenNeedsLogin(t *testing.T) {
+	e := newEnv(t)
+	p := newIdP(t, 3600)
+	e.run(p.oauth2JSON(canaryClientSecret), nil, "set", "api").want(t, 0)
+	e.run("", []string{canaryAccess + "1"}, "token", "api").want(t, 0)
+	e.run(fmt.Sprintf(`{"type":"oauth2","oauth2":{"clientID":"cli-client","clientSecret":%q,"grantType":"authorization_code",`+
+		`"endpoint":{"AuthURL":%q,"TokenURL":%q,"AuthStyle":2}}}`, canaryClientSecret, p.srv.URL+"/auth", p.tokenURL()), nil, "set", "me").want(t, 0)
+	// me's stored token has expired, and its refresh token is one the IdP
+	// no longer takes.
+	e.editToken("api", "me", func(tok map[string]any) {
+		tok["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+		tok["refresh_token"] = canaryRefresh + "revoked"
+		delete(tok, "credentials_digest") // it names api's credential
+	})
+	for _, args := range [][]string{{"token", "me"}, {"header", "me"}, {"check", "me"}, {"exec", "me", "--", "true"}} {
+		r := e.run("", nil, args...)
+		r.want(t, exitNeedsLogin, "invalid_grant", "To log in, run: omnitoken login me")
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q", args, r.stdout)
+		}
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Fatalf("the IdP took %d refreshes, want 0", n)
+	}
+}
+
+// The login command printed for a name that starts with "-" works when
+// pasted: the name follows "--", so it is not taken for a flag.
+func TestLoginCommandForADashName(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	e := newEnv(t)
+	var deviceRequests atomic.Int64
+	device := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deviceRequests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+	}))
+	defer device.Close()
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"device_code","endpoint":{"DeviceAuthURL":"`+device.URL+`/device","TokenURL":"`+device.URL+`/token"}}}`,
+		nil, "set", "--", "-tv").want(t, 0, "omnitoken login --device -- -tv")
+	e.run(`{"type":"oauth2","oauth2":{"clientID":"n","grantType":"authorization_code","endpoint":{"AuthURL":"https://idp.example/auth","TokenURL":"https://idp.example/token"}}}`,
+		nil, "set", "--", "-me").want(t, 0, "omnitoken login -- -me")
+	e.run("", nil, "token", "--", "-me").want(t, exitNeedsLogin, "To log in, run: omnitoken login -- -me")
+	r := e.run("", nil, "token", "--", "-tv")
+	r.want(t, exitNeedsLogin)
+	hint := regexp.MustCompile(`(?m)^To log in, run: omnitoken (.*)$`).FindStringSubmatch(r.stderr)
+	if hint == nil || hint[1] != "login --device -- -tv" {
+		t.Fatalf("hint %q", hint)
+	}
+	e.run("", nil, "list").want(t, 0, "needs login: omnitoken login -- -me", "needs login: omnitoken login --device -- -tv")
+	// Pasted into a shell, the command parses and starts the device flow
+	// (which this endpoint refuses): exit 1, not 2.
+	cmd := exec.Command("sh", "-c", shellquote.Quote(bin)+" "+hint[1])
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
+	noCanary(t, cmd.Args, string(out), nil)
+	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != exitFailure || deviceRequests.Load() != 1 {
+		t.Fatalf("sh -c %q: %v (%d device requests):\n%s", hint[1], err, deviceRequests.Load(), out)
+	}
 }

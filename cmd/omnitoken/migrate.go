@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/plexusone/omnitoken/storage"
 	"github.com/spf13/cobra"
+
+	"github.com/plexusone/omnitoken/internal/shellquote"
+	"github.com/plexusone/omnitoken/storage"
 )
 
 func (a *app) migrateCmd() *cobra.Command {
@@ -97,7 +99,7 @@ func (a *app) migratePlan(cmd *cobra.Command, dir string, rename map[string]stri
 
 func describeMove(from, to string) string {
 	if from == to {
-		return shellQuote(from)
+		return shellquote.Quote(from)
 	}
-	return shellQuote(from) + " → " + shellQuote(to)
+	return shellquote.Quote(from) + " → " + shellquote.Quote(to)
 }

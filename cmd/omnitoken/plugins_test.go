@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plexusone/omnitoken/plugins/githubapp/fakegithub"
 )
 
 // buildPlugin builds the example plugin plugins/githubapp into a directory
@@ -79,4 +84,54 @@ func TestNoPluginsBuild(t *testing.T) {
 	if xe, ok := err.(*exec.ExitError); !ok || xe.ExitCode() != exitFailure || !strings.Contains(string(out), "without plugin support") {
 		t.Fatalf("plugins list from the lean build: %v: %s", err, out)
 	}
+}
+
+// delete revokes the token where the credential's type can: the
+// githubapp plugin revokes the installation token at a local fake of
+// GitHub before the credential and token leave the vault.
+func TestDeleteRevokesThroughPlugin(t *testing.T) {
+	key, keyPEM := fakegithub.NewKey(t)
+	gh := fakegithub.New("1", "2", &key.PublicKey)
+	defer gh.Close()
+	// The CLI hands a plugin only a few of its environment variables,
+	// the TLS trust store among them, so the fake speaks https here and
+	// the plugin trusts it through SSL_CERT_FILE.
+	ghTLS := httptest.NewTLSServer(gh.Config.Handler)
+	defer ghTLS.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ghTLS.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir, sum := buildPlugin(t)
+	e := newEnv(t)
+	e.extra = []string{envPluginDir + "=" + dir, envPluginSums + "=" + sum, "SSL_CERT_FILE=" + caFile}
+	cred, err := json.Marshal(map[string]any{"type": "githubapp", "githubapp": map[string]string{
+		"appID": "1", "installationID": "2", "privateKey": keyPEM, "baseURL": ghTLS.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyBody := strings.Split(keyPEM, "\n")[2] // a line of the key's base64
+	noKey := func(r result) {
+		t.Helper()
+		if strings.Contains(r.stdout+r.stderr, keyBody) {
+			t.Fatalf("the private key was printed:\n%s%s", r.stdout, r.stderr)
+		}
+	}
+	r := e.run(string(cred), nil, "set", "gh")
+	r.want(t, 0)
+	noKey(r)
+	r = e.run("", nil, "token", "gh")
+	r.want(t, 0)
+	noKey(r)
+	tok := strings.TrimSpace(r.stdout)
+	if !gh.Valid(tok) || gh.Mints() != 1 {
+		t.Fatalf("token = %q (valid at the fake: %v) after %d mints", tok, gh.Valid(tok), gh.Mints())
+	}
+	r = e.run("", nil, "delete", "gh")
+	r.want(t, 0, "Deleted gh", "revoked")
+	noKey(r)
+	if !gh.Revoked(tok) {
+		t.Fatal("delete left the installation token valid at GitHub")
+	}
+	e.run("", nil, "show", "gh").want(t, 1, `no credential "gh"`)
 }

@@ -7,13 +7,16 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+	xoauth2 "golang.org/x/oauth2"
+
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/logincmd"
+	"github.com/plexusone/omnitoken/internal/shellquote"
 	"github.com/plexusone/omnitoken/strategy/apikey"
 	"github.com/plexusone/omnitoken/strategy/basic"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
-	"github.com/spf13/cobra"
-	xoauth2 "golang.org/x/oauth2"
 )
 
 // maxInput bounds a credential read from a file or stdin.
@@ -118,9 +121,9 @@ func (a *app) runSet(cmd *cobra.Command, name string, f setFlags) error {
 	if err := m.SetCredentials(cmd.Context(), name, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "Stored credential %s (type %s) in %s.\n", shellQuote(name), c.Type, a.vaultID)
+	fmt.Fprintf(a.stdout, "Stored credential %s (type %s) in %s.\n", shellquote.Quote(name), c.Type, a.vaultID)
 	if needsPerson(c) {
-		fmt.Fprintf(a.stdout, "It needs a person to log in once: %s\n", loginCommand(name, grantOf(c) == oauth2.GrantDeviceCode))
+		fmt.Fprintf(a.stdout, "It needs a person to log in once: %s\n", logincmd.For(name, grantOf(c) == oauth2.GrantDeviceCode))
 	}
 	return nil
 }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/plexusone/omnitoken/core"
-	"github.com/plexusone/omnitoken/strategy/oauth2"
 	"github.com/spf13/cobra"
+
+	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/shellquote"
+	"github.com/plexusone/omnitoken/strategy/oauth2"
 )
 
 // fetch returns a valid token for name: the stored one while it is fresh,
@@ -57,7 +59,7 @@ func tokenValue(name string, t *core.Token) (string, error) {
 		return vals[0], nil
 	}
 	return "", fmt.Errorf("credential %q authorizes with %d values (headers %s, query %s), not one token; use omnitoken header %s",
-		name, len(vals), keys(t.Header), keys(t.Query), shellQuote(name))
+		name, len(vals), keys(t.Header), keys(t.Query), shellquote.Quote(name))
 }
 
 func keys[M ~map[string][]string](m M) string {
