@@ -22,12 +22,14 @@ func TestMinimalDependencies(t *testing.T) {
 		forbidden []string
 		required  []string // proves the list is the real one
 	}{{
-		// Issue 2: no Google, gRPC, OpenTelemetry, goauth or go-plugin.
+		// A program using only the engine, storage and the simple
+		// strategies links no Google, gRPC, OpenTelemetry, goauth or
+		// go-plugin.
 		name:      "core, storage, basic, apikey",
 		imports:   []string{"core", "storage", "strategy/basic", "strategy/apikey"},
 		forbidden: []string{"google.golang.org/", "cloud.google.com/", "go.opentelemetry.io/", "github.com/grokify/", "github.com/hashicorp/"},
 	}, {
-		// Issue 4: no plugin machinery without the plugins package.
+		// No plugin machinery without the plugins package.
 		name:      "core, basic",
 		imports:   []string{"core", "strategy/basic"},
 		forbidden: []string{"github.com/hashicorp/", "google.golang.org/grpc", "google.golang.org/protobuf", mod + "plugins"},

@@ -41,8 +41,9 @@
 //  3. Otherwise the caller joins the one flight of name, starting it if
 //     none runs. The flight runs detached from every caller's context and
 //     is bounded by Options.RefreshTimeout.
-//  4. The flight reads the credential and takes the Locker (a fenced lease
-//     when the Locker has one).
+//  4. The flight takes the Locker (a fenced lease when the Locker has
+//     one) and reads the credential under it, so that a credential another
+//     process deleted or replaced meanwhile is seen.
 //  5. It reads the stored token again, since another process may have
 //     refreshed it, and adopts it if it is fresh enough.
 //  6. Otherwise it calls the strategy with the previous token, retrying
@@ -58,12 +59,17 @@
 // it. A permanent failure (invalid_grant, invalid_client) is not retried
 // until the credential changes. A credential that needs a person gives a
 // *ReauthRequiredError naming the command to run, reported once through
-// Options.OnReauth and EventReauthRequired.
+// Options.OnReauth and EventReauthRequired; later calls fail at once with
+// the same error, without a strategy call, until the credential or the
+// token changes (a pending device code is polled once per call instead).
+// Manager.Expiry reads the cached token's expiry, for a gauge, without
+// any of this.
 //
 // SetCredentials, DeleteCredentials and PutToken take effect over any
 // flight in progress: a flight's token is not kept after its credential
 // was replaced or deleted, and a token given to PutToken wins over one a
-// flight obtains.
+// flight obtains. They take the Locker too, so that the same holds
+// against the flights of other processes that share it.
 //
 // # Security
 //

@@ -57,8 +57,9 @@ type entry struct {
 	notBefore atomic.Int64 // offset before which the endpoint is not called again
 	latency   atomic.Int64 // EWMA of strategy latency, ns
 	perm      atomic.Pointer[permFailure]
-	rejects   atomic.Int64 // forced refreshes after a 401, since the API last accepted a token
-	rejectAt  atomic.Int64 // offset before which a 401 does not force a refresh
+	rejects   atomic.Int64  // forced refreshes after a 401, since the API last accepted a token
+	rejectAt  atomic.Int64  // offset before which a 401 does not force a refresh
+	forcedGen atomic.Uint64 // generation of the token the last forced refresh gave
 
 	writeMu  sync.Mutex    // serializes token writes (see commit and flush)
 	puts     atomic.Uint64 // PutToken writes; a flight started before one drops its result
@@ -138,11 +139,13 @@ func (m *Manager) bury(e *entry) {
 	close(e.gone)
 }
 
-// publish makes c the token the cached path serves.
+// publish makes c the token the cached path serves. The credential has a
+// token again: a later failure of its refresh is a change of state.
 func (m *Manager) publish(e *entry, c *cached) {
 	e.cur.Store(c)
 	e.perm.Store(nil)
 	e.notBefore.Store(0)
+	m.clearState(e, topicRefresh)
 }
 
 func (e *entry) credType() string {

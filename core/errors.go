@@ -175,8 +175,11 @@ func (e *ReauthRequiredError) Unwrap() error { return e.Err }
 // Permanent() bool method returning true, or one matching
 // ErrInvalidCredentials or ErrRefreshFailed. The Manager does not call a
 // strategy again for a permanent failure until the credential changes.
-// ErrReauthRequired is not permanent: a person may act, and the next call
-// asks the strategy again.
+// ErrReauthRequired is not permanent, yet the Manager does not wait on
+// it either: later calls fail at once with the same error until the
+// credential or the token changes (a person authorized), except while a
+// device code is pending, when each call asks the strategy, which polls
+// for the approval at its own pace.
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	if errors.As(err, &p) && p.Permanent() {

@@ -75,25 +75,25 @@ func newFencing(t *testing.T, mut func(*core.Options)) (*core.Manager, *fencingS
 }
 
 // TestFenceStamped: every token written under a fenced lease carries its
-// fence, PutToken's included.
+// fence, PutToken's included. (SetCredentials took lease 1.)
 func TestFenceStamped(t *testing.T) {
 	m, store, _, clock := newFencing(t, nil)
 	ctx := context.Background()
-	for want := uint64(1); want <= 2; want++ {
+	for gen := uint64(1); gen <= 2; gen++ {
 		if _, err := m.Token(ctx, "svc"); err != nil {
 			t.Fatal(err)
 		}
 		st, err := store.GetToken(ctx, "svc")
-		if err != nil || st.Fence != want || st.Generation != want {
-			t.Fatalf("stored %v (fence %d), %v; want fence and generation %d", st, st.Fence, err, want)
+		if err != nil || st.Fence != gen+1 || st.Generation != gen {
+			t.Fatalf("stored %v (fence %d), %v; want fence %d, generation %d", st, st.Fence, err, gen+1, gen)
 		}
 		clock.Advance(2 * time.Minute)
 	}
 	if err := m.PutToken(ctx, "svc", &core.Token{AccessToken: "put", Expiry: clock.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := store.GetToken(ctx, "svc"); st.Fence != 3 || st.AccessToken != "put" {
-		t.Fatalf("PutToken stored %v with fence %d, want fence 3", st, st.Fence)
+	if st, _ := store.GetToken(ctx, "svc"); st.Fence != 4 || st.AccessToken != "put" {
+		t.Fatalf("PutToken stored %v with fence %d, want fence 4", st, st.Fence)
 	}
 }
 

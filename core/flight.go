@@ -134,10 +134,13 @@ func (m *Manager) reuse(e *entry, md mode, staleGen uint64) *cached {
 	return nil
 }
 
-// accepted records that the API took a token: the next 401 may force a
-// refresh at once again.
-func (e *entry) accepted() {
-	if e.rejects.Load() != 0 {
+// accepted records that the API took the token of generation gen: the
+// next 401 may force a refresh at once again, unless gen was itself
+// obtained by a refresh a 401 forced. Then the API's 401s are about
+// something other than the token (a path that needs another permission,
+// say) and lifting the bound would let every 401 force a refresh.
+func (e *entry) accepted(gen uint64) {
+	if e.rejects.Load() != 0 && gen != e.forcedGen.Load() {
 		e.rejects.Store(0)
 		e.rejectAt.Store(0)
 	}

@@ -216,16 +216,31 @@ func TestAlways401BoundsRefreshes(t *testing.T) {
 	if n := f.strat.Calls.Load(); n != 3 {
 		t.Fatalf("after the backoff: %d token requests, want 3", n)
 	}
-	// The API accepts again: the bound is lifted, and the next 401 on this
-	// token refreshes at once.
+	// The API accepts again the token a forced refresh gave: that does not
+	// lift the bound (see TestMixed401BoundsRefreshes).
 	accept.Store(true)
 	if s := get(); s != http.StatusOK {
 		t.Fatalf("status %d", s)
 	}
 	accept.Store(false)
 	get()
+	if n := f.strat.Calls.Load(); n != 3 {
+		t.Fatalf("after the forced token was accepted: %d token requests, want 3", n)
+	}
+	// A token refreshed before expiry, which no 401 forced, is accepted:
+	// the bound is lifted, and the next 401 on it refreshes at once.
+	f.clock.Advance(time.Hour)
+	accept.Store(true)
+	if s := get(); s != http.StatusOK {
+		t.Fatalf("status %d", s)
+	}
 	if n := f.strat.Calls.Load(); n != 4 {
-		t.Fatalf("after an accepted request: %d token requests, want 4", n)
+		t.Fatalf("after expiry: %d token requests, want 4", n)
+	}
+	accept.Store(false)
+	get()
+	if n := f.strat.Calls.Load(); n != 5 {
+		t.Fatalf("after an accepted request: %d token requests, want 5", n)
 	}
 }
 
@@ -279,9 +294,11 @@ func TestNoCredentialOverPlainHTTP(t *testing.T) {
 	}
 }
 
-// TestWarnOncePerState: an expected state (a person must authorize) warns
-// once, reports OnReauth and EventReauthRequired once, and its repeats are
-// debug lines; a change of state warns again.
+// TestWarnOncePerState: an expected state (a person must enter a device
+// code) warns once, reports OnReauth and EventReauthRequired once, and its
+// repeats are debug lines; a change of state (a new code) warns again. A
+// person needed without a device code is not asked again at all (see
+// TestReauthFailsFast).
 func TestWarnOncePerState(t *testing.T) {
 	logger, logs := coretest.DebugLogger()
 	var reauths []*core.ReauthRequiredError
@@ -300,11 +317,11 @@ func TestWarnOncePerState(t *testing.T) {
 	if err := f.m.SetCredentials(ctx, name, coretest.Credentials("counting")); err != nil {
 		t.Fatal(err)
 	}
-	f.strat.SetErr(&core.ReauthRequiredError{Err: errors.New("counting: no token yet: authorize first")})
+	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD-EFGH"})
 	for range 5 {
 		_, err := f.m.Token(ctx, name)
 		var re *core.ReauthRequiredError
-		if !errors.As(err, &re) || re.Name != name || re.Command != `omnitoken login 'my svc'\''s'` {
+		if !errors.As(err, &re) || re.Name != name || re.Command != `omnitoken login 'my svc'\''s' --device` || re.UserCode != "ABCD-EFGH" {
 			t.Fatalf("err = %v (%+v)", err, re)
 		}
 		f.clock.Advance(time.Minute) // past any backoff
@@ -318,11 +335,11 @@ func TestWarnOncePerState(t *testing.T) {
 	if d := strings.Count(logs.String(), "level=DEBUG msg=\"core: a person must authorize"); d != 4 {
 		t.Fatalf("%d debug lines for the repeats, want 4:\n%s", d, logs)
 	}
-	// Another state: a device code to enter.
-	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "ABCD-EFGH"})
+	// Another state: a new device code to enter.
+	f.strat.SetErr(&core.ReauthRequiredError{VerificationURI: "https://idp.example/device", UserCode: "WXYZ-0000"})
 	_, err := f.m.Token(ctx, name)
 	var re *core.ReauthRequiredError
-	if !errors.As(err, &re) || !strings.HasSuffix(re.Command, " --device") || re.UserCode != "ABCD-EFGH" {
+	if !errors.As(err, &re) || re.UserCode != "WXYZ-0000" {
 		t.Fatalf("device: err = %v", err)
 	}
 	if n := strings.Count(logs.String(), "level=WARN"); n != 2 || len(reauths) != 2 {

@@ -40,9 +40,11 @@ type Options struct {
 	// background while callers keep getting the current one. When false,
 	// the first caller inside the window refreshes synchronously.
 	BackgroundRefresh bool
-	// Locker extends one refresh per name across processes or hosts. A
-	// FencingLocker's fence is stamped on every token written under it.
-	// Default: none (one refresh per name within this process).
+	// Locker extends one refresh per name across processes or hosts, and
+	// orders SetCredentials, DeleteCredentials and PutToken with the
+	// refreshes of other processes. A FencingLocker's fence is stamped on
+	// every token written under it. Default: none (one refresh per name
+	// within this process).
 	Locker Locker
 	// Logger receives debug and warning lines, never a secret. A
 	// credential's state change (a refresh that starts failing, a write
@@ -208,6 +210,24 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, *cached, error)
 		}
 	}
 	return m.fetch(ctx, name, modeNormal, 0)
+}
+
+// Expiry returns the expiry of the token this Manager holds for name, for
+// a metrics gauge or a status page: it reads only the cache, never the
+// store, and never starts a refresh, so the token may have expired. ok is
+// false when no token is held: none obtained yet by this Manager, or
+// dropped by SetCredentials, DeleteCredentials or Close. A token that
+// does not expire has a zero expiry.
+func (m *Manager) Expiry(name string) (expiry time.Time, ok bool) {
+	v, found := m.entries.Load(name)
+	if !found {
+		return time.Time{}, false
+	}
+	c := v.(*entry).cur.Load()
+	if c == nil {
+		return time.Time{}, false
+	}
+	return c.st.Expiry, true
 }
 
 // Refresh obtains a new token from the strategy now, whatever the cached

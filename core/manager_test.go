@@ -711,8 +711,10 @@ func Test401Retry(t *testing.T) {
 	if c := f.strat.Calls.Load(); c != 2 {
 		t.Fatalf("strategy calls = %d, want 2 (one forced refresh)", c)
 	}
-	// Second 401 goes back to the caller after exactly one retry.
+	// Second 401, once the bound on forced refreshes has passed, goes
+	// back to the caller after exactly one retry.
 	rejectAll.Store(true)
+	f.clock.Advance(2 * time.Second)
 	mu.Lock()
 	bodies = nil
 	mu.Unlock()

@@ -8,16 +8,24 @@ import (
 	"time"
 )
 
-// refresh is the body of one flight: read the credential, take the lock,
+// refresh is the body of one flight: take the lock, read the credential,
 // adopt a stored token that is fresh enough, else call the strategy and
 // commit its token.
 func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, error) {
 	name, md := e.name, f.mode
+	fence, unlock, err := m.lock(ctx, e)
+	if err != nil {
+		return m.serveOrFail(e, md, err)
+	}
+	defer unlock()
+	// Read under the lease: another process may have deleted or replaced
+	// the credential while this one waited for it.
 	creds, err := m.store.GetCredentials(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("core: token %q: %w", name, err)
 	}
 	typ := creds.Type
+	e.typ.Store(&typ)
 	e.typ.Store(&typ)
 	fp := creds.Fingerprint()
 	digest := hex.EncodeToString(fp[:8])
@@ -25,11 +33,6 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	if err != nil {
 		return nil, fmt.Errorf("core: token %q: %w", name, err)
 	}
-	fence, unlock, err := m.lock(ctx, e)
-	if err != nil {
-		return m.serveOrFail(e, md, err)
-	}
-	defer unlock()
 
 	cur := e.cur.Load()
 	if cur != nil && cur.st.CredentialsDigest != "" && cur.st.CredentialsDigest != digest {
@@ -67,10 +70,13 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 		}
 	}
 
-	// A permanent failure is not retried until the credential changes; a
-	// newer stored token (another process authorized again) was taken
-	// above.
+	// A permanent failure, or a person needed, is not retried until the
+	// credential changes; a newer stored token (another process authorized
+	// again) was taken above.
 	if pf := e.perm.Load(); pf != nil && pf.fp == fp && md != modeForce {
+		if c, ok := m.adoptOther(e, stored, digest, prev); ok {
+			return c, nil
+		}
 		return m.serveOrFail(e, md, pf.err)
 	}
 	if wait := time.Duration(e.notBefore.Load() - m.nowNano()); wait > 0 && md != modeForce {
@@ -87,8 +93,13 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	tok, took, err := m.callWithRetry(ctx, e, strat, creds, prev)
 	if err != nil {
 		err = m.failed(e, creds, prevTok, err)
-		if IsPermanent(err) {
+		if IsPermanent(err) || waitsForPerson(err) {
 			e.perm.Store(&permFailure{fp: fp, err: err})
+			if md != modeForce {
+				if c, ok := m.adoptOther(e, stored, digest, prev); ok {
+					return c, nil
+				}
+			}
 		}
 		m.emit(e, Event{Kind: EventRefreshFailed, Duration: took, Err: err})
 		if prev != nil && prev != cur && m.nowNano() < prev.expireAt {
@@ -105,10 +116,35 @@ func (m *Manager) refresh(ctx context.Context, e *entry, f *flight) (*cached, er
 	case err != nil:
 		return m.serveOrFail(e, md, err)
 	}
-	m.clearState(e, topicRefresh)
 	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation, Duration: took})
 	m.log.Debug("core: token issued", "name", name, "token", c.st)
 	return c, nil
+}
+
+// waitsForPerson reports whether err says that a person must act and
+// nothing changes until they do: the strategy is not asked again until
+// the credential or the token changes. A pending device code is not such
+// an error: the strategy polls for the person's approval, at its own
+// pace, on each call.
+func waitsForPerson(err error) bool {
+	var re *ReauthRequiredError
+	return errors.As(err, &re) && re.UserCode == ""
+}
+
+// adoptOther adopts stored, after the refresh of prev failed for good,
+// when it is a valid token of the same credential other than prev: what
+// another process obtained. It wins whatever its generation, since
+// generations start again when a credential is deleted and added again
+// elsewhere, and prev is then a revoked token of the earlier life.
+func (m *Manager) adoptOther(e *entry, stored *StoredToken, digest string, prev *cached) (*cached, bool) {
+	if stored == nil || !matches(stored, digest) || (prev != nil && stored.Token.Equal(&prev.st.Token)) {
+		return nil, false
+	}
+	c := m.seal(e, stored, m.clock.Now())
+	if m.nowNano() >= c.expireAt {
+		return nil, false
+	}
+	return m.adopt(e, c)
 }
 
 // matches reports whether st belongs to the credential with digest.
@@ -123,7 +159,6 @@ func (m *Manager) adopt(e *entry, c *cached) (*cached, bool) {
 	if e.dead.Load() {
 		return nil, false
 	}
-	m.clearState(e, topicRefresh)
 	return m.take(e, c), true
 }
 
@@ -148,7 +183,7 @@ func (m *Manager) dropped(ctx context.Context, e *entry, s Strategy, c *Credenti
 func (m *Manager) serveOrFail(e *entry, md mode, err error) (*cached, error) {
 	if c := e.cur.Load(); c != nil && md != modeForce && m.nowNano() < c.expireAt {
 		m.emit(e, Event{Kind: EventServedStale, Generation: c.st.Generation, Err: err})
-		if e.notBefore.Load() < c.expireAt && IsPermanent(err) {
+		if e.notBefore.Load() < c.expireAt && (IsPermanent(err) || waitsForPerson(err)) {
 			e.notBefore.Store(c.expireAt)
 		}
 		return c, nil
@@ -168,6 +203,13 @@ func (m *Manager) lock(ctx context.Context, e *entry) (fence uint64, unlock func
 	}
 	if err != nil {
 		err = fmt.Errorf("core: token %q: lock: %w", e.name, temporary{err})
+		if e.typ.Load() == nil {
+			// The credential is read under the lease, so its type is not
+			// known yet; the event names it all the same.
+			if c, cerr := m.store.GetCredentials(ctx, e.name); cerr == nil {
+				e.typ.Store(&c.Type)
+			}
+		}
 		m.emit(e, Event{Kind: EventLockFailed, Err: err})
 		m.note(e, topicLock, "core: taking the lock failed", "error", err)
 		return 0, nil, err

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -35,7 +36,8 @@ func (m *Manager) callWithRetry(ctx context.Context, e *entry, s Strategy, c *Cr
 		if err == nil {
 			return tok, took, nil
 		}
-		if IsPermanent(err) || ctx.Err() != nil {
+		if IsPermanent(err) || ctx.Err() != nil || errors.Is(err, ErrReauthRequired) {
+			// Waiting does not help: a person must act first.
 			return nil, took, err
 		}
 		delay := jittered(backoffBase, backoffMax, attempt)

@@ -3,8 +3,8 @@ package core
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -18,7 +18,9 @@ import (
 // answer goes back to the caller, whatever it is. Refreshes forced by 401s
 // are bounded per credential: while the API refuses fresh tokens, they
 // back off from one second up to five minutes, and a 401 meanwhile goes
-// back to the caller without a refresh.
+// back to the caller without a refresh. The bound is lifted when the API
+// accepts a token that no forced refresh gave, such as the next one
+// refreshed before expiry.
 //
 // A credential never travels over plain http to a host that is not
 // loopback (localhost, 127.0.0.0/8, ::1): such a request is refused with
@@ -69,7 +71,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
-		e.accepted()
+		e.accepted(c.st.Generation)
 		return resp, nil
 	}
 	if !replayable(req) {
@@ -80,6 +82,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Nothing better to send: the caller gets the API's answer.
 		return resp, nil
 	}
+	e.forcedGen.Store(c2.st.Generation)
 	r3 := authorized(req, c2)
 	if req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
@@ -92,7 +95,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	_ = resp.Body.Close()
 	resp, err = t.base().RoundTrip(r3)
 	if err == nil && resp.StatusCode != http.StatusUnauthorized {
-		e.accepted()
+		e.accepted(c2.st.Generation)
 	}
 	return resp, err
 }
@@ -116,13 +119,17 @@ func credentialAllowed(req *http.Request) (redirect, ok bool) {
 	return redirect, true
 }
 
-// isLoopback reports whether host is localhost or a loopback address.
+// isLoopback reports whether host, a URL's Hostname(), is "localhost" or
+// a literal loopback address (IPv4-mapped and zoned forms included); no
+// name is resolved. The strategies' endpoint check (internal/tokenhttp's
+// Loopback, which imports core and so cannot be imported here) applies
+// the same rule.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func replayable(req *http.Request) bool {

@@ -10,7 +10,7 @@
 //	met, err := metrics.New(metrics.Options{MeterProvider: provider})
 //	opts.OnEvent = met.Chain(opts.OnEvent)
 //	mgr, err := core.New(opts)
-//	reg, err := met.ObserveExpiry(opts.Store) // opt-in: one series per credential
+//	reg, err := met.ObserveExpiry(mgr) // opt-in: one series per credential
 //	defer reg.Unregister()
 //
 // The instruments follow the naming style of the OpenTelemetry semantic

@@ -35,7 +35,7 @@ func Example() {
 		panic(err)
 	}
 	defer mgr.Close()
-	reg, err := met.ObserveExpiry(store) // opt-in: one series per credential
+	reg, err := met.ObserveExpiry(mgr) // opt-in: one series per credential
 	if err != nil {
 		panic(err)
 	}

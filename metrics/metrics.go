@@ -48,10 +48,6 @@ const (
 // reads it; do not modify it.
 var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// expiryReadTimeout bounds the store reads of one collection of the
-// expiry gauge.
-const expiryReadTimeout = 5 * time.Second
-
 // Options configures Metrics.
 type Options struct {
 	// MeterProvider creates the meter. Default: otel.GetMeterProvider().
@@ -187,10 +183,10 @@ func (m *Metrics) track(name, typ string) {
 	m.names.Store(name, typ)
 }
 
-// TokenReader reads a credential's stored token. Every core.Store is
-// one; pass the Store the Manager was built on.
-type TokenReader interface {
-	GetToken(ctx context.Context, name string) (*core.StoredToken, error)
+// ExpiryReader reports the expiry of the token held for a credential
+// without a store read or a refresh. *core.Manager is one.
+type ExpiryReader interface {
+	Expiry(name string) (expiry time.Time, ok bool)
 }
 
 // ObserveExpiry registers the opt-in gauge omnitoken.token.time_to_expiry:
@@ -199,20 +195,18 @@ type TokenReader interface {
 // carries the credential's name, one series per credential, so enable it
 // only where the number of credentials is modest.
 //
-// At each collection the gauge reads each credential's token from tokens,
-// the Manager's Store, never through the Manager, so collecting never
-// starts a refresh and never touches the cached path. The Manager stores
-// a token before serving it, so the stored expiry is the served one;
-// while a write is failing (see EventPersistFailed) the gauge shows the
-// older stored token. A credential whose token or credential is gone is
-// dropped from the gauge until a token is issued again; a token without
-// an expiry (Basic, API keys) is not reported.
+// At each collection the gauge asks tokens, the Manager whose events this
+// Metrics records, for the expiry of the token it holds: a read of its
+// cache, never of the store, so collecting costs no I/O, never starts a
+// refresh and never touches the cached path. A credential the Manager
+// holds no token for (deleted, replaced, or the Manager closed) is dropped
+// from the gauge until a token is issued again; a token without an expiry
+// (Basic, API keys) is not reported.
 //
-// Call it once per Metrics, for the Manager whose events it records.
-// Unregister the returned Registration to stop.
-func (m *Metrics) ObserveExpiry(tokens TokenReader) (metric.Registration, error) {
+// Call it once per Metrics. Unregister the returned Registration to stop.
+func (m *Metrics) ObserveExpiry(tokens ExpiryReader) (metric.Registration, error) {
 	if tokens == nil {
-		return nil, errors.New("metrics: ObserveExpiry: nil TokenReader")
+		return nil, errors.New("metrics: ObserveExpiry: nil ExpiryReader")
 	}
 	if !m.observing.CompareAndSwap(false, true) {
 		return nil, errors.New("metrics: ObserveExpiry: already observing")
@@ -223,29 +217,21 @@ func (m *Metrics) ObserveExpiry(tokens TokenReader) (metric.Registration, error)
 		m.observing.Store(false)
 		return nil, fmt.Errorf("metrics: creating %s: %w", TimeToExpiryName, err)
 	}
-	reg, err := m.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		ctx, cancel := context.WithTimeout(ctx, expiryReadTimeout)
-		defer cancel()
+	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		now := m.clock.Now()
-		var errs []error
 		m.names.Range(func(k, v any) bool {
 			name := k.(string)
-			tok, err := tokens.GetToken(ctx, name)
+			exp, ok := tokens.Expiry(name)
 			switch {
-			case errors.Is(err, core.ErrTokenNotFound), errors.Is(err, core.ErrCredentialsNotFound):
+			case !ok:
 				m.names.CompareAndDelete(name, v)
-				return true
-			case err != nil:
-				errs = append(errs, fmt.Errorf("metrics: reading token %q: %w", name, err))
-				return ctx.Err() == nil
-			case tok.Expiry.IsZero():
-				return true
+			case !exp.IsZero():
+				o.ObserveFloat64(gauge, exp.Sub(now).Seconds(),
+					metric.WithAttributes(NameKey.String(name), TypeKey.String(v.(string))))
 			}
-			o.ObserveFloat64(gauge, tok.Expiry.Sub(now).Seconds(),
-				metric.WithAttributes(NameKey.String(name), TypeKey.String(v.(string))))
 			return true
 		})
-		return errors.Join(errs...)
+		return nil
 	}, gauge)
 	if err != nil {
 		m.observing.Store(false)

@@ -306,11 +306,11 @@ func TestManagerEvents(t *testing.T) {
 
 	// The opt-in gauge: svc's last token expired an hour... ago; shared's
 	// was just loaded with an hour to go. other never had a token.
-	reg, err := met.ObserveExpiry(store)
+	reg, err := met.ObserveExpiry(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := met.ObserveExpiry(store); err == nil {
+	if _, err := met.ObserveExpiry(m); err == nil {
 		t.Fatal("a second ObserveExpiry succeeded")
 	}
 	svcTok, err := store.GetToken(ctx, "svc")

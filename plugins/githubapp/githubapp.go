@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -161,7 +160,7 @@ func (s *strategy) checkBaseURL(raw string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", invalid("baseURL must not have a query or fragment")
 	}
-	allow := s.allowHTTP && isLoopback(u.Hostname())
+	allow := s.allowHTTP && tokenhttp.Loopback(u.Hostname())
 	if u.Scheme == "http" && !allow {
 		return "", invalid("baseURL uses plain http; only a loopback test server may, with %s=1 in the plugin's environment", AllowHTTPEnv)
 	}
@@ -169,14 +168,6 @@ func (s *strategy) checkBaseURL(raw string) (string, error) {
 		return "", fmt.Errorf("githubapp: %w", err)
 	}
 	return strings.TrimRight(raw, "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func digits(s string) bool {

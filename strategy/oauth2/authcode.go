@@ -151,7 +151,7 @@ func (s *Strategy) AuthorizeLocal(ctx context.Context, m *core.Manager, name str
 	}
 	host, port, path := "127.0.0.1", "0", "/callback"
 	redirectHost := host
-	if u, err := url.Parse(cfg.sec.RedirectURL); err == nil && u.Scheme == "http" && isLoopback(u.Hostname()) {
+	if u, err := url.Parse(cfg.sec.RedirectURL); err == nil && u.Scheme == "http" && tokenhttp.Loopback(u.Hostname()) {
 		host, redirectHost = u.Hostname(), u.Hostname()
 		if host == "localhost" {
 			host = "127.0.0.1"
@@ -239,12 +239,4 @@ func (s *Strategy) AuthorizeLocal(ctx context.Context, m *core.Manager, name str
 		return fmt.Errorf("oauth2: authorize: %w", err)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
