@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -366,5 +367,24 @@ func TestHistogramQuantiles(t *testing.T) {
 		if q := one.Quantile(1); q > d || float64(d-q) > 0.016*float64(d) {
 			t.Errorf("%d recorded as %d", d, q)
 		}
+	}
+}
+
+// A worker process never starts workers: were a test binary's TestMain to
+// miss RunWorkerIfRequested, each worker would run the tests again and
+// start workers of its own, without bound.
+func TestWorkerStartsNoWorkers(t *testing.T) {
+	t.Setenv(envWorker, "1") // as in a worker process
+	called := false
+	w, err := StartWorker(WorkerOptions{Command: func() (*exec.Cmd, error) {
+		called = true
+		return exec.Command("true"), nil
+	}})
+	if err == nil {
+		_ = w.cmd.Wait()
+		t.Fatal("StartWorker in a worker process started a process")
+	}
+	if called || !strings.Contains(err.Error(), "loadtest: ") {
+		t.Errorf("StartWorker in a worker: command built %v, error %v", called, err)
 	}
 }

@@ -313,7 +313,14 @@ func defaultCommand() (*exec.Cmd, error) {
 }
 
 // StartWorker starts a worker process.
+//
+// A worker process never starts workers: StartWorker fails when called in
+// one, so a test binary that re-runs its tests as a worker (a TestMain
+// without RunWorkerIfRequested) starts no second generation.
 func StartWorker(o WorkerOptions) (*Worker, error) {
+	if os.Getenv(envWorker) != "" {
+		return nil, fmt.Errorf("loadtest: this process is a worker (%s is set) and must not start workers: does TestMain call RunWorkerIfRequested first?", envWorker)
+	}
 	if o.Command == nil {
 		o.Command = defaultCommand
 	}
