@@ -65,7 +65,10 @@ type StoreOptions struct {
 // generation), with an error matching core.ErrConflict (the Manager then
 // adopts the stored token; a write it retries carries a new fence); then it writes the token to the
 // durable store too, so that a rotated refresh token survives the loss of
-// everything in Redis. When Redis is unavailable SetToken still writes
+// everything in Redis, and reads the record once more (one round trip):
+// if a newer token was stored meanwhile (this writer was paused between
+// its two writes), it copies that one to the durable store and returns
+// an error matching core.ErrConflict. When Redis is unavailable SetToken still writes
 // the durable store and returns an error matching ErrUnavailable, so the
 // Manager keeps the token and writes it again later.
 //
@@ -193,13 +196,57 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 		return fmt.Errorf("redisstore: token %q: %w: the store holds fence %v generation %v, not older than fence %s generation %s",
 			name, core.ErrConflict, res[1], res[2], f, g)
 	}
-	return s.writeThrough(ctx, name, t, durable)
+	if err := s.writeThrough(ctx, name, t, durable); err != nil {
+		return err
+	}
+	return s.settle(ctx, name, k, t)
+}
+
+// settleTries bounds how often settle copies a newer record to the
+// durable store; each further copy needs yet another pause of this
+// writer while yet another newer token is stored.
+const settleTries = 3
+
+// settle runs after a token was written to Redis and to the durable
+// store: with one more read it checks that Redis holds nothing newer, as
+// when this writer was paused between the two writes and a newer holder
+// wrote both meanwhile, so this write-through replaced the newer durable
+// copy. The durable store has no compare-and-swap; settle copies the
+// newer record back to it, and reports ErrConflict so that the Manager
+// adopts the newer token instead of serving its own.
+func (s *Store) settle(ctx context.Context, name string, k keys, written *core.StoredToken) error {
+	superseded := false
+	for range settleTries {
+		cur, err := s.read(ctx, name, k)
+		if err != nil {
+			s.log.Warn("redisstore: checking the durable copy against Redis failed", "name", name, "error", err)
+			break
+		}
+		if cur == nil || !newer(cur, written) {
+			break
+		}
+		superseded = true
+		if err := s.durable.SetToken(ctx, name, cur); err != nil {
+			return fmt.Errorf("redisstore: token %q: %w: a newer token was stored meanwhile, and copying it to the durable store failed: %w", name, core.ErrConflict, err)
+		}
+		written = cur
+	}
+	if superseded {
+		return fmt.Errorf("redisstore: token %q: %w: a newer token (fence %d generation %d) was stored while this one was written", name, core.ErrConflict, written.Fence, written.Generation)
+	}
+	return nil
+}
+
+// newer reports whether a is a later version than b: a higher fence, or
+// the same fence and a higher generation.
+func newer(a, b *core.StoredToken) bool {
+	return a.Fence > b.Fence || a.Fence == b.Fence && a.Generation > b.Generation
 }
 
 // writeThrough writes t to the durable store unless what it held when
 // SetToken began (cur) is newer.
 func (s *Store) writeThrough(ctx context.Context, name string, t, cur *core.StoredToken) error {
-	if cur != nil && (cur.Fence > t.Fence || cur.Fence == t.Fence && cur.Generation > t.Generation) {
+	if cur != nil && newer(cur, t) {
 		return nil
 	}
 	if err := s.durable.SetToken(ctx, name, t); err != nil {

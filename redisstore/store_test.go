@@ -48,8 +48,8 @@ func TestSetTokenCompareAndSwap(t *testing.T) {
 	if err := s.SetToken(ctx, "svc", tok("at-3", "rt-3", 3)); err != nil {
 		t.Fatal(err)
 	}
-	if n := rt.Load() - before; n != 1 {
-		t.Errorf("a write cost %d Redis round trips, want 1", n)
+	if n := rt.Load() - before; n != 2 {
+		t.Errorf("a write cost %d Redis round trips, want 2 (compare-and-swap, check after the write-through)", n)
 	}
 	before = rt.Load()
 	got, err = s.GetToken(ctx, "svc")
@@ -329,5 +329,57 @@ func TestSetTokenFenceOrdersWrites(t *testing.T) {
 	}
 	if err := s.SetToken(ctx, "svc", fenced("late", 10, 7)); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("after Redis lost its data, an older fence: err = %v, want ErrConflict", err)
+	}
+}
+
+// pausedDurable holds the durable write of the token with access token
+// "a" until release is closed, as a holder paused between its
+// compare-and-swap and its write-through.
+type pausedDurable struct {
+	core.Store
+	entered, release chan struct{}
+}
+
+func (p *pausedDurable) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
+	if t.AccessToken == "a" {
+		close(p.entered)
+		<-p.release
+	}
+	return p.Store.SetToken(ctx, name, t)
+}
+
+// A holder paused after its compare-and-swap and before its write-through
+// wakes up after a newer holder stored a newer token in both places: its
+// late durable write must not leave the vault with the older token, which
+// Redis would serve after losing its data.
+func TestLateWriteThroughKeepsNewerDurableCopy(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	durable := &pausedDurable{Store: core.NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	s := newStore(t, c, newKey(t), durable)
+	fenced := func(at string, fence, gen uint64) *core.StoredToken {
+		tk := tok(at, "rt-"+at, gen)
+		tk.Fence = fence
+		return tk
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.SetToken(ctx, "svc", fenced("a", 10, 1)) }()
+	<-durable.entered
+	if err := s.SetToken(ctx, "svc", fenced("b", 11, 2)); err != nil {
+		t.Fatal(err)
+	}
+	close(durable.release)
+	if err := <-done; err != nil && !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("the late write: %v", err)
+	}
+	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.AccessToken != "b" || d.Fence != 11 {
+		t.Fatalf("durable copy = %v, %v; want b at fence 11", d, err)
+	}
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "b" {
+		t.Fatalf("after Redis lost its data, GetToken = %v, %v; want b", got, err)
 	}
 }
