@@ -76,8 +76,12 @@ type LockerOptions struct {
 	// replica holds the lease; each later pause doubles, up to 8×Poll.
 	// Default DefaultPoll.
 	Poll time.Duration
-	// AllowUncoordinated makes Lock succeed, with fence 0 and a warning,
-	// when Redis is unavailable, instead of failing. RISK: replicas then
+	// AllowUncoordinated makes Lock succeed, with a warning, when Redis is
+	// unavailable, instead of failing. The fence is then this host's clock
+	// in microseconds, the scale of the fences Redis grants, so the
+	// token's write orders after those of earlier leases (a Store that
+	// stores it raises the fencing counter, so later leases order after
+	// it); with hosts' clocks apart, it may not. RISK: replicas then
 	// refresh without coordination; with a rotating refresh token two of
 	// them may present the same one, and an identity provider that
 	// detects reuse revokes the whole token family, logging every replica
@@ -168,7 +172,7 @@ func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), e
 			err = unavailable(err)
 			if l.uncoord && errors.Is(err, ErrUnavailable) {
 				l.log.Warn("redisstore: Redis unavailable; refreshing WITHOUT coordination across replicas", "name", name, "error", err)
-				return 0, func() {}, nil
+				return uint64(time.Now().UnixMicro()), func() {}, nil
 			}
 			return 0, nil, fmt.Errorf("redisstore: lease on %q: %w", name, err)
 		}

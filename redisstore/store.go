@@ -18,14 +18,18 @@ import (
 // generation. When Redis holds no record (it restarted empty) the durable
 // store's version, passed as ARGV[4] and ARGV[5] when ARGV[6] is "1",
 // stands in for it. Fences and generations are compared as decimal
-// strings, exactly, as uint64. Returns {1} when written, or {0, fence,
-// generation} of what is kept.
+// strings, exactly, as uint64. A written fence above the fencing counter
+// (KEYS[2]) raises it, so every lease granted later carries a higher
+// fence: a token written under an uncoordinated fence (see
+// LockerOptions.AllowUncoordinated) never makes later leases' writes
+// look older. Returns {1} when written, or {0, fence, generation} of what
+// is kept.
 var casScript = goredis.NewScript(`
+local function lt(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
 local function older(af, ag, bf, bg)
-  local function lt(a, b)
-    if #a ~= #b then return #a < #b end
-    return a < b
-  end
   if af ~= bf then return lt(af, bf) end
   return lt(ag, bg)
 end
@@ -38,6 +42,10 @@ if hf and not older(hf, hg, ARGV[1], ARGV[2]) then
   return {0, hf, hg}
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1], 'g', ARGV[2], 'v', ARGV[3])
+local c = redis.call('GET', KEYS[2]) or '0'
+if lt(c, ARGV[1]) and lt(ARGV[1], '9223372036854775807') then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
 return {1}
 `)
 
@@ -182,7 +190,7 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	if err != nil {
 		return fmt.Errorf("redisstore: token %q: %w", name, err)
 	}
-	res, err := casScript.Run(ctx, s.c, []string{k.token}, f, g, ct, floorF, floorG, hasFloor).Slice()
+	res, err := casScript.Run(ctx, s.c, []string{k.token, k.fence}, f, g, ct, floorF, floorG, hasFloor).Slice()
 	if err != nil {
 		rerr := fmt.Errorf("redisstore: token %q: the shared record was not written: %w", name, unavailable(err))
 		if !errors.Is(rerr, ErrUnavailable) {
