@@ -383,3 +383,59 @@ func TestLateWriteThroughKeepsNewerDurableCopy(t *testing.T) {
 		t.Fatalf("after Redis lost its data, GetToken = %v, %v; want b", got, err)
 	}
 }
+
+// A real server with an ACL user: a redis:// URL with the username and
+// password reaches it, and the user may touch only keys under the prefix;
+// a wrong password fails with an error that quotes no password.
+func TestURLUsernamePassword(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	admin, _ := client(t, srv)
+	if err := admin.Do(ctx, "ACL", "SETUSER", "alice", "on", ">s3cret-PW", "~omnitoken:*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	userURL := func(pw string) string {
+		return strings.Replace(srv.URL(), "redis://", "redis://alice:"+pw+"@", 1)
+	}
+	c, err := redisstore.NewClient(userURL("s3cret-PW"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newStore(t, c, newKey(t), nil)
+	l := newLocker(t, c, redisstore.LockerOptions{})
+	f, unlock, err := l.LockFenced(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := tok("at", "rt", 1)
+	tk.Fence = f
+	if err := s.SetToken(ctx, "svc", tk); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "at" {
+		t.Fatalf("GetToken as alice = %v, %v", got, err)
+	}
+	if n, err := admin.Exists(ctx, "omnitoken:{svc}:token").Result(); err != nil || n != 1 {
+		t.Fatalf("the record under alice's key pattern: %d, %v", n, err)
+	}
+
+	bad, err := redisstore.NewClient(userURL("wr0ng-PW") + "?max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	_, err = newLocker(t, bad, redisstore.LockerOptions{}).Lock(ctx, "svc")
+	if err == nil {
+		t.Fatal("a wrong password took the lease")
+	}
+	for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		if strings.Contains(text, "wr0ng-PW") || strings.Contains(text, "s3cret-PW") {
+			t.Errorf("the error quotes a password: %s", text)
+		}
+	}
+	if !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Errorf("err = %v, want it to say the password was refused", err)
+	}
+}
