@@ -439,3 +439,43 @@ func TestURLUsernamePassword(t *testing.T) {
 		t.Errorf("err = %v, want it to say the password was refused", err)
 	}
 }
+
+// A rediss:// URL speaks TLS to a real TLS-only server, verifying its
+// certificate: the Locker and the Store work through it, and a client
+// that does not trust the certificate fails.
+func TestRedissURL(t *testing.T) {
+	ctx := testContext(t)
+	srv, roots := redistest.StartTLS(t)
+	if !strings.HasPrefix(srv.URL(), "rediss://") {
+		t.Fatalf("URL %s", srv.URL())
+	}
+	c, err := redisstore.NewClient(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Options().TLSConfig.RootCAs = roots // the system roots do not hold the test certificate
+	f, unlock, err := newLocker(t, c, redisstore.LockerOptions{}).LockFenced(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := tok("at", "rt", 1)
+	tk.Fence = f
+	s := newStore(t, c, newKey(t), nil)
+	if err := s.SetToken(ctx, "svc", tk); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "at" {
+		t.Fatalf("GetToken over TLS = %v, %v", got, err)
+	}
+
+	untrusting, err := redisstore.NewClient(srv.URL() + "?max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer untrusting.Close()
+	if err := untrusting.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("a client without the certificate: err = %v, want a certificate error", err)
+	}
+}
