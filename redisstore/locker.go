@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -166,6 +168,7 @@ func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), e
 			err = errors.New("unexpected reply to the lease script")
 		}
 		if err != nil {
+			l.releaseLost(k.lease, owner, name, err)
 			if cerr := ctx.Err(); cerr != nil {
 				return 0, nil, fmt.Errorf("redisstore: lease on %q: %w", name, cerr)
 			}
@@ -231,6 +234,24 @@ func (l *Locker) hold(lease, owner, name string) func() {
 				l.log.Warn("redisstore: releasing a lease failed; it expires by itself", "name", name, "error", unavailable(err))
 			}
 		})
+	}
+}
+
+// releaseLost releases a lease the acquire script may have taken although
+// its reply did not arrive (a timeout, a cancelled context, a broken
+// connection): left alone, it would hold off every replica for its TTL.
+// When the error says the command never reached the server (no
+// connection could be made), it does nothing, so a Redis that is down
+// costs no second wait.
+func (l *Locker) releaseLost(lease, owner, name string, err error) {
+	var oe *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &oe) && oe.Op == "dial" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), min(releaseTimeout, l.ttl))
+	defer cancel()
+	if rerr := releaseScript.Run(ctx, l.c, []string{lease}, owner).Err(); rerr != nil {
+		l.log.Warn("redisstore: releasing a lease whose grant was not confirmed failed; it expires by itself", "name", name, "error", unavailable(rerr))
 	}
 }
 

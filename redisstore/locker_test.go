@@ -281,3 +281,50 @@ func TestUncoordinatedWriteOrdersAfterEarlierLeases(t *testing.T) {
 		t.Fatalf("GetToken = %v, %v; want c", got, err)
 	}
 }
+
+// lostReply lets the first script it sees run on the server, then reports
+// a timeout, as when the reply is lost or the caller's deadline passes
+// while the script runs.
+type lostReply struct{ done bool }
+
+func (h *lostReply) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (h *lostReply) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		if !h.done && (cmd.Name() == "evalsha" || cmd.Name() == "eval") {
+			h.done = true
+			return context.DeadlineExceeded
+		}
+		return err
+	}
+}
+func (h *lostReply) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+
+// A lease taken on the server whose reply never reached the caller is
+// released at once, not left to block every replica for its TTL.
+func TestLostLeaseReplyReleased(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c1, _ := client(t, srv)
+	c2, _ := client(t, srv)
+	a := newLocker(t, c1, redisstore.LockerOptions{TTL: time.Minute})
+	b := newLocker(t, c2, redisstore.LockerOptions{TTL: time.Minute})
+	unlock, err := a.Lock(ctx, "other") // loads the scripts
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	c1.AddHook(&lostReply{})
+	if _, err := a.Lock(ctx, "svc"); err == nil {
+		t.Fatal("the lost reply was not reported")
+	}
+	bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	unlock, err = b.Lock(bctx, "svc")
+	if err != nil {
+		t.Fatalf("another replica could not take the lease: %v", err)
+	}
+	unlock()
+}
