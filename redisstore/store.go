@@ -71,14 +71,15 @@ type StoreOptions struct {
 // writes the record with one compare-and-swap script (one round trip)
 // that refuses a token not newer than the one held, by (fence,
 // generation), with an error matching core.ErrConflict (the Manager then
-// adopts the stored token; a write it retries carries a new fence); then it writes the token to the
-// durable store too, so that a rotated refresh token survives the loss of
-// everything in Redis, and reads the record once more (one round trip):
-// if a newer token was stored meanwhile (this writer was paused between
-// its two writes), it copies that one to the durable store and returns
-// an error matching core.ErrConflict. When Redis is unavailable SetToken still writes
-// the durable store and returns an error matching ErrUnavailable, so the
-// Manager keeps the token and writes it again later.
+// adopts the stored token; a write it retries carries a new fence). Then
+// it writes the token to the durable store too, so that a rotated refresh
+// token survives the loss of everything in Redis, and reads the record
+// once more (one round trip): if a newer token was stored meanwhile (this
+// writer was paused between its two writes), it copies that one to the
+// durable store and returns an error matching core.ErrConflict. When
+// Redis is unavailable SetToken still writes the durable store and
+// returns an error matching ErrUnavailable, so the Manager keeps the
+// token and writes it again later.
 //
 // Credentials methods go to the durable store unchanged. A Store is safe
 // for concurrent use; it closes neither the client nor the durable store.
