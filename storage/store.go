@@ -70,6 +70,30 @@ type Store struct {
 	memTokens atomic.Bool // tokens live in mem, not the vault
 	mu        sync.RWMutex
 	mem       map[string]*core.StoredToken
+
+	cv       ConditionalVault  // v, when it can write conditionally
+	versions map[string]string // token name → vault version last read or written; "": absent
+}
+
+// ConditionalVault is a vault.Vault that can write a path only if it still
+// holds the version that was read. A Store over one writes every token
+// with SetIfVersion, guarded by the version its GetToken (or its previous
+// SetToken) saw for that name, so two processes that both refreshed a
+// token cannot overwrite each other: the later write fails with an error
+// matching core.ErrConflict, and the Manager re-reads and adopts the
+// stored token. Credentials are written with Set, as an operator expects.
+//
+// The providers for HashiCorp Vault and OpenBao (KV v2 check-and-set), AWS
+// Secrets Manager (version stages) and GCP Secret Manager (etags)
+// implement it.
+type ConditionalVault interface {
+	vault.Vault
+	// SetIfVersion writes s at path only if the path's current version is
+	// version, the opaque Metadata.Version that Get reported, or, when
+	// version is "", only if nothing is stored there. It returns the
+	// version written. A refused write is an error matching
+	// core.ErrConflict.
+	SetIfVersion(ctx context.Context, path string, s *vault.Secret, version string) (string, error)
 }
 
 // New returns a Store over v. A nil v is an error matching
@@ -103,7 +127,9 @@ func New(v vault.Vault, opts Options) (*Store, error) {
 		canWrite:   caps.Write,
 		canDelete:  caps.Delete,
 		mem:        map[string]*core.StoredToken{},
+		versions:   map[string]string{},
 	}
+	s.cv, _ = v.(ConditionalVault)
 	if !caps.Write {
 		s.memTokens.Store(true)
 		log.Info("storage: vault is read-only; tokens are kept in memory", "vault", v.Name())
@@ -267,13 +293,16 @@ func (s *Store) GetToken(ctx context.Context, name string) (*core.StoredToken, e
 	sec, err := s.v.Get(ctx, p)
 	if err != nil {
 		if errors.Is(err, vault.ErrSecretNotFound) {
+			s.sawVersion(name, "")
 			return nil, fmt.Errorf("storage: token %q: %w", name, core.ErrTokenNotFound)
 		}
 		return nil, fmt.Errorf("storage: token %q: %w", name, err)
 	}
 	if sec == nil {
+		s.sawVersion(name, "")
 		return nil, fmt.Errorf("storage: token %q: %w", name, core.ErrTokenNotFound)
 	}
+	s.sawVersion(name, sec.Metadata.Version)
 	t, err := decodeToken(sec)
 	if err != nil {
 		return nil, fmt.Errorf("storage: token %q at %s: %w", name, p, err)
@@ -302,7 +331,7 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 		if err != nil {
 			return fmt.Errorf("storage: token %q: %w", name, err)
 		}
-		err = s.v.Set(ctx, p, sec)
+		err = s.writeToken(ctx, name, p, sec)
 		if err == nil {
 			return nil
 		}
@@ -319,6 +348,55 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	return nil
 }
 
+// writeToken writes a token's secret: conditionally on a ConditionalVault,
+// with the version last seen for name (read first when none was seen).
+func (s *Store) writeToken(ctx context.Context, name, p string, sec *vault.Secret) error {
+	if s.cv == nil {
+		return s.v.Set(ctx, p, sec)
+	}
+	s.mu.RLock()
+	ver, seen := s.versions[name]
+	s.mu.RUnlock()
+	if !seen {
+		// Only the version is wanted: a stored token that does not
+		// decode is overwritten, as Set would.
+		sec, err := s.v.Get(ctx, p)
+		switch {
+		case err == nil && sec != nil:
+			ver = sec.Metadata.Version
+		case err == nil || errors.Is(err, vault.ErrSecretNotFound):
+			ver = ""
+		default:
+			return err
+		}
+	}
+	nv, err := s.cv.SetIfVersion(ctx, p, sec, ver)
+	if err != nil {
+		s.forgetVersion(name)
+		return err
+	}
+	s.sawVersion(name, nv)
+	return nil
+}
+
+func (s *Store) sawVersion(name, ver string) {
+	if s.cv == nil {
+		return
+	}
+	s.mu.Lock()
+	s.versions[name] = ver
+	s.mu.Unlock()
+}
+
+func (s *Store) forgetVersion(name string) {
+	if s.cv == nil {
+		return
+	}
+	s.mu.Lock()
+	delete(s.versions, name)
+	s.mu.Unlock()
+}
+
 // DeleteToken implements core.Store. Deleting a missing token is not an
 // error.
 func (s *Store) DeleteToken(ctx context.Context, name string) error {
@@ -331,6 +409,7 @@ func (s *Store) DeleteToken(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	delete(s.mem, name)
+	delete(s.versions, name)
 	s.mu.Unlock()
 	if s.memTokens.Load() {
 		return nil

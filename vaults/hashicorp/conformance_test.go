@@ -1,0 +1,18 @@
+package hashicorp_test
+
+import (
+	"testing"
+
+	"github.com/plexusone/omnitoken/storage/vaulttest"
+	"github.com/plexusone/omnitoken/vaults/hashicorp"
+	"github.com/plexusone/omnitoken/vaults/hashicorp/internal/fakevault"
+	"github.com/plexusone/omnivault/vault"
+)
+
+// The vault conformance suite, through the real SDK client against the
+// fake; each subtest gets a fresh server.
+func TestVaultConformance(t *testing.T) {
+	vaulttest.Run(t, vaulttest.Options{New: func(t *testing.T) vault.Vault {
+		return newVault(t, startFake(t, &fakevault.Server{}), func(c *hashicorp.Config) {})
+	}})
+}
