@@ -10,6 +10,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/plugins"
+	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnivault/vault"
 )
 
@@ -81,10 +82,23 @@ type Config struct {
 	// RedisURL, when set (redis:// or rediss://, with user and password
 	// as needed), coordinates replicas sharing the vault on Redis: one
 	// refresh per expiry across all of them, under a fenced lease, with
-	// tokens in a shared record encrypted with Extensions.RedisKey and
-	// also written to the vault (see package redisstore). NewAuto reads
-	// it from OMNITOKEN_REDIS_URL.
+	// tokens in a shared record encrypted with Extensions.RedisKey (or,
+	// without it, EncryptionKeys) and also written to the vault (see
+	// package redisstore). NewAuto reads it from OMNITOKEN_REDIS_URL.
 	RedisURL string
+
+	// EncryptionKeys, when set, encrypts every credential and token at
+	// rest with AES-256-GCM, whatever the vault (see storage.EncryptVault):
+	// the first key seals each write, any key opens a read. Parse them
+	// with storage.ParseKeys or storage.KeysFromEnv; NewAuto reads
+	// OMNITOKEN_KEY or OMNITOKEN_KEY_FILE. A value that no key opens is an
+	// error naming the credential, never plaintext.
+	EncryptionKeys *storage.Keys
+
+	// AllowPlaintext, with EncryptionKeys, lets reads return values that
+	// were stored before encryption was turned on, while TokenManager.Rekey
+	// encrypts them in place. Writes are always encrypted.
+	AllowPlaintext bool
 
 	// Extensions holds the settings that are functions or lists: your
 	// own strategies, the plugins' options and the event hook. They sit
@@ -110,7 +124,8 @@ type Extensions struct {
 	OnEvent func(core.Event)
 
 	// RedisKey is the 32-byte key that encrypts tokens in Redis, the same
-	// on every replica; required with Config.RedisURL. NewAuto reads it,
+	// on every replica; with Config.RedisURL, it or Config.EncryptionKeys
+	// is required, and it wins over them. NewAuto reads it,
 	// hex or base64, from OMNITOKEN_REDIS_KEY.
 	RedisKey []byte
 }
@@ -144,8 +159,8 @@ func (c *Config) Validate() error {
 	if c.RefreshBuffer < 0 {
 		return fmt.Errorf("omnitoken: %w: RefreshBuffer is negative", ErrInvalidCredentials)
 	}
-	if c.RedisURL != "" && len(c.ext().RedisKey) != 32 {
-		return fmt.Errorf("omnitoken: %w: Extensions.RedisKey is %d bytes, want 32 with RedisURL", ErrInvalidCredentials, len(c.ext().RedisKey))
+	if k := c.ext().RedisKey; c.RedisURL != "" && len(k) != 32 && (k != nil || c.EncryptionKeys == nil) {
+		return fmt.Errorf("omnitoken: %w: with RedisURL, set Extensions.RedisKey (32 bytes, not %d) or EncryptionKeys", ErrInvalidCredentials, len(k))
 	}
 	if c.CredentialsPrefix != "" && c.CredentialsPrefix == c.TokensPrefix {
 		return fmt.Errorf("omnitoken: CredentialsPrefix and TokensPrefix are both %q", c.CredentialsPrefix)

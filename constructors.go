@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/grokify/goauth"
@@ -28,9 +29,11 @@ const (
 
 // pluginSource is where a constructor takes plugins from: a directory and
 // the checksums of the binaries allowed to run. The zero value loads none.
+// It also carries the encryption keys NewAuto reads (see keysFromEnv).
 type pluginSource struct {
 	dir    string
 	sha256 []string
+	keys   *storage.Keys
 	// redisURL and redisKey: NewAuto's Redis settings (see redis.go).
 	redisURL string
 	redisKey []byte
@@ -71,6 +74,7 @@ func newWithVault(v vault.Vault, pl pluginSource) (*TokenManager, error) {
 	cfg := DefaultConfig()
 	cfg.Vault = v
 	cfg.PluginDir = pl.dir
+	cfg.EncryptionKeys = pl.keys
 	if len(pl.sha256) > 0 {
 		cfg.Extensions = &Extensions{PluginOptions: plugins.Options{AllowedSHA256: pl.sha256}}
 	}
@@ -192,7 +196,13 @@ func fromEnv(prefix string, pl pluginSource) (*TokenManager, error) {
 //   - memory:// (or memory) - In-memory (testing)
 //   - file:///path/to/dir - File-based storage, as NewFromDirectory
 //   - env:// - Environment variables, as NewFromEnv (with optional prefix: env://PREFIX_)
-//   - op:// - 1Password, once its provider is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
+//   - keyring:// (keychain:// on macOS) - the OS keyring, once
+//     github.com/plexusone/omnitoken/vaults/keyring is imported
+//   - op:// - 1Password, once github.com/plexusone/omnitoken/vaults/onepassword
+//     is imported (requires OP_SERVICE_ACCOUNT_TOKEN)
+//   - bw:// - Bitwarden Secrets Manager, once
+//     github.com/plexusone/omnitoken/vaults/bitwarden is imported (requires
+//     BW_ACCESS_TOKEN)
 //
 // Additional providers can be registered via omnivault.RegisterProvider.
 func NewFromVaultURI(uri string) (*TokenManager, error) { return fromVaultURI(uri, pluginSource{}) }
@@ -222,8 +232,8 @@ func fromVaultURI(uri string, pl pluginSource) (*TokenManager, error) {
 	}
 	if !registered {
 		hint := "import the package that registers it with omnivault.RegisterProvider"
-		if scheme == "op" {
-			hint = `import _ "github.com/plexusone/omni-onepassword/omnivault/register"`
+		if h, ok := vaultImports[scheme]; ok {
+			hint = "import _ " + strconv.Quote(h)
 		}
 		return nil, fmt.Errorf("omnitoken: no vault provider registered for scheme %q: %s", scheme, hint)
 	}
@@ -246,15 +256,22 @@ func fromVaultURI(uri string, pl pluginSource) (*TokenManager, error) {
 // list is refused with plugins.ErrChecksumMismatch before it is executed,
 // and a directory without the list is refused with the same error.
 //
+// OMNITOKEN_KEY (a key list) or OMNITOKEN_KEY_FILE (a file holding one),
+// when set, turn on encryption at rest, as Config.EncryptionKeys.
+//
 // OMNITOKEN_REDIS_URL, when set, coordinates refreshes across replicas on
-// Redis (Config.RedisURL), with the key in OMNITOKEN_REDIS_KEY
-// (Extensions.RedisKey: 32 bytes, base64 or hex).
+// Redis (Config.RedisURL); tokens there are sealed with the key in
+// OMNITOKEN_REDIS_KEY (Extensions.RedisKey: 32 bytes, base64 or hex) or,
+// without it, with the vault's keys (OMNITOKEN_KEY).
 func NewAuto() (*TokenManager, error) {
 	pl, err := pluginsFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	if pl.redisURL, pl.redisKey, err = redisFromEnv(); err != nil {
+	if pl.keys, err = keysFromEnv(); err != nil {
+		return nil, err
+	}
+	if pl.redisURL, pl.redisKey, err = redisFromEnv(pl.keys != nil); err != nil {
 		return nil, err
 	}
 	switch {

@@ -34,6 +34,25 @@ func TestMinimalDependencies(t *testing.T) {
 		imports:   []string{"core", "strategy/basic"},
 		forbidden: []string{"github.com/hashicorp/", "google.golang.org/grpc", "google.golang.org/protobuf", mod + "plugins"},
 	}, {
+		// Encryption at rest is the standard library: storage links no
+		// keyring, D-Bus or password-manager SDK.
+		name:      "core, storage",
+		imports:   []string{"core", "storage"},
+		forbidden: []string{"github.com/zalando/", "github.com/godbus/", "github.com/danieljoos/", "filippo.io/", mod + "vaults/"},
+	}, {
+		// The keyring vault is opt-in too: the root package alone links
+		// no keyring or D-Bus code until vaults/keyring is imported.
+		name:      "root",
+		imports:   []string{""},
+		forbidden: []string{"github.com/zalando/", "github.com/godbus/", "github.com/danieljoos/", mod + "vaults/"},
+	}, {
+		// The password-manager SDKs live in nested modules: the root
+		// package, even with the keyring vault, links none of them.
+		name:      "root, vaults/keyring",
+		imports:   []string{"", "vaults/keyring"},
+		forbidden: []string{"github.com/1password/", "github.com/bitwarden/", "github.com/tetratelabs/", "github.com/extism/", "github.com/plexusone/omni-", mod + "vaults/onepassword", mod + "vaults/bitwarden"},
+		required:  []string{"github.com/zalando/go-keyring"},
+	}, {
 		// The engine alone links neither OpenTelemetry nor MCP.
 		name:      "core",
 		imports:   []string{"core"},
@@ -49,7 +68,7 @@ func TestMinimalDependencies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"list", "-deps"}
 			for _, p := range tc.imports {
-				args = append(args, "./"+p)
+				args = append(args, "./"+p) // "" is the root package
 			}
 			out, err := exec.Command("go", args...).CombinedOutput()
 			if err != nil {
@@ -57,7 +76,7 @@ func TestMinimalDependencies(t *testing.T) {
 			}
 			deps := strings.Fields(string(out))
 			for _, p := range tc.imports {
-				if !slices.Contains(deps, mod+p) {
+				if !slices.Contains(deps, strings.TrimSuffix(mod+p, "/")) {
 					t.Fatalf("%s missing from the list; the check would pass vacuously", p)
 				}
 			}

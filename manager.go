@@ -29,6 +29,9 @@ type TokenManager struct {
 	res      *resources     // behind a pointer, so that TokenManager stays comparable
 	ownVault bool           // the vault was opened by a constructor, so Close closes it
 	strict   *core.Registry // the strategies themselves, for ValidateCredentials
+	// encrypted is the sealing view of the vault when Config.EncryptionKeys
+	// is set, else nil.
+	encrypted *storage.EncryptedVault
 }
 
 // resources are what a TokenManager started and stops in Close.
@@ -45,7 +48,15 @@ func New(cfg Config) (*TokenManager, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	st, err := storage.New(cfg.Vault, storage.Options{
+	enc, err := storeVault(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sv := cfg.Vault
+	if enc != nil {
+		sv = enc
+	}
+	st, err := storage.New(sv, storage.Options{
 		CredentialsPrefix: cfg.CredentialsPrefix,
 		TokensPrefix:      cfg.TokensPrefix,
 		Logger:            cfg.Logger,
@@ -53,7 +64,7 @@ func New(cfg Config) (*TokenManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
-	tm := &TokenManager{cfg: cfg, store: st, res: &resources{}}
+	tm := &TokenManager{cfg: cfg, store: st, res: &resources{}, encrypted: enc}
 	reg, closers, err := buildRegistry(cfg)
 	if err != nil {
 		return nil, err
@@ -85,7 +96,7 @@ func New(cfg Config) (*TokenManager, error) {
 		return nil, fmt.Errorf("omnitoken: %w", err)
 	}
 	tm.creds = &CredentialsStore{store: st, mgr: tm.mgr, logger: cfg.Logger}
-	tm.tokenSet = NewVaultTokenSet(cfg.Vault, cfg.TokensPrefix, cfg.Logger)
+	tm.tokenSet = NewVaultTokenSet(sv, cfg.TokensPrefix, cfg.Logger)
 	return tm, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/redisstore"
+	"github.com/plexusone/omnitoken/storage"
 )
 
 // Environment variables NewAuto reads for replicas on Redis.
@@ -17,17 +18,22 @@ const (
 	EnvRedisKey = "OMNITOKEN_REDIS_KEY"
 )
 
-// redisFromEnv reads OMNITOKEN_REDIS_URL and OMNITOKEN_REDIS_KEY. Errors
-// never quote the key or the URL.
-func redisFromEnv() (string, []byte, error) {
+// redisFromEnv reads OMNITOKEN_REDIS_URL and OMNITOKEN_REDIS_KEY; the
+// key may be left out when the vault's keys (OMNITOKEN_KEY) are set, as
+// haveKeys says, and they then seal the records. Errors never quote the
+// key or the URL.
+func redisFromEnv(haveKeys bool) (string, []byte, error) {
 	url := os.Getenv(EnvRedisURL)
 	if url == "" {
 		return "", nil, nil
 	}
 	raw := strings.TrimSpace(os.Getenv(EnvRedisKey))
+	if raw == "" && haveKeys {
+		return url, nil, nil
+	}
 	if raw == "" {
-		return "", nil, fmt.Errorf("omnitoken: %w: %s is set but %s is not: replicas need a shared 32-byte key to encrypt tokens in Redis",
-			ErrInvalidCredentials, EnvRedisURL, EnvRedisKey)
+		return "", nil, fmt.Errorf("omnitoken: %w: %s is set but neither %s nor %s is: replicas need a shared key to encrypt tokens in Redis",
+			ErrInvalidCredentials, EnvRedisURL, EnvRedisKey, storage.EnvKey)
 	}
 	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString} {
 		if k, err := dec(raw); err == nil && len(k) == redisstore.KeySize {
@@ -43,6 +49,9 @@ func (pl pluginSource) applyRedis(cfg *Config) {
 		return
 	}
 	cfg.RedisURL = pl.redisURL
+	if pl.redisKey == nil {
+		return
+	}
 	ext := Extensions{}
 	if cfg.Extensions != nil {
 		ext = *cfg.Extensions
@@ -64,7 +73,12 @@ func (tm *TokenManager) useRedis(opts *core.Options) error {
 	if err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
 	}
-	ci, err := redisstore.NewAESGCM(cfg.ext().RedisKey)
+	var ci redisstore.Cipher
+	if key := cfg.ext().RedisKey; key != nil || cfg.EncryptionKeys == nil {
+		ci, err = redisstore.NewAESGCM(key)
+	} else {
+		ci, err = redisstore.NewKeysCipher(cfg.EncryptionKeys)
+	}
 	if err != nil {
 		return fmt.Errorf("omnitoken: %w", err)
 	}

@@ -15,8 +15,29 @@ import (
 	"github.com/plexusone/omnitoken/storage"
 )
 
-// With RedisURL, tokens are kept on Redis, encrypted, under a lease.
+// With RedisURL, tokens are kept on Redis, encrypted with RedisKey or
+// else the vault's EncryptionKeys, under a lease.
 func TestConfigRedis(t *testing.T) {
+	text, err := storage.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := storage.ParseKeys(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  omnitoken.Config
+	}{
+		{"RedisKey", omnitoken.Config{Extensions: &omnitoken.Extensions{RedisKey: make([]byte, 32)}}},
+		{"EncryptionKeys", omnitoken.Config{EncryptionKeys: keys}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testConfigRedis(t, tc.cfg) })
+	}
+}
+
+func testConfigRedis(t *testing.T, cfg omnitoken.Config) {
 	srv := redistest.Start(t)
 	idp := tokenServer(t, func(w http.ResponseWriter, _ *http.Request) { writeToken(w, "CANARY-REDIS-AT", 3600) })
 	fv, err := storage.NewFileVault(t.TempDir())
@@ -24,8 +45,8 @@ func TestConfigRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fv.Close()
-	tm, err := omnitoken.New(omnitoken.Config{Vault: fv, HTTPClient: idp.Client(), RedisURL: srv.URL(),
-		Extensions: &omnitoken.Extensions{RedisKey: make([]byte, 32)}})
+	cfg.Vault, cfg.HTTPClient, cfg.RedisURL = fv, idp.Client(), srv.URL()
+	tm, err := omnitoken.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +85,20 @@ func TestNewAutoRedis(t *testing.T) {
 		}
 		_ = tm.Close()
 	}
+	// Without OMNITOKEN_REDIS_KEY, the vault's keys seal the records.
+	text, err := storage.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(storage.EnvKey, text)
+	t.Setenv(omnitoken.EnvRedisKey, "")
+	tm, err := omnitoken.NewAuto()
+	if err != nil {
+		t.Fatalf("OMNITOKEN_KEY without OMNITOKEN_REDIS_KEY: %v", err)
+	}
+	_ = tm.Close()
+	t.Setenv(storage.EnvKey, "")
+
 	t.Setenv(omnitoken.EnvRedisURL, "redis://:s3cret-PW@127.0.0.1:1")
 	for _, key := range []string{"", "s3cret-KEY", hex.EncodeToString(make([]byte, 16))} {
 		t.Setenv(omnitoken.EnvRedisKey, key)

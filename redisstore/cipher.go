@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/storage"
 )
 
 // KeySize is the length in bytes of the key NewAESGCM takes.
@@ -64,6 +65,33 @@ func (c aesGCM) Open(ciphertext, ad []byte) ([]byte, error) {
 	pt, err := c.aead.Open(nil, ciphertext[:ns], ciphertext[ns:], ad)
 	if err != nil {
 		return nil, ErrDecrypt
+	}
+	return pt, nil
+}
+
+type keysCipher struct{ k *storage.Keys }
+
+// NewKeysCipher returns a Cipher over the vault's encryption keys
+// (storage.Keys, as storage.EncryptVault and Config.EncryptionKeys use
+// them): the first key seals each record, any key opens one, so the
+// replicas share one key list with their vault, and rotating it rotates
+// both.
+func NewKeysCipher(k *storage.Keys) (Cipher, error) {
+	if k == nil {
+		return nil, fmt.Errorf("redisstore: %w: no keys", core.ErrVaultNotConfigured)
+	}
+	return keysCipher{k: k}, nil
+}
+
+func (c keysCipher) Seal(plaintext, ad []byte) ([]byte, error) {
+	s, err := c.k.Seal(string(ad), plaintext)
+	return []byte(s), err
+}
+
+func (c keysCipher) Open(ciphertext, ad []byte) ([]byte, error) {
+	pt, err := c.k.Open(string(ad), string(ciphertext))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	return pt, nil
 }

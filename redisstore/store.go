@@ -52,7 +52,7 @@ return {1}
 // StoreOptions configures a Store.
 type StoreOptions struct {
 	// Cipher encrypts the token records in Redis. Required: see
-	// NewAESGCM.
+	// NewAESGCM, or NewKeysCipher to share the vault's keys.
 	Cipher Cipher
 	// Prefix starts every key; it must match the Locker's. Default
 	// DefaultPrefix.
@@ -117,8 +117,10 @@ func NewStore(c goredis.UniversalClient, durable core.Store, opts StoreOptions) 
 func (s *Store) Durable() core.Store { return s.durable }
 
 // additionalData binds a record's ciphertext to its name and version.
+// The fence and generation are digits, so the name, last, cannot make two
+// records' data equal.
 func additionalData(name string, fence, gen string) []byte {
-	return []byte("omnitoken-redis-token\x00" + name + "\x00" + fence + "\x00" + gen)
+	return []byte("redis token " + fence + "." + gen + " " + name)
 }
 
 // GetToken implements core.Store.

@@ -13,6 +13,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/redistest"
 	"github.com/plexusone/omnitoken/redisstore"
+	"github.com/plexusone/omnitoken/storage"
 )
 
 var expiry = time.Now().Add(time.Hour).Round(0)
@@ -477,5 +478,57 @@ func TestRedissURL(t *testing.T) {
 	defer untrusting.Close()
 	if err := untrusting.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("a client without the certificate: err = %v, want a certificate error", err)
+	}
+}
+
+// The vault's encryption keys (storage.Keys) seal the records too: a
+// record reads back with them, holds no secret in the clear, and does not
+// open with another key list.
+func TestKeysCipher(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	keys := func() *storage.Keys {
+		t.Helper()
+		text, err := storage.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := storage.ParseKeys(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	open := func(k *storage.Keys) *redisstore.Store {
+		t.Helper()
+		ci, err := redisstore.NewKeysCipher(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := redisstore.NewStore(c, core.NewMemoryStore(), redisstore.StoreOptions{Cipher: ci})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	k := keys()
+	s := open(k)
+	if err := s.SetToken(ctx, "svc", tok("CANARY-KEYS-AT", "CANARY-KEYS-RT", 1)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetToken(ctx, "svc")
+	if err != nil || got.AccessToken != "CANARY-KEYS-AT" || got.RefreshToken != "CANARY-KEYS-RT" {
+		t.Fatalf("GetToken = %v, %v", got, err)
+	}
+	if dump := dumpRedis(ctx, t, c); strings.Contains(dump, "CANARY") {
+		t.Error("Redis holds a token in the clear")
+	}
+	_, err = open(keys()).GetToken(ctx, "svc")
+	if !errors.Is(err, redisstore.ErrDecrypt) || !errors.Is(err, storage.ErrDecrypt) || !errors.Is(err, core.ErrInvalidCredentials) {
+		t.Fatalf("another key list: err = %v, want ErrDecrypt", err)
+	}
+	if _, err := redisstore.NewKeysCipher(nil); !errors.Is(err, core.ErrVaultNotConfigured) {
+		t.Errorf("nil keys: err = %v", err)
 	}
 }

@@ -45,6 +45,9 @@ func encodeCredentials(c *core.Credentials, multiField bool) (*vault.Secret, err
 // decodeCredentials reads a secret in either form: goauth JSON in the
 // value (preferred), or flattened Fields. Errors never quote the content.
 func decodeCredentials(s *vault.Secret) (*core.Credentials, error) {
+	if err := checkNotSealed(s); err != nil {
+		return nil, err
+	}
 	if data := s.Bytes(); len(bytes.TrimSpace(data)) > 0 {
 		return core.ParseCredentials(data)
 	}
@@ -83,6 +86,9 @@ func encodeToken(t *core.StoredToken) (*vault.Secret, error) {
 // tokens.TokenInfo. Errors never quote
 // the content.
 func decodeToken(s *vault.Secret) (*core.StoredToken, error) {
+	if err := checkNotSealed(s); err != nil {
+		return nil, err
+	}
 	data := bytes.TrimSpace(s.Bytes())
 	if len(data) == 0 || data[0] != '{' {
 		return nil, fmt.Errorf("%w: stored token is not a JSON object", core.ErrInvalidCredentials)

@@ -20,6 +20,13 @@
 // v0.1.0 processes can share it; OpenDirectory picks the layout a
 // directory holds, and MigrateV01 moves a v0.1.0 directory to this one.
 //
+// EncryptVault wraps any vault so that every value is sealed with
+// AES-256-GCM, bound to its path, under keys from OMNITOKEN_KEY or
+// OMNITOKEN_KEY_FILE (KeysFromEnv) or any other source (ParseKeys); Rekey
+// encrypts a plaintext vault in place and reseals values after a key
+// rotation. A value that cannot be opened is an error matching ErrDecrypt,
+// never plaintext.
+//
 // The package imports core, omnivault's vault interfaces and
 // github.com/gofrs/flock, and nothing from goauth, Google or gRPC.
 package storage
