@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"sync"
@@ -61,13 +62,33 @@ func (c *condVault) SetIfVersion(ctx context.Context, p string, s *vault.Secret,
 // Two Stores that both read a token and both write one: the second write
 // is refused with core.ErrConflict, and goes through after a re-read.
 func TestConditionalVaultTokenWrites(t *testing.T) {
-	ctx := context.Background()
-	v := newCondVault()
-	a, err := storage.New(v, storage.Options{})
+	testConditionalTokenWrites(t, func(v *condVault) vault.Vault { return v })
+}
+
+// Encryption keeps the conditional write: values are sealed, then written
+// with the compare-and-set of the vault below.
+func TestEncryptedConditionalVaultTokenWrites(t *testing.T) {
+	keys, err := storage.ParseKeys(base64.StdEncoding.EncodeToString(make([]byte, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := storage.New(v, storage.Options{})
+	testConditionalTokenWrites(t, func(v *condVault) vault.Vault {
+		e, err := storage.EncryptVault(v, keys, storage.EncryptOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	})
+}
+
+func testConditionalTokenWrites(t *testing.T, wrap func(*condVault) vault.Vault) {
+	ctx := context.Background()
+	v := newCondVault()
+	a, err := storage.New(wrap(v), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := storage.New(wrap(v), storage.Options{})
 	tok := func(access string, gen uint64) *core.StoredToken {
 		return &core.StoredToken{Token: core.Token{AccessToken: access}, Generation: gen}
 	}
@@ -94,7 +115,7 @@ func TestConditionalVaultTokenWrites(t *testing.T) {
 		t.Fatalf("write over an unseen version: %v, want ErrConflict", err)
 	}
 	// A Store that never read the token reads it first, then writes.
-	c, _ := storage.New(v, storage.Options{})
+	c, _ := storage.New(wrap(v), storage.Options{})
 	if err := c.SetToken(ctx, "svc", tok("c3", 3)); err != nil {
 		t.Fatalf("first write of a fresh Store: %v", err)
 	}

@@ -129,7 +129,7 @@ func New(v vault.Vault, opts Options) (*Store, error) {
 		mem:        map[string]*core.StoredToken{},
 		versions:   map[string]string{},
 	}
-	s.cv, _ = v.(ConditionalVault)
+	s.cv = conditionalOf(v)
 	if !caps.Write {
 		s.memTokens.Store(true)
 		log.Info("storage: vault is read-only; tokens are kept in memory", "vault", v.Name())
@@ -346,6 +346,36 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	s.mem[name] = t.Clone()
 	s.mu.Unlock()
 	return nil
+}
+
+// conditionalOf returns v as a ConditionalVault, or nil. An EncryptedVault
+// over a conditional vault seals the value and writes it conditionally
+// below, so encryption does not cost the compare-and-set.
+func conditionalOf(v vault.Vault) ConditionalVault {
+	if e, ok := v.(*EncryptedVault); ok {
+		if inner := conditionalOf(e.v); inner != nil {
+			return encryptedConditional{e, inner}
+		}
+		return nil
+	}
+	cv, _ := v.(ConditionalVault)
+	return cv
+}
+
+type encryptedConditional struct {
+	*EncryptedVault
+	inner ConditionalVault
+}
+
+func (c encryptedConditional) SetIfVersion(ctx context.Context, path string, s *vault.Secret, version string) (string, error) {
+	if s == nil {
+		return "", fmt.Errorf("storage: value at %q: nil secret", path)
+	}
+	sealed, err := c.keys.seal(path, s.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("storage: seal value at %q: %w", path, err)
+	}
+	return c.inner.SetIfVersion(ctx, path, &vault.Secret{Value: sealed, Metadata: s.Metadata}, version)
 }
 
 // writeToken writes a token's secret: conditionally on a ConditionalVault,
