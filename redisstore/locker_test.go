@@ -261,9 +261,7 @@ func TestUncoordinatedWriteOrdersAfterEarlierLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer unlock()
-		tk := tok(at, "rt-"+at, gen)
-		tk.Fence = f
-		return f, s.SetToken(ctx, "svc", tk)
+		return f, s.SetToken(ctx, "svc", fenced(at, f, gen))
 	}
 	f1, err := write(live, "a", 1)
 	if err != nil {

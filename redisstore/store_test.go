@@ -22,6 +22,13 @@ func tok(at, rt string, gen uint64) *core.StoredToken {
 	return &core.StoredToken{Token: core.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry}, Generation: gen}
 }
 
+// fenced is tok with refresh token "rt-"+at, written under fence.
+func fenced(at string, fence, gen uint64) *core.StoredToken {
+	tk := tok(at, "rt-"+at, gen)
+	tk.Fence = fence
+	return tk
+}
+
 // The compare-and-swap keeps the newest token: an older or equal
 // generation, even the same token again, is refused with ErrConflict and
 // changes nothing.
@@ -302,11 +309,6 @@ func TestSetTokenFenceOrdersWrites(t *testing.T) {
 	c, _ := client(t, srv)
 	durable := core.NewMemoryStore()
 	s := newStore(t, c, newKey(t), durable)
-	fenced := func(at string, fence, gen uint64) *core.StoredToken {
-		tk := tok(at, "rt-"+at, gen)
-		tk.Fence = fence
-		return tk
-	}
 	if err := s.SetToken(ctx, "svc", fenced("a", 10, 5)); err != nil {
 		t.Fatal(err)
 	}
@@ -359,11 +361,6 @@ func TestLateWriteThroughKeepsNewerDurableCopy(t *testing.T) {
 	c, _ := client(t, srv)
 	durable := &pausedDurable{Store: core.NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
 	s := newStore(t, c, newKey(t), durable)
-	fenced := func(at string, fence, gen uint64) *core.StoredToken {
-		tk := tok(at, "rt-"+at, gen)
-		tk.Fence = fence
-		return tk
-	}
 	done := make(chan error, 1)
 	go func() { done <- s.SetToken(ctx, "svc", fenced("a", 10, 1)) }()
 	<-durable.entered
@@ -409,9 +406,7 @@ func TestURLUsernamePassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := tok("at", "rt", 1)
-	tk.Fence = f
-	if err := s.SetToken(ctx, "svc", tk); err != nil {
+	if err := s.SetToken(ctx, "svc", fenced("at", f, 1)); err != nil {
 		t.Fatal(err)
 	}
 	unlock()
@@ -460,10 +455,8 @@ func TestRedissURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := tok("at", "rt", 1)
-	tk.Fence = f
 	s := newStore(t, c, newKey(t), nil)
-	if err := s.SetToken(ctx, "svc", tk); err != nil {
+	if err := s.SetToken(ctx, "svc", fenced("at", f, 1)); err != nil {
 		t.Fatal(err)
 	}
 	unlock()
