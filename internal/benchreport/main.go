@@ -90,6 +90,7 @@ func run(out string, quick bool, count int) error {
 		{"G: scale", sectionG},
 		{"H: binary size", sectionH},
 		{"R: replicas on Redis", sectionR},
+		{"CLI: omnitoken token process", sectionCLI},
 	}
 	for i, s := range steps {
 		t := time.Now()
