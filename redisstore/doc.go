@@ -24,9 +24,11 @@
 //
 // # Cost
 //
-// The Manager's cached path never touches Redis. A refresh costs four
+// The Manager's cached path never touches Redis. A refresh costs five
 // round trips: take the lease, re-read the record, write it with the
-// compare-and-swap, release the lease (plus one per TTL/3 of renewal, and
+// compare-and-swap, read it again once the durable copy is written (a
+// writer paused between the two writes must not leave an older token in
+// the vault), release the lease (plus one per TTL/3 of renewal, and
 // one per script the first time a server sees it). A replica that waits
 // for another's refresh polls the lease every LockerOptions.Poll.
 //

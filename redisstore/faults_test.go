@@ -226,7 +226,7 @@ func TestReplicaHolderPausedPastLease(t *testing.T) {
 	// Another replica takes the lapsed lease and stores a newer token,
 	// which both running replicas serve.
 	if err := idp.WaitFor(ctx, func(s loadtest.IdPStats) bool { return s.Grants == 2 }); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, r.dump())
 	}
 	newer := idp.AccessTokens()[1]
 	r.waitFor(ctx, "the running replicas to serve the newer token", func(lines []line) bool {

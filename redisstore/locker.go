@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -76,8 +78,12 @@ type LockerOptions struct {
 	// replica holds the lease; each later pause doubles, up to 8×Poll.
 	// Default DefaultPoll.
 	Poll time.Duration
-	// AllowUncoordinated makes Lock succeed, with fence 0 and a warning,
-	// when Redis is unavailable, instead of failing. RISK: replicas then
+	// AllowUncoordinated makes Lock succeed, with a warning, when Redis is
+	// unavailable, instead of failing. The fence is then this host's clock
+	// in microseconds, the scale of the fences Redis grants, so the
+	// token's write orders after those of earlier leases (a Store that
+	// stores it raises the fencing counter, so later leases order after
+	// it); with hosts' clocks apart, it may not. RISK: replicas then
 	// refresh without coordination; with a rotating refresh token two of
 	// them may present the same one, and an identity provider that
 	// detects reuse revokes the whole token family, logging every replica
@@ -162,13 +168,14 @@ func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), e
 			err = errors.New("unexpected reply to the lease script")
 		}
 		if err != nil {
+			l.releaseLost(k.lease, owner, name, err)
 			if cerr := ctx.Err(); cerr != nil {
 				return 0, nil, fmt.Errorf("redisstore: lease on %q: %w", name, cerr)
 			}
 			err = unavailable(err)
 			if l.uncoord && errors.Is(err, ErrUnavailable) {
 				l.log.Warn("redisstore: Redis unavailable; refreshing WITHOUT coordination across replicas", "name", name, "error", err)
-				return 0, func() {}, nil
+				return uint64(time.Now().UnixMicro()), func() {}, nil
 			}
 			return 0, nil, fmt.Errorf("redisstore: lease on %q: %w", name, err)
 		}
@@ -227,6 +234,24 @@ func (l *Locker) hold(lease, owner, name string) func() {
 				l.log.Warn("redisstore: releasing a lease failed; it expires by itself", "name", name, "error", unavailable(err))
 			}
 		})
+	}
+}
+
+// releaseLost releases a lease the acquire script may have taken although
+// its reply did not arrive (a timeout, a cancelled context, a broken
+// connection): left alone, it would hold off every replica for its TTL.
+// When the error says the command never reached the server (no
+// connection could be made), it does nothing, so a Redis that is down
+// costs no second wait.
+func (l *Locker) releaseLost(lease, owner, name string, err error) {
+	var oe *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &oe) && oe.Op == "dial" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), min(releaseTimeout, l.ttl))
+	defer cancel()
+	if rerr := releaseScript.Run(ctx, l.c, []string{lease}, owner).Err(); rerr != nil {
+		l.log.Warn("redisstore: releasing a lease whose grant was not confirmed failed; it expires by itself", "name", name, "error", unavailable(rerr))
 	}
 }
 

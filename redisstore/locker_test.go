@@ -186,7 +186,8 @@ func TestFenceSurvivesRestart(t *testing.T) {
 }
 
 // Redis down: Lock fails without waiting for a lease, with a temporary error matching
-// ErrUnavailable, or, with AllowUncoordinated, succeeds with fence 0; and
+// ErrUnavailable, or, with AllowUncoordinated, succeeds with a fence of
+// its own; and
 // the same Locker works again once Redis is back.
 func TestLockWhileRedisDown(t *testing.T) {
 	ctx := testContext(t)
@@ -205,8 +206,8 @@ func TestLockWhileRedisDown(t *testing.T) {
 		t.Errorf("failing took %s, want go-redis's retries only", el)
 	}
 	f, unlock, err := loose.LockFenced(ctx, "svc")
-	if err != nil || f != 0 {
-		t.Fatalf("AllowUncoordinated: fence %d, err %v; want 0, nil", f, err)
+	if err != nil || f == 0 {
+		t.Fatalf("AllowUncoordinated: fence %d, err %v; want a fence from the clock, nil", f, err)
 	}
 	unlock()
 
@@ -233,4 +234,95 @@ func TestLockerRefusesBadInput(t *testing.T) {
 	if _, err := l.Lock(context.Background(), ""); !errors.Is(err, core.ErrInvalidCredentials) {
 		t.Errorf("empty name: %v", err)
 	}
+}
+
+// With AllowUncoordinated, a refresh whose lease could not be taken (Redis
+// did not answer) but whose write reaches Redis again must be stored:
+// refusing it would make the Manager adopt the older stored token, whose
+// refresh token the uncoordinated refresh has just spent. Its fence orders
+// after every lease granted before, and the leases granted after it order
+// after it.
+func TestUncoordinatedWriteOrdersAfterEarlierLeases(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	s := newStore(t, c, newKey(t), nil)
+	live := newLocker(t, c, redisstore.LockerOptions{})
+	dead, err := redisstore.NewClient("redis://127.0.0.1:1/?max_retries=-1&dial_timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	loose := newLocker(t, dead, redisstore.LockerOptions{AllowUncoordinated: true})
+
+	write := func(l *redisstore.Locker, at string, gen uint64) (uint64, error) {
+		f, unlock, err := l.LockFenced(ctx, "svc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		return f, s.SetToken(ctx, "svc", fenced(at, f, gen))
+	}
+	f1, err := write(live, "a", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := write(loose, "b", 2)
+	if err != nil || f2 <= f1 {
+		t.Fatalf("uncoordinated write: fence %d after %d, err %v; want a later fence, stored", f2, f1, err)
+	}
+	f3, err := write(live, "c", 3)
+	if err != nil || f3 <= f2 {
+		t.Fatalf("the next lease: fence %d after %d, err %v; want a later fence, stored", f3, f2, err)
+	}
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "c" {
+		t.Fatalf("GetToken = %v, %v; want c", got, err)
+	}
+}
+
+// lostReply lets the first script it sees run on the server, then reports
+// a timeout, as when the reply is lost or the caller's deadline passes
+// while the script runs.
+type lostReply struct{ done bool }
+
+func (h *lostReply) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (h *lostReply) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		if !h.done && (cmd.Name() == "evalsha" || cmd.Name() == "eval") {
+			h.done = true
+			return context.DeadlineExceeded
+		}
+		return err
+	}
+}
+func (h *lostReply) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+
+// A lease taken on the server whose reply never reached the caller is
+// released at once, not left to block every replica for its TTL.
+func TestLostLeaseReplyReleased(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c1, _ := client(t, srv)
+	c2, _ := client(t, srv)
+	a := newLocker(t, c1, redisstore.LockerOptions{TTL: time.Minute})
+	b := newLocker(t, c2, redisstore.LockerOptions{TTL: time.Minute})
+	unlock, err := a.Lock(ctx, "other") // loads the scripts
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	c1.AddHook(&lostReply{})
+	if _, err := a.Lock(ctx, "svc"); err == nil {
+		t.Fatal("the lost reply was not reported")
+	}
+	bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	unlock, err = b.Lock(bctx, "svc")
+	if err != nil {
+		t.Fatalf("another replica could not take the lease: %v", err)
+	}
+	unlock()
 }

@@ -18,14 +18,18 @@ import (
 // generation. When Redis holds no record (it restarted empty) the durable
 // store's version, passed as ARGV[4] and ARGV[5] when ARGV[6] is "1",
 // stands in for it. Fences and generations are compared as decimal
-// strings, exactly, as uint64. Returns {1} when written, or {0, fence,
-// generation} of what is kept.
+// strings, exactly, as uint64. A written fence above the fencing counter
+// (KEYS[2]) raises it, so every lease granted later carries a higher
+// fence: a token written under an uncoordinated fence (see
+// LockerOptions.AllowUncoordinated) never makes later leases' writes
+// look older. Returns {1} when written, or {0, fence, generation} of what
+// is kept.
 var casScript = goredis.NewScript(`
+local function lt(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
 local function older(af, ag, bf, bg)
-  local function lt(a, b)
-    if #a ~= #b then return #a < #b end
-    return a < b
-  end
   if af ~= bf then return lt(af, bf) end
   return lt(ag, bg)
 end
@@ -38,6 +42,10 @@ if hf and not older(hf, hg, ARGV[1], ARGV[2]) then
   return {0, hf, hg}
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1], 'g', ARGV[2], 'v', ARGV[3])
+local c = redis.call('GET', KEYS[2]) or '0'
+if lt(c, ARGV[1]) and lt(ARGV[1], '9223372036854775807') then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
 return {1}
 `)
 
@@ -65,9 +73,13 @@ type StoreOptions struct {
 // generation), with an error matching core.ErrConflict (the Manager then
 // adopts the stored token; a write it retries carries a new fence). Then
 // it writes the token to the durable store too, so that a rotated refresh
-// token survives the loss of everything in Redis. When Redis is unavailable SetToken still writes
-// the durable store and returns an error matching ErrUnavailable, so the
-// Manager keeps the token and writes it again later.
+// token survives the loss of everything in Redis, and reads the record
+// once more (one round trip): if a newer token was stored meanwhile (this
+// writer was paused between its two writes), it copies that one to the
+// durable store and returns an error matching core.ErrConflict. When
+// Redis is unavailable SetToken still writes the durable store and
+// returns an error matching ErrUnavailable, so the Manager keeps the
+// token and writes it again later.
 //
 // Credentials methods go to the durable store unchanged. A Store is safe
 // for concurrent use; it closes neither the client nor the durable store.
@@ -181,7 +193,7 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 	if err != nil {
 		return fmt.Errorf("redisstore: token %q: %w", name, err)
 	}
-	res, err := casScript.Run(ctx, s.c, []string{k.token}, f, g, ct, floorF, floorG, hasFloor).Slice()
+	res, err := casScript.Run(ctx, s.c, []string{k.token, k.fence}, f, g, ct, floorF, floorG, hasFloor).Slice()
 	if err != nil {
 		rerr := fmt.Errorf("redisstore: token %q: the shared record was not written: %w", name, unavailable(err))
 		if !errors.Is(rerr, ErrUnavailable) {
@@ -195,13 +207,57 @@ func (s *Store) SetToken(ctx context.Context, name string, t *core.StoredToken) 
 		return fmt.Errorf("redisstore: token %q: %w: the store holds fence %v generation %v, not older than fence %s generation %s",
 			name, core.ErrConflict, res[1], res[2], f, g)
 	}
-	return s.writeThrough(ctx, name, t, durable)
+	if err := s.writeThrough(ctx, name, t, durable); err != nil {
+		return err
+	}
+	return s.settle(ctx, name, k, t)
+}
+
+// settleTries bounds how often settle copies a newer record to the
+// durable store; each further copy needs yet another pause of this
+// writer while yet another newer token is stored.
+const settleTries = 3
+
+// settle runs after a token was written to Redis and to the durable
+// store: with one more read it checks that Redis holds nothing newer, as
+// when this writer was paused between the two writes and a newer holder
+// wrote both meanwhile, so this write-through replaced the newer durable
+// copy. The durable store has no compare-and-swap; settle copies the
+// newer record back to it, and reports ErrConflict so that the Manager
+// adopts the newer token instead of serving its own.
+func (s *Store) settle(ctx context.Context, name string, k keys, written *core.StoredToken) error {
+	superseded := false
+	for range settleTries {
+		cur, err := s.read(ctx, name, k)
+		if err != nil {
+			s.log.Warn("redisstore: checking the durable copy against Redis failed", "name", name, "error", err)
+			break
+		}
+		if cur == nil || !newer(cur, written) {
+			break
+		}
+		superseded = true
+		if err := s.durable.SetToken(ctx, name, cur); err != nil {
+			return fmt.Errorf("redisstore: token %q: %w: a newer token was stored meanwhile, and copying it to the durable store failed: %w", name, core.ErrConflict, err)
+		}
+		written = cur
+	}
+	if superseded {
+		return fmt.Errorf("redisstore: token %q: %w: a newer token (fence %d generation %d) was stored while this one was written", name, core.ErrConflict, written.Fence, written.Generation)
+	}
+	return nil
+}
+
+// newer reports whether a is a later version than b: a higher fence, or
+// the same fence and a higher generation.
+func newer(a, b *core.StoredToken) bool {
+	return a.Fence > b.Fence || a.Fence == b.Fence && a.Generation > b.Generation
 }
 
 // writeThrough writes t to the durable store unless what it held when
 // SetToken began (cur) is newer.
 func (s *Store) writeThrough(ctx context.Context, name string, t, cur *core.StoredToken) error {
-	if cur != nil && (cur.Fence > t.Fence || cur.Fence == t.Fence && cur.Generation > t.Generation) {
+	if cur != nil && newer(cur, t) {
 		return nil
 	}
 	if err := s.durable.SetToken(ctx, name, t); err != nil {

@@ -22,6 +22,13 @@ func tok(at, rt string, gen uint64) *core.StoredToken {
 	return &core.StoredToken{Token: core.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry}, Generation: gen}
 }
 
+// fenced is tok with refresh token "rt-"+at, written under fence.
+func fenced(at string, fence, gen uint64) *core.StoredToken {
+	tk := tok(at, "rt-"+at, gen)
+	tk.Fence = fence
+	return tk
+}
+
 // The compare-and-swap keeps the newest token: an older or equal
 // generation, even the same token again, is refused with ErrConflict and
 // changes nothing.
@@ -49,8 +56,8 @@ func TestSetTokenCompareAndSwap(t *testing.T) {
 	if err := s.SetToken(ctx, "svc", tok("at-3", "rt-3", 3)); err != nil {
 		t.Fatal(err)
 	}
-	if n := rt.Load() - before; n != 1 {
-		t.Errorf("a write cost %d Redis round trips, want 1", n)
+	if n := rt.Load() - before; n != 2 {
+		t.Errorf("a write cost %d Redis round trips, want 2 (compare-and-swap, check after the write-through)", n)
 	}
 	before = rt.Load()
 	got, err = s.GetToken(ctx, "svc")
@@ -302,11 +309,6 @@ func TestSetTokenFenceOrdersWrites(t *testing.T) {
 	c, _ := client(t, srv)
 	durable := core.NewMemoryStore()
 	s := newStore(t, c, newKey(t), durable)
-	fenced := func(at string, fence, gen uint64) *core.StoredToken {
-		tk := tok(at, "rt-"+at, gen)
-		tk.Fence = fence
-		return tk
-	}
 	if err := s.SetToken(ctx, "svc", fenced("a", 10, 5)); err != nil {
 		t.Fatal(err)
 	}
@@ -330,6 +332,145 @@ func TestSetTokenFenceOrdersWrites(t *testing.T) {
 	}
 	if err := s.SetToken(ctx, "svc", fenced("late", 10, 7)); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("after Redis lost its data, an older fence: err = %v, want ErrConflict", err)
+	}
+}
+
+// pausedDurable holds the durable write of the token with access token
+// "a" until release is closed, as a holder paused between its
+// compare-and-swap and its write-through.
+type pausedDurable struct {
+	core.Store
+	entered, release chan struct{}
+}
+
+func (p *pausedDurable) SetToken(ctx context.Context, name string, t *core.StoredToken) error {
+	if t.AccessToken == "a" {
+		close(p.entered)
+		<-p.release
+	}
+	return p.Store.SetToken(ctx, name, t)
+}
+
+// A holder paused after its compare-and-swap and before its write-through
+// wakes up after a newer holder stored a newer token in both places: its
+// late durable write must not leave the vault with the older token, which
+// Redis would serve after losing its data.
+func TestLateWriteThroughKeepsNewerDurableCopy(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	c, _ := client(t, srv)
+	durable := &pausedDurable{Store: core.NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	s := newStore(t, c, newKey(t), durable)
+	done := make(chan error, 1)
+	go func() { done <- s.SetToken(ctx, "svc", fenced("a", 10, 1)) }()
+	<-durable.entered
+	if err := s.SetToken(ctx, "svc", fenced("b", 11, 2)); err != nil {
+		t.Fatal(err)
+	}
+	close(durable.release)
+	if err := <-done; err != nil && !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("the late write: %v", err)
+	}
+	if d, err := durable.GetToken(ctx, "svc"); err != nil || d.AccessToken != "b" || d.Fence != 11 {
+		t.Fatalf("durable copy = %v, %v; want b at fence 11", d, err)
+	}
+	if err := srv.Restart(false); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "b" {
+		t.Fatalf("after Redis lost its data, GetToken = %v, %v; want b", got, err)
+	}
+}
+
+// A real server with an ACL user: a redis:// URL with the username and
+// password reaches it, and the user may touch only keys under the prefix;
+// a wrong password fails with an error that quotes no password.
+func TestURLUsernamePassword(t *testing.T) {
+	ctx := testContext(t)
+	srv := redistest.Start(t)
+	admin, _ := client(t, srv)
+	if err := admin.Do(ctx, "ACL", "SETUSER", "alice", "on", ">s3cret-PW", "~omnitoken:*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	userURL := func(pw string) string {
+		return strings.Replace(srv.URL(), "redis://", "redis://alice:"+pw+"@", 1)
+	}
+	c, err := redisstore.NewClient(userURL("s3cret-PW"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := newStore(t, c, newKey(t), nil)
+	l := newLocker(t, c, redisstore.LockerOptions{})
+	f, unlock, err := l.LockFenced(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetToken(ctx, "svc", fenced("at", f, 1)); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "at" {
+		t.Fatalf("GetToken as alice = %v, %v", got, err)
+	}
+	if n, err := admin.Exists(ctx, "omnitoken:{svc}:token").Result(); err != nil || n != 1 {
+		t.Fatalf("the record under alice's key pattern: %d, %v", n, err)
+	}
+
+	bad, err := redisstore.NewClient(userURL("wr0ng-PW") + "?max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	_, err = newLocker(t, bad, redisstore.LockerOptions{}).Lock(ctx, "svc")
+	if err == nil {
+		t.Fatal("a wrong password took the lease")
+	}
+	for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		if strings.Contains(text, "wr0ng-PW") || strings.Contains(text, "s3cret-PW") {
+			t.Errorf("the error quotes a password: %s", text)
+		}
+	}
+	if !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Errorf("err = %v, want it to say the password was refused", err)
+	}
+}
+
+// A rediss:// URL speaks TLS to a real TLS-only server, verifying its
+// certificate: the Locker and the Store work through it, and a client
+// that does not trust the certificate fails.
+func TestRedissURL(t *testing.T) {
+	ctx := testContext(t)
+	srv, roots := redistest.StartTLS(t)
+	if !strings.HasPrefix(srv.URL(), "rediss://") {
+		t.Fatalf("URL %s", srv.URL())
+	}
+	c, err := redisstore.NewClient(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Options().TLSConfig.RootCAs = roots // the system roots do not hold the test certificate
+	f, unlock, err := newLocker(t, c, redisstore.LockerOptions{}).LockFenced(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, c, newKey(t), nil)
+	if err := s.SetToken(ctx, "svc", fenced("at", f, 1)); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if got, err := s.GetToken(ctx, "svc"); err != nil || got.AccessToken != "at" {
+		t.Fatalf("GetToken over TLS = %v, %v", got, err)
+	}
+
+	untrusting, err := redisstore.NewClient(srv.URL() + "?max_retries=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer untrusting.Close()
+	if err := untrusting.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("a client without the certificate: err = %v, want a certificate error", err)
 	}
 }
 

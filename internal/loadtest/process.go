@@ -276,6 +276,49 @@ type ProcResult struct {
 	Elapsed time.Duration
 }
 
+// Faults lists what in r breaks one refresh per expiry across workers
+// surviving processes: not exactly one client_credentials grant; fewer
+// refreshes than expiries (or, with exact, not exactly as many); a
+// refresh token presented twice, an invalid_grant, a reuse or a revoked
+// family; a last generation other than the tokens issued; the newest
+// refresh token not stored; a worker without calls or with an error; or
+// workers' token counts that do not add up to the IdP's. None when all
+// hold.
+func (r *ProcResult) Faults(workers int, exact bool) []string {
+	var f []string
+	s := r.IdP
+	if s.Grants != 1 {
+		f = append(f, fmt.Sprintf("%d client_credentials grants, want 1: processes that lost the race must use the winner's token", s.Grants))
+	}
+	if s.Refreshes < r.Options.Expiries || exact && s.Refreshes != r.Options.Expiries {
+		f = append(f, fmt.Sprintf("%d refreshes for %d expiries (exact: %v)", s.Refreshes, r.Options.Expiries, exact))
+	}
+	if s.MaxPresented != 1 || s.InvalidGrants != 0 || s.Reuses != 0 || s.RevokedFamilies != 0 {
+		f = append(f, fmt.Sprintf("IdP: a refresh token presented up to %d times, %d invalid_grant, %d reuses, %d families revoked; want 1, 0, 0, 0",
+			s.MaxPresented, s.InvalidGrants, s.Reuses, s.RevokedFamilies))
+	}
+	if r.Generation != uint64(s.Issued()) {
+		f = append(f, fmt.Sprintf("last generation %d, IdP issued %d tokens: a token was issued twice or lost", r.Generation, s.Issued()))
+	}
+	if !r.LatestRefreshTokenStored {
+		f = append(f, "the store does not hold the refresh token the IdP issued last")
+	}
+	if len(r.Workers) != workers {
+		return append(f, fmt.Sprintf("%d worker reports, want %d", len(r.Workers), workers))
+	}
+	sumIssued := 0
+	for i, w := range r.Workers {
+		sumIssued += w.Issued
+		if w.Calls == 0 || w.Errors != 0 {
+			f = append(f, fmt.Sprintf("worker %d: %d calls, %d errors (first: %s); want calls and no error", i, w.Calls, w.Errors, w.FirstError))
+		}
+	}
+	if sumIssued != s.Issued() {
+		f = append(f, fmt.Sprintf("workers report %d tokens obtained, IdP issued %d", sumIssued, s.Issued()))
+	}
+	return f
+}
+
 // WorkerOptions configures StartWorker.
 type WorkerOptions struct {
 	// Command returns the command that starts this program again (see
@@ -313,7 +356,14 @@ func defaultCommand() (*exec.Cmd, error) {
 }
 
 // StartWorker starts a worker process.
+//
+// A worker process never starts workers: StartWorker fails when called in
+// one, so a test binary that re-runs its tests as a worker (a TestMain
+// without RunWorkerIfRequested) starts no second generation.
 func StartWorker(o WorkerOptions) (*Worker, error) {
+	if os.Getenv(envWorker) != "" {
+		return nil, fmt.Errorf("loadtest: this process is a worker (%s is set) and must not start workers: does TestMain call RunWorkerIfRequested first?", envWorker)
+	}
 	if o.Command == nil {
 		o.Command = defaultCommand
 	}

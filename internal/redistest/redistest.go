@@ -9,6 +9,7 @@ package redistest
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -28,10 +29,10 @@ const startTimeout = 10 * time.Second
 
 // Server is a redis-server process owned by a test or a program.
 type Server struct {
-	cluster bool
-	bin     string
-	dir     string
-	port    int
+	mode
+	bin  string
+	dir  string
+	port int
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -45,18 +46,7 @@ type Server struct {
 // then a missing server fails the test).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("OMNITOKEN_REQUIRE_REDIS") == "1" {
-			t.Fatal("redistest: redis-server is not installed (apt-get install redis-server)")
-		}
-		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
-	}
-	s, err := run(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Kill)
-	return s
+	return startFor(t, mode{})
 }
 
 // StartCluster is Start with cluster mode on: one node that serves all
@@ -65,13 +55,38 @@ func Start(t testing.TB) *Server {
 // or script whose keys hash to different slots (CROSSSLOT).
 func StartCluster(t testing.TB) *Server {
 	t.Helper()
+	return startFor(t, mode{cluster: true})
+}
+
+// StartTLS is Start with TLS only: the server listens for TLS on its port
+// with a self-signed certificate for 127.0.0.1, and URL returns a
+// rediss:// URL. The returned pool holds the certificate, for the
+// client's RootCAs.
+func StartTLS(t testing.TB) (*Server, *x509.CertPool) {
+	t.Helper()
+	dir := t.TempDir()
+	pool, err := selfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startFor(t, mode{tlsDir: dir}), pool
+}
+
+// mode is how a server listens.
+type mode struct {
+	cluster bool
+	tlsDir  string // holding cert.pem and key.pem; "" for plain TCP
+}
+
+func startFor(t testing.TB, m mode) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("OMNITOKEN_REQUIRE_REDIS") == "1" {
 			t.Fatal("redistest: redis-server is not installed (apt-get install redis-server)")
 		}
 		t.Skip("redistest: redis-server is not installed (apt-get install redis-server)")
 	}
-	s, err := run(t.TempDir(), true)
+	s, err := run(t.TempDir(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +101,7 @@ func Run() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := run(dir, false)
+	s, err := run(dir, mode{})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -100,12 +115,12 @@ func (s *Server) Close() {
 	_ = os.RemoveAll(s.dir)
 }
 
-func run(dir string, cluster bool) (*Server, error) {
+func run(dir string, m mode) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redistest: redis-server is not installed (apt-get install redis-server): %w", err)
 	}
-	s := &Server{bin: bin, dir: dir, cluster: cluster}
+	s := &Server{bin: bin, dir: dir, mode: m}
 	var lastErr error
 	for range 5 { // a free port may be taken between probe and bind
 		if s.port, err = freePort(); err != nil {
@@ -118,8 +133,13 @@ func run(dir string, cluster bool) (*Server, error) {
 	return nil, fmt.Errorf("redistest: starting redis-server: %w", lastErr)
 }
 
-// URL returns the server's redis:// URL.
-func (s *Server) URL() string { return "redis://" + s.Addr() }
+// URL returns the server's redis:// URL, or rediss:// with StartTLS.
+func (s *Server) URL() string {
+	if s.tlsDir != "" {
+		return "rediss://" + s.Addr()
+	}
+	return "redis://" + s.Addr()
+}
 
 // Addr returns the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
@@ -163,8 +183,13 @@ func (s *Server) Restart(keepData bool) error {
 // start runs redis-server and waits for its "Ready to accept connections"
 // line.
 func (s *Server) start() error {
-	args := []string{
-		"--port", strconv.Itoa(s.port),
+	port := []string{"--port", strconv.Itoa(s.port)}
+	if s.tlsDir != "" {
+		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", filepath.Join(s.tlsDir, "cert.pem"), "--tls-key-file", filepath.Join(s.tlsDir, "key.pem"),
+			"--tls-auth-clients", "no"}
+	}
+	args := append(port,
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
 		"--save", "",
@@ -173,7 +198,7 @@ func (s *Server) start() error {
 		"--logfile", "",
 		"--daemonize", "no",
 		"--protected-mode", "yes",
-	}
+	)
 	if s.cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
 	}
