@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -26,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 )
 
@@ -34,7 +33,7 @@ const (
 	opNativeClient = "omnitoken-cli-native"
 	opDeviceClient = "omnitoken-cli-device"
 	opDeviceSecret = "cnry-device-secret-3aa1" // a canary too
-	opPassword     = "verysecure"
+	opPassword     = oidctest.Password
 )
 
 func init() { canaries = append(canaries, opDeviceSecret) }
@@ -47,16 +46,10 @@ var (
 func startOIDC(t testing.TB) string {
 	t.Helper()
 	opOnce.Do(func() {
-		storage.RegisterClients(
+		opServer = oidctest.Start(
 			storage.NativeClient(opNativeClient, "http://127.0.0.1/callback"),
 			storage.DeviceClient(opDeviceClient, opDeviceSecret),
 		)
-		srv := httptest.NewUnstartedServer(nil)
-		issuer := "http://" + srv.Listener.Addr().String()
-		st := storage.NewStorage(storage.NewUserStore(issuer))
-		srv.Config.Handler = exampleop.SetupServer(issuer, st, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-		srv.Start()
-		opServer = srv
 	})
 	return opServer.URL
 }
@@ -65,12 +58,6 @@ func stopOIDC() {
 	if opServer != nil {
 		opServer.Close()
 	}
-}
-
-// opUser is the example's user for an issuer on 127.0.0.1.
-func opUser(issuer string) string {
-	u, _ := url.Parse(issuer)
-	return "test-user@" + u.Hostname()
 }
 
 func browser(t testing.TB) *http.Client {
@@ -200,7 +187,7 @@ func storedToken(t testing.TB, e *cliEnv, name string) (access, refresh string) 
 func approveDevice(t testing.TB, issuer, userCode string) {
 	t.Helper()
 	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {opUser(issuer)}, "password": {opPassword}})
+	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +245,7 @@ func TestLoginAuthorizationCodeAgainstOP(t *testing.T) {
 	if resp.StatusCode != 200 || id == "" {
 		t.Fatalf("login page: status %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	resp, err = b.PostForm(issuer+"/login/username", url.Values{"id": {id}, "username": {opUser(issuer)}, "password": {opPassword}})
+	resp, err = b.PostForm(issuer+"/login/username", url.Values{"id": {id}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/grokify/goauth"
 	"github.com/plexusone/omnitoken/core/coretest"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"golang.org/x/oauth2"
 )
@@ -23,21 +22,14 @@ import (
 const (
 	opDeviceClient = "mcp-device"
 	opDeviceSecret = "mcp-device-secret"
-	opPassword     = "verysecure" // the example OP's users' password
+	opPassword     = oidctest.Password // the example OP's users' password
 )
 
 // startOP starts zitadel's example OpenID provider in-process, over TLS,
 // and returns it; its issuer is its URL. Its storage is process-global,
 // so one test here starts it.
 func startOP(t *testing.T) *httptest.Server {
-	storage.RegisterClients(storage.DeviceClient(opDeviceClient, opDeviceSecret))
-	srv := httptest.NewUnstartedServer(nil)
-	issuer := "https://" + srv.Listener.Addr().String()
-	st := storage.NewStorage(storage.NewUserStore(issuer))
-	// SetupServer makes this logger the process default; it discards the
-	// example's request log.
-	srv.Config.Handler = exampleop.SetupServer(issuer, st, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-	srv.StartTLS()
+	srv := oidctest.StartTLS(storage.DeviceClient(opDeviceClient, opDeviceSecret))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -83,12 +75,11 @@ func TestDeviceLoginRealOP(t *testing.T) {
 		t.Fatal(err)
 	}
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: op.Client().Transport}
-	host, _ := url.Parse(op.URL)
 	for _, step := range []struct {
 		path string
 		form url.Values
 	}{
-		{"/device/login", url.Values{"user_code": {code[2]}, "username": {"test-user@" + host.Hostname()}, "password": {opPassword}}},
+		{"/device/login", url.Values{"user_code": {code[2]}, "username": {oidctest.User(op.URL)}, "password": {opPassword}}},
 		{"/device/confirm", url.Values{"action": {"allowed"}}},
 	} {
 		resp, err := browser.PostForm(op.URL+step.path, step.form)

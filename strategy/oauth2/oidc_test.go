@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -26,8 +25,8 @@ import (
 	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
+	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	xoauth2 "golang.org/x/oauth2"
 )
@@ -41,7 +40,7 @@ const (
 	opWebSecret    = "omni-web-secret"
 	opDeviceClient = "omni-device"
 	opDeviceSecret = "omni-device-secret"
-	opPassword     = "verysecure"
+	opPassword     = oidctest.Password
 )
 
 var (
@@ -53,19 +52,11 @@ var (
 func startOIDC(t testing.TB) string {
 	t.Helper()
 	opOnce.Do(func() {
-		storage.RegisterClients(
+		opServer = oidctest.Start(
 			storage.NativeClient(opNativeClient, "http://127.0.0.1/callback"),
 			storage.WebClient(opWebClient, opWebSecret),
 			storage.DeviceClient(opDeviceClient, opDeviceSecret),
 		)
-		srv := httptest.NewUnstartedServer(nil)
-		issuer := "http://" + srv.Listener.Addr().String()
-		st := storage.NewStorage(storage.NewUserStore(issuer))
-		// SetupServer makes this logger the process default; it discards
-		// the example's request log.
-		srv.Config.Handler = exampleop.SetupServer(issuer, st, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-		srv.Start()
-		opServer = srv
 	})
 	return opServer.URL
 }
@@ -74,12 +65,6 @@ func stopOIDC() {
 	if opServer != nil {
 		opServer.Close()
 	}
-}
-
-// opUser is the example's admin user for an issuer on 127.0.0.1.
-func opUser(issuer string) string {
-	u, _ := url.Parse(issuer)
-	return "test-user@" + u.Hostname()
 }
 
 func opEndpoint(issuer string) xoauth2.Endpoint {
@@ -189,7 +174,7 @@ func loginAndApprove(t testing.TB, issuer string) func(string) error {
 		if resp.StatusCode != 200 || id == "" {
 			return fmt.Errorf("login page: status %d at %s", resp.StatusCode, resp.Request.URL)
 		}
-		resp, err = b.PostForm(issuer+"/login/username", url.Values{"id": {id}, "username": {opUser(issuer)}, "password": {opPassword}})
+		resp, err = b.PostForm(issuer+"/login/username", url.Values{"id": {id}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
 		if err != nil {
 			return err
 		}
@@ -294,7 +279,7 @@ func TestOIDCDeviceFlow(t *testing.T) {
 
 	// The person approves on another device.
 	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {re.UserCode}, "username": {opUser(issuer)}, "password": {opPassword}})
+	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {re.UserCode}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
