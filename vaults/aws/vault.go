@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -19,6 +18,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
 	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnitoken/vaults/internal/cloudvault"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 )
@@ -51,9 +51,8 @@ type Config struct {
 // Vault is a vault.Vault over AWS Secrets Manager. It is safe for
 // concurrent use.
 type Vault struct {
-	c      *sm.Client
-	prefix string
-	closed atomic.Bool
+	c  *sm.Client
+	cv cloudvault.Base
 }
 
 var _ storage.ConditionalVault = (*Vault)(nil)
@@ -63,10 +62,11 @@ func New(cfg Config) (*Vault, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("aws: Config.Client is nil")
 	}
-	if _, err := names.Encode(cfg.Prefix); err != nil {
-		return nil, fmt.Errorf("aws: prefix: %w", err)
+	v := &Vault{c: cfg.Client}
+	if err := v.cv.Init("aws", names, cfg.Prefix); err != nil {
+		return nil, err
 	}
-	return &Vault{c: cfg.Client, prefix: cfg.Prefix}, nil
+	return v, nil
 }
 
 // FromURI returns a Vault for an aws-sm:// URI (see the package
@@ -138,34 +138,16 @@ func (v *Vault) Capabilities() vault.Capabilities {
 
 // Close marks the Vault closed.
 func (v *Vault) Close() error {
-	v.closed.Store(true)
+	v.cv.Close()
 	return nil
-}
-
-func (v *Vault) name(p string) (string, error) {
-	if p == "" {
-		return "", fmt.Errorf("aws: %w: empty path", vault.ErrInvalidPath)
-	}
-	n, err := names.Encode(v.prefix + p)
-	if err != nil {
-		return "", fmt.Errorf("aws: %w: %w", vault.ErrInvalidPath, err)
-	}
-	return n, nil
-}
-
-func (v *Vault) check(ctx context.Context) error {
-	if v.closed.Load() {
-		return vault.ErrClosed
-	}
-	return ctx.Err()
 }
 
 // Get reads the AWSCURRENT version of p.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	if err != nil {
 		return nil, err
 	}
@@ -296,10 +278,10 @@ func (v *Vault) prepare(ctx context.Context, p string, sec *vault.Secret) (name,
 	if sec == nil {
 		return "", "", fmt.Errorf("aws: set %s: nil secret", p)
 	}
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return "", "", err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	return n, sec.String(), err
 }
 
@@ -314,10 +296,10 @@ func requestToken() *string {
 // Delete deletes p without a recovery window. A missing secret is not an
 // error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -330,19 +312,15 @@ func (v *Vault) Delete(ctx context.Context, p string) error {
 
 // Exists reports whether p has an AWSCURRENT version.
 func (v *Vault) Exists(ctx context.Context, p string) (bool, error) {
-	_, err := v.Get(ctx, p)
-	if errors.Is(err, vault.ErrSecretNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return cloudvault.Exists(v.Get(ctx, p))
 }
 
 // List returns the paths that start with prefix, sorted.
 func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
-	full, err := names.Encode(v.prefix + prefix)
+	full, err := names.Encode(v.cv.Prefix() + prefix)
 	if err != nil {
 		return nil, v.fail("list", prefix, err)
 	}
@@ -362,11 +340,9 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 			if e.DeletedDate != nil || !strings.HasPrefix(n, full) {
 				continue
 			}
-			p, err := names.Decode(n)
-			if err != nil || !strings.HasPrefix(p, v.prefix+prefix) {
-				continue // not a name this provider wrote
+			if p, ok := v.cv.Path(n, prefix); ok {
+				out = append(out, p)
 			}
-			out = append(out, strings.TrimPrefix(p, v.prefix))
 		}
 	}
 	sort.Strings(out)

@@ -8,13 +8,13 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/plexusone/omnitoken/internal/safename"
+	"github.com/plexusone/omnitoken/vaults/internal/cloudvault"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 )
@@ -46,9 +46,8 @@ type Config struct {
 // concurrent use.
 type Vault struct {
 	c         *azsecrets.Client
-	prefix    string
+	cv        cloudvault.Base
 	purgeWait time.Duration
-	closed    atomic.Bool
 }
 
 var _ vault.Vault = (*Vault)(nil)
@@ -58,13 +57,14 @@ func New(cfg Config) (*Vault, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("azure: Config.Client is nil")
 	}
-	if _, err := names.Encode(cfg.Prefix); err != nil {
-		return nil, fmt.Errorf("azure: prefix: %w", err)
+	v := &Vault{c: cfg.Client, purgeWait: cfg.PurgeWait}
+	if err := v.cv.Init("azure", names, cfg.Prefix); err != nil {
+		return nil, err
 	}
-	if cfg.PurgeWait <= 0 {
-		cfg.PurgeWait = 250 * time.Millisecond
+	if v.purgeWait <= 0 {
+		v.purgeWait = 250 * time.Millisecond
 	}
-	return &Vault{c: cfg.Client, prefix: cfg.Prefix, purgeWait: cfg.PurgeWait}, nil
+	return v, nil
 }
 
 // FromURI returns a Vault for an azure-kv:// URI (see the package
@@ -98,34 +98,16 @@ func (v *Vault) Capabilities() vault.Capabilities {
 
 // Close marks the Vault closed.
 func (v *Vault) Close() error {
-	v.closed.Store(true)
+	v.cv.Close()
 	return nil
-}
-
-func (v *Vault) name(p string) (string, error) {
-	if p == "" {
-		return "", fmt.Errorf("azure: %w: empty path", vault.ErrInvalidPath)
-	}
-	n, err := names.Encode(v.prefix + p)
-	if err != nil {
-		return "", fmt.Errorf("azure: %w: %w", vault.ErrInvalidPath, err)
-	}
-	return n, nil
-}
-
-func (v *Vault) check(ctx context.Context) error {
-	if v.closed.Load() {
-		return vault.ErrClosed
-	}
-	return ctx.Err()
 }
 
 // Get reads the latest version of p.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +138,10 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	if sec == nil {
 		return fmt.Errorf("azure: set %s: nil secret", p)
 	}
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -185,10 +167,10 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 
 // Delete soft-deletes p and purges it. A missing secret is not an error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return err
 	}
-	n, err := v.name(p)
+	n, err := v.cv.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -239,16 +221,12 @@ func (v *Vault) retry(ctx context.Context, op func() error) error {
 
 // Exists reports whether p is live.
 func (v *Vault) Exists(ctx context.Context, p string) (bool, error) {
-	_, err := v.Get(ctx, p)
-	if errors.Is(err, vault.ErrSecretNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return cloudvault.Exists(v.Get(ctx, p))
 }
 
 // List returns the paths that start with prefix, sorted.
 func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
 	out := []string{}
@@ -262,11 +240,9 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 			if sp == nil || sp.ID == nil {
 				continue
 			}
-			p, err := names.Decode(strings.ToLower(sp.ID.Name()))
-			if err != nil || !strings.HasPrefix(p, v.prefix+prefix) {
-				continue
+			if p, ok := v.cv.Path(strings.ToLower(sp.ID.Name()), prefix); ok {
+				out = append(out, p)
 			}
-			out = append(out, strings.TrimPrefix(p, v.prefix))
 		}
 	}
 	sort.Strings(out)

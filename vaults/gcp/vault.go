@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
@@ -19,6 +18,7 @@ import (
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/internal/safename"
 	"github.com/plexusone/omnitoken/storage"
+	"github.com/plexusone/omnitoken/vaults/internal/cloudvault"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 	"google.golang.org/api/iterator"
@@ -64,9 +64,8 @@ type Config struct {
 type Vault struct {
 	c       *secretmanager.Client
 	project string
-	prefix  string
+	cv      cloudvault.Base
 	close   sync.Once
-	closed  atomic.Bool
 }
 
 var _ storage.ConditionalVault = (*Vault)(nil)
@@ -89,8 +88,9 @@ func New(cfg Config) (*Vault, error) {
 	if cfg.Client == nil || cfg.Project == "" {
 		return nil, errors.New("gcp: Config needs a Client and a Project")
 	}
-	if _, err := names.Encode(cfg.Prefix); err != nil {
-		return nil, fmt.Errorf("gcp: prefix: %w", err)
+	v := &Vault{c: cfg.Client, project: cfg.Project}
+	if err := v.cv.Init("gcp", names, cfg.Prefix); err != nil {
+		return nil, err
 	}
 	b := cfg.Backoff
 	if b.Initial == 0 {
@@ -104,7 +104,7 @@ func New(cfg Config) (*Vault, error) {
 		&o.UpdateSecret, &o.DestroySecretVersion, &o.DeleteSecret, &o.ListSecrets} {
 		*opts = append(*opts, gax.WithTimeout(60*time.Second), retry)
 	}
-	return &Vault{c: cfg.Client, project: cfg.Project, prefix: cfg.Prefix}, nil
+	return v, nil
 }
 
 // FromURI returns a Vault for a gcp-sm:// URI (see the package
@@ -142,38 +142,20 @@ func (v *Vault) Capabilities() vault.Capabilities {
 
 // Close closes the client.
 func (v *Vault) Close() error {
-	v.closed.Store(true)
+	v.cv.Close()
 	var err error
 	v.close.Do(func() { err = v.c.Close() })
 	return err
 }
 
-func (v *Vault) id(p string) (string, error) {
-	if p == "" {
-		return "", fmt.Errorf("gcp: %w: empty path", vault.ErrInvalidPath)
-	}
-	n, err := names.Encode(v.prefix + p)
-	if err != nil {
-		return "", fmt.Errorf("gcp: %w: %w", vault.ErrInvalidPath, err)
-	}
-	return n, nil
-}
-
 func (v *Vault) secret(id string) string { return "projects/" + v.project + "/secrets/" + id }
-
-func (v *Vault) check(ctx context.Context) error {
-	if v.closed.Load() {
-		return vault.ErrClosed
-	}
-	return ctx.Err()
-}
 
 // Get reads the version that the alias "current" names.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
-	id, err := v.id(p)
+	id, err := v.cv.Encode(p)
 	if err != nil {
 		return nil, err
 	}
@@ -310,10 +292,10 @@ func (v *Vault) prepare(ctx context.Context, p string, s *vault.Secret) (string,
 	if s == nil {
 		return "", fmt.Errorf("gcp: set %s: nil secret", p)
 	}
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return "", err
 	}
-	return v.id(p)
+	return v.cv.Encode(p)
 }
 
 func (v *Vault) create(ctx context.Context, id string) (*secretmanagerpb.Secret, error) {
@@ -380,10 +362,10 @@ func versionNumber(name string) (int64, error) {
 // Delete deletes p with all its versions. A missing secret is not an
 // error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return err
 	}
-	id, err := v.id(p)
+	id, err := v.cv.Encode(p)
 	if err != nil {
 		return err
 	}
@@ -396,16 +378,12 @@ func (v *Vault) Delete(ctx context.Context, p string) error {
 
 // Exists reports whether p has a current version.
 func (v *Vault) Exists(ctx context.Context, p string) (bool, error) {
-	_, err := v.Get(ctx, p)
-	if errors.Is(err, vault.ErrSecretNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return cloudvault.Exists(v.Get(ctx, p))
 }
 
 // List returns the paths that start with prefix, sorted.
 func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := v.check(ctx); err != nil {
+	if err := v.cv.Check(ctx); err != nil {
 		return nil, err
 	}
 	out := []string{}
@@ -422,11 +400,9 @@ func (v *Vault) List(ctx context.Context, prefix string) ([]string, error) {
 			continue // created, never written
 		}
 		n := sec.GetName()[strings.LastIndex(sec.GetName(), "/")+1:]
-		p, err := names.Decode(n)
-		if err != nil || !strings.HasPrefix(p, v.prefix+prefix) {
-			continue
+		if p, ok := v.cv.Path(n, prefix); ok {
+			out = append(out, p)
 		}
-		out = append(out, strings.TrimPrefix(p, v.prefix))
 	}
 	sort.Strings(out)
 	return out, nil
