@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/mutanttest"
 	"github.com/plexusone/omnitoken/storage/storetest"
 )
 
@@ -585,21 +585,7 @@ func TestMutants(t *testing.T) {
 			id = "locker/" + m.name
 		}
 		t.Run(id, func(t *testing.T) {
-			if m.raceOnly && !raceEnabled {
-				t.Skip("needs -race")
-			}
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestMutantChild$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), mutantEnv+"="+id)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("the suite passed or did not run against the mutant (err %v):\n%s", err, out)
-			}
-			for _, sub := range m.fails {
-				if !strings.Contains(string(out), "--- FAIL: TestMutantChild/"+sub+" ") {
-					t.Errorf("subtest %s did not fail:\n%s", sub, out)
-				}
-			}
+			mutanttest.RunChild(t, mutantEnv, id, m.raceOnly, m.fails)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/plexusone/omnivault/providers/memory"
 	"github.com/plexusone/omnivault/vault"
 
+	"github.com/plexusone/omnitoken/internal/mutanttest"
 	"github.com/plexusone/omnitoken/storage/vaulttest"
 )
 
@@ -301,21 +301,7 @@ func TestMutants(t *testing.T) {
 	}
 	for _, m := range mutants {
 		t.Run(m.name, func(t *testing.T) {
-			if m.raceOnly && !raceEnabled {
-				t.Skip("needs -race")
-			}
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestMutantChild$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), mutantEnv+"="+m.name)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("the suite passed or did not run against the mutant (err %v):\n%s", err, out)
-			}
-			for _, sub := range m.fails {
-				if !strings.Contains(string(out), "--- FAIL: TestMutantChild/"+sub+" ") {
-					t.Errorf("subtest %s did not fail:\n%s", sub, out)
-				}
-			}
+			mutanttest.RunChild(t, mutantEnv, m.name, m.raceOnly, m.fails)
 		})
 	}
 }

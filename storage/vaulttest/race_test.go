@@ -1,5 +1,0 @@
-//go:build race
-
-package vaulttest_test
-
-const raceEnabled = true

@@ -1,5 +1,0 @@
-//go:build race
-
-package strategytest_test
-
-const raceEnabled = true
