@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -25,8 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/zitadel/oidc/v3/example/server/storage"
+
+	"github.com/plexusone/omnitoken/internal/oidctest"
 )
 
 const (
@@ -58,14 +57,6 @@ func stopOIDC() {
 	if opServer != nil {
 		opServer.Close()
 	}
-}
-
-func browser(t testing.TB) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
 // started is a CLI process whose stderr is read line by line.
@@ -182,43 +173,6 @@ func storedToken(t testing.TB, e *cliEnv, name string) (access, refresh string) 
 	return tok.AccessToken, tok.RefreshToken
 }
 
-// approveDevice plays the person who enters userCode at the OP, signs in
-// and allows the device.
-func approveDevice(t testing.TB, issuer, userCode string) {
-	t.Helper()
-	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if !strings.Contains(string(body), "Device authorization allowed") {
-		t.Fatalf("approval: %s", body)
-	}
-}
-
-func userinfo(t testing.TB, issuer, accessToken string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("userinfo: status %d: %s", resp.StatusCode, body)
-	}
-	return string(body)
-}
-
 func TestLoginAuthorizationCodeAgainstOP(t *testing.T) {
 	issuer := startOIDC(t)
 	e := newEnv(t)
@@ -235,7 +189,7 @@ func TestLoginAuthorizationCodeAgainstOP(t *testing.T) {
 	}
 
 	// The browser: the OP's login form, then the redirect to the CLI.
-	b := browser(t)
+	b := oidctest.Browser(t, nil)
 	resp, err := b.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +222,7 @@ func TestLoginAuthorizationCodeAgainstOP(t *testing.T) {
 		t.Fatalf("login printed a token, or stored no refresh token:\n%s", out)
 	}
 	// The stored token works at the OP, and token hands it out.
-	if body := userinfo(t, issuer, access); !strings.Contains(body, `"sub":"id1"`) {
+	if body := oidctest.UserInfo(t, issuer, access); !strings.Contains(body, `"sub":"id1"`) {
 		t.Fatalf("userinfo = %s", body)
 	}
 	r := e.run("", []string{access}, "token", "user")
@@ -290,7 +244,7 @@ func TestLoginDeviceAgainstOP(t *testing.T) {
 	userCode := m[1]
 	cli.await(t, regexp.MustCompile(`^Waiting for you to approve`))
 
-	approveDevice(t, issuer, userCode) // on another device
+	oidctest.ApproveDevice(t, oidctest.Browser(t, nil), issuer, userCode) // on another device
 
 	if code := cli.wait(t); code != 0 {
 		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
@@ -397,7 +351,7 @@ func TestLoginDeviceForAnAuthorizationCodeCredential(t *testing.T) {
 
 	cli := e.start("login", "me", "--device")
 	userCode := cli.await(t, regexp.MustCompile(`enter the code: (\S+)$`))[1]
-	approveDevice(t, issuer, userCode)
+	oidctest.ApproveDevice(t, oidctest.Browser(t, nil), issuer, userCode)
 	if code := cli.wait(t); code != 0 {
 		t.Fatalf("login --device exited %d:\n%s", code, cli.output())
 	}

@@ -2,21 +2,18 @@ package main
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grokify/goauth"
-	"github.com/plexusone/omnitoken/core/coretest"
-	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"golang.org/x/oauth2"
+
+	"github.com/plexusone/omnitoken/core/coretest"
+	"github.com/plexusone/omnitoken/internal/oidctest"
 )
 
 const (
@@ -70,31 +67,7 @@ func TestDeviceLoginRealOP(t *testing.T) {
 	}
 
 	// The person signs in on another device and approves.
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: op.Client().Transport}
-	for _, step := range []struct {
-		path string
-		form url.Values
-	}{
-		{"/device/login", url.Values{"user_code": {code[2]}, "username": {oidctest.User(op.URL)}, "password": {opPassword}}},
-		{"/device/confirm", url.Values{"action": {"allowed"}}},
-	} {
-		resp, err := browser.PostForm(op.URL+step.path, step.form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d: %s", step.path, resp.StatusCode, body)
-		}
-		if step.path == "/device/confirm" && !strings.Contains(string(body), "Device authorization allowed") {
-			t.Fatalf("approval: %s", body)
-		}
-	}
+	oidctest.ApproveDevice(t, oidctest.Browser(t, op.Client().Transport), op.URL, code[2])
 
 	clock.Advance(5 * time.Second)
 	if out, isErr = call(t, cs, "whoami", nil); isErr || out != "signed in as octocat" {

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -23,12 +22,13 @@ import (
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	xoauth2 "golang.org/x/oauth2"
+
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/coretest"
 	"github.com/plexusone/omnitoken/internal/oidctest"
 	"github.com/plexusone/omnitoken/strategy/oauth2"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	xoauth2 "golang.org/x/oauth2"
 )
 
 // Clients registered with the example OP for these tests. The service
@@ -73,34 +73,6 @@ func opEndpoint(issuer string) xoauth2.Endpoint {
 		TokenURL:      issuer + "/oauth/token",
 		DeviceAuthURL: issuer + "/device_authorization",
 	}
-}
-
-// userinfo checks an access token against the OP's userinfo endpoint and
-// returns the body.
-func userinfo(t testing.TB, issuer, accessToken string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("userinfo: status %d: %s", resp.StatusCode, body)
-	}
-	return string(body)
-}
-
-// browser returns a client with a cookie jar that follows redirects, as a
-// person's browser would.
-func browser(t testing.TB) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
 func TestOIDCClientCredentials(t *testing.T) {
@@ -164,7 +136,7 @@ func (s *sentRefreshTokens) list() []string {
 // redirects back to the loopback listener.
 func loginAndApprove(t testing.TB, issuer string) func(string) error {
 	return func(authURL string) error {
-		b := browser(t)
+		b := oidctest.Browser(t, nil)
 		resp, err := b.Get(authURL)
 		if err != nil {
 			return err
@@ -218,7 +190,7 @@ func TestOIDCAuthorizationCodePKCEAndRotation(t *testing.T) {
 	if tok.RefreshToken == "" || tok.Extra["id_token"] == nil {
 		t.Fatalf("token after the code exchange = %v (extra %v)", tok, tok.Extra)
 	}
-	if body := userinfo(t, issuer, tok.AccessToken); !strings.Contains(body, `"sub":"id1"`) {
+	if body := oidctest.UserInfo(t, issuer, tok.AccessToken); !strings.Contains(body, `"sub":"id1"`) {
 		t.Fatalf("userinfo = %s", body)
 	}
 
@@ -235,7 +207,7 @@ func TestOIDCAuthorizationCodePKCEAndRotation(t *testing.T) {
 		if next.RefreshToken == rts[len(rts)-1] || stored.RefreshToken != next.RefreshToken {
 			t.Fatalf("refresh %d: not rotated, or not stored: token %q, stored %q", i, next.RefreshToken, stored.RefreshToken)
 		}
-		userinfo(t, issuer, next.AccessToken)
+		oidctest.UserInfo(t, issuer, next.AccessToken)
 		rts = append(rts, next.RefreshToken)
 	}
 	// Each refresh token was sent exactly once, in order.
@@ -278,21 +250,7 @@ func TestOIDCDeviceFlow(t *testing.T) {
 	}
 
 	// The person approves on another device.
-	b := browser(t)
-	resp, err := b.PostForm(issuer+"/device/login", url.Values{"user_code": {re.UserCode}, "username": {oidctest.User(issuer)}, "password": {opPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	resp, err = b.PostForm(issuer+"/device/confirm", url.Values{"action": {"allowed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if !strings.Contains(string(body), "Device authorization allowed") {
-		t.Fatalf("approval: %s", body)
-	}
+	oidctest.ApproveDevice(t, oidctest.Browser(t, nil), issuer, re.UserCode)
 
 	clock.Advance(5 * time.Second)
 	tok, err := m.Token(ctx, "tv")
@@ -389,7 +347,7 @@ func TestOIDCTokenExchange(t *testing.T) {
 	if tok.AccessToken == "" || tok.AccessToken == user.AccessToken || tok.Extra["issued_token_type"] != oauth2.TokenTypeRefreshToken {
 		t.Fatalf("token = %v extra %v", tok, tok.Extra)
 	}
-	if body := userinfo(t, issuer, tok.AccessToken); !strings.Contains(body, `"sub":"id1"`) {
+	if body := oidctest.UserInfo(t, issuer, tok.AccessToken); !strings.Contains(body, `"sub":"id1"`) {
 		t.Fatalf("userinfo = %s", body)
 	}
 	// The OP issued a refresh token with it; refreshing works through the
