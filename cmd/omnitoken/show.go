@@ -23,35 +23,30 @@ func sectionText(c *core.Credentials) string {
 	var v fmt.Stringer
 	switch c.Type {
 	case oauth2.Type:
-		var s oauth2.Section
-		if c.DecodeNamedSection(c.Type, &s) == nil {
-			v = s
-		}
+		v = decodeSection[oauth2.Section](c)
 	case basic.Type:
-		var s basic.Section
-		if c.DecodeNamedSection(c.Type, &s) == nil {
-			v = s
-		}
+		v = decodeSection[basic.Section](c)
 	case apikey.Type:
-		var s apikey.Section
-		if c.DecodeNamedSection(c.Type, &s) == nil {
-			v = s
-		}
+		v = decodeSection[apikey.Section](c)
 	case jwt.Type:
-		var s jwt.Section
-		if c.DecodeNamedSection(c.Type, &s) == nil {
-			v = s
-		}
+		v = decodeSection[jwt.Section](c)
 	case gcpsa.Type:
-		var s gcpsa.Section
-		if c.DecodeNamedSection(c.Type, &s) == nil {
-			v = s
-		}
+		v = decodeSection[gcpsa.Section](c)
 	}
 	if v == nil {
 		return fmt.Sprintf("%q section (%d bytes, not shown)", c.Type, len(c.Section(c.Type)))
 	}
 	return v.String()
+}
+
+// decodeSection decodes c's section into S, or returns nil when it does
+// not decode.
+func decodeSection[S fmt.Stringer](c *core.Credentials) fmt.Stringer {
+	var s S
+	if c.DecodeNamedSection(c.Type, &s) != nil {
+		return nil
+	}
+	return s
 }
 
 // shown is show's JSON output.
