@@ -235,10 +235,19 @@ func (tm *TokenManager) ListCredentials(ctx context.Context) ([]string, error) {
 func (tm *TokenManager) GetToken(ctx context.Context, name string) (*oauth2.Token, error) {
 	t, err := tm.mgr.OAuth2Token(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("omnitoken: %w", err)
+		return nil, &wrapError{err}
 	}
 	return t, nil
 }
+
+// wrapError is fmt.Errorf("omnitoken: %w", err) as a type. GetToken, the
+// cached path, builds it instead of calling fmt.Errorf, whose inlined
+// body would make GetToken's frame larger than core's: the root API
+// costs nothing over core for a cached token.
+type wrapError struct{ err error }
+
+func (e *wrapError) Error() string { return "omnitoken: " + e.err.Error() }
+func (e *wrapError) Unwrap() error { return e.err }
 
 // RefreshToken forces a token refresh for the named credentials.
 func (tm *TokenManager) RefreshToken(ctx context.Context, name string) (*oauth2.Token, error) {

@@ -34,8 +34,11 @@
 // Manager.Token(ctx, name):
 //
 //  1. The cached token is outside its refresh window: it is returned at
-//     the cost of one map load and one atomic load, with no lock, no
-//     allocation and no store read.
+//     the cost of one map load and two atomic loads, with no lock, no
+//     allocation and no store read. Under SystemClock it does not read
+//     the clock either: a timer marks the token when its refresh point
+//     comes (a token whose window is under a second is checked against
+//     the clock on every call instead).
 //  2. It is inside the window and Options.BackgroundRefresh is set: it is
 //     returned, and one background refresh starts.
 //  3. Otherwise the caller joins the one flight of name, starting it if

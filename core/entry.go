@@ -3,22 +3,78 @@ package core
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/oauth2"
 )
 
 // cached is what the cached path reads: the token, and what is derived
-// from it once so that serving it costs no allocation. It is immutable
-// once published.
+// from it once so that serving it costs no allocation. Its fields are
+// immutable once published, but for fresh.
 type cached struct {
 	st        StoredToken
 	authz     string        // the Authorization header, or ""
 	o2        *oauth2.Token // the token in x/oauth2's form
 	refreshAt int64         // nanoseconds since the Manager's epoch
 	expireAt  int64         // likewise; math.MaxInt64 = never
+
+	// fresh is true while the refresh point is known not to have come,
+	// so the cached path serves the token without reading the clock.
+	// A timer clears it at refreshAt; while it is false, every call
+	// compares the clock with refreshAt, as it always does under a
+	// Clock other than SystemClock. See arm.
+	fresh atomic.Bool
+	timer *time.Timer // clears fresh; guarded by the entry's writeMu
+}
+
+// maxTimerLag is the narrowest refresh window (refreshAt to expireAt)
+// that a timer may guard. A timer runs late by the scheduler's latency,
+// milliseconds under load; a token whose window is narrower than this is
+// checked against the clock on every call instead, so that lateness can
+// never serve an expired token.
+const maxTimerLag = time.Second
+
+// arm sets c.fresh, and the timer that clears it at c.refreshAt, if the
+// cached path may skip the clock for c. e.writeMu must be held.
+func (m *Manager) arm(c *cached) {
+	if !m.sysClock || c.timer != nil {
+		return
+	}
+	if c.refreshAt == math.MaxInt64 {
+		c.fresh.Store(true) // never expires
+		return
+	}
+	if c.expireAt-c.refreshAt < int64(maxTimerLag) {
+		return
+	}
+	d := time.Duration(c.refreshAt - m.nowNano())
+	if d <= 0 {
+		return
+	}
+	c.fresh.Store(true)
+	c.timer = time.AfterFunc(d, func() { c.fresh.Store(false) })
+}
+
+// retire stops c's timer: c is no longer served, or the Manager closes.
+// It leaves fresh false, so a caller still holding the entry reads the
+// clock. e.writeMu must be held.
+func (c *cached) retire() {
+	c.fresh.Store(false)
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
+// withFence is a copy of c stamped with a new fence. It is not armed.
+func (c *cached) withFence(fence uint64) *cached {
+	n := &cached{st: c.st, authz: c.authz, o2: c.o2, refreshAt: c.refreshAt, expireAt: c.expireAt}
+	n.st.Fence = fence
+	return n
 }
 
 // setAuth authorizes r in place, as Token.SetAuth does, with the header
@@ -125,6 +181,9 @@ func (m *Manager) kill(ctx context.Context, name string, dropErr error) (*entry,
 		e.dropErr = dropErr
 		e.dead.Store(true)
 		c := e.cur.Swap(nil)
+		if c != nil {
+			c.retire()
+		}
 		e.dirty.Store(false)
 		close(e.killed)
 		e.mu.Unlock()
@@ -141,11 +200,21 @@ func (m *Manager) bury(e *entry) {
 
 // publish makes c the token the cached path serves. The credential has a
 // token again: a later failure of its refresh is a change of state.
+// e.writeMu must be held.
 func (m *Manager) publish(e *entry, c *cached) {
-	e.cur.Store(c)
+	m.install(e, c)
 	e.perm.Store(nil)
 	e.notBefore.Store(0)
 	m.clearState(e, topicRefresh)
+}
+
+// install arms c and makes it the token the cached path serves, retiring
+// the one it replaces. e.writeMu must be held.
+func (m *Manager) install(e *entry, c *cached) {
+	m.arm(c)
+	if old := e.cur.Swap(c); old != nil && old != c {
+		old.retire()
+	}
 }
 
 func (e *entry) credType() string {

@@ -165,7 +165,7 @@ func (m *Manager) off(t time.Time) int64 { return int64(t.Sub(m.epoch)) }
 // Token returns a valid token for the named credential.
 //
 // A cached token outside its refresh window is returned at the cost of one
-// map load and one atomic load. Inside the window, with BackgroundRefresh,
+// map load and two atomic loads. Inside the window, with BackgroundRefresh,
 // the current token is returned and one background refresh starts. An
 // expired or missing token is obtained by one flight per name, shared by
 // every caller: the stored token is read again first, the strategy is
@@ -199,6 +199,9 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, *cached, error)
 	if v, ok := m.entries.Load(name); ok {
 		e := v.(*entry)
 		if c := e.cur.Load(); c != nil {
+			if c.fresh.Load() {
+				return e, c, nil
+			}
 			now := m.nowNano()
 			if now < c.refreshAt {
 				return e, c, nil
@@ -292,6 +295,11 @@ func (m *Manager) Close() error {
 				errs = append(errs, fmt.Errorf("core: token %q: %w", e.name, ErrPersistFailed))
 			}
 		}
+		e.writeMu.Lock()
+		if c := e.cur.Load(); c != nil {
+			c.retire()
+		}
+		e.writeMu.Unlock()
 		m.entries.Delete(k)
 		return true
 	})

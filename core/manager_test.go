@@ -907,3 +907,48 @@ func wakeRetry(t *testing.T, clock *coretest.FakeClock) {
 		}
 	}()
 }
+
+// With the system clock, the cached path learns that a token's refresh
+// point has come from a timer rather than a clock read: the token is
+// refreshed once its point passes, and no token served meanwhile has
+// expired.
+func TestSystemClockRefreshesAtRefreshPoint(t *testing.T) {
+	strat := &coretest.CountingStrategy{TTL: 4 * time.Second}
+	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}, RefreshBuffer: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
+		t.Fatal(err)
+	}
+	first, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strat.Calls.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("token not refreshed by its refresh point: %d strategy calls", strat.Calls.Load())
+		}
+		tok, err := m.Token(ctx, "svc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now := time.Now(); !tok.Expiry.After(now) {
+			t.Fatalf("served a token that expired at %v, now %v", tok.Expiry, now)
+		}
+		time.Sleep(5 * time.Millisecond) // pace the polling loop
+	}
+	tok, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == first.AccessToken {
+		t.Fatalf("still serving %q after the refresh", tok.AccessToken)
+	}
+	if time.Now().After(first.Expiry) {
+		t.Fatalf("refreshed only after the first token expired at %v", first.Expiry)
+	}
+}

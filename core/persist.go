@@ -177,15 +177,13 @@ func (m *Manager) flush(ctx context.Context, e *entry, locked bool, fence uint64
 		return
 	}
 	if fence != 0 && fence != c.st.Fence {
-		restamped := *c
-		restamped.st.Fence = fence
-		c = &restamped
+		c = c.withFence(fence)
 	}
 	adopted, err := m.persist(ctx, e, c)
 	if adopted != nil || err != nil {
 		return
 	}
-	e.cur.Store(c)
+	m.install(e, c)
 	e.dirty.Store(false)
 	m.clearState(e, topicPersist)
 	m.emit(e, Event{Kind: EventPersisted, Generation: c.st.Generation})

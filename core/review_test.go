@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -525,5 +526,71 @@ func TestDeleteTokenFailureReported(t *testing.T) {
 	}
 	if _, err := fs.Store.GetToken(ctx, "svc"); !errors.Is(err, core.ErrTokenNotFound) {
 		t.Fatalf("after the second delete the token is still stored: %v", err)
+	}
+}
+
+// staticStrategy returns a copy of one token on every call.
+type staticStrategy struct{ tok core.Token }
+
+func (s *staticStrategy) Type() string { return "static" }
+
+func (s *staticStrategy) Token(context.Context, *core.Credentials, *core.Token) (*core.Token, error) {
+	return s.tok.Clone(), nil
+}
+
+// The Transport authorizes a copy of the request: the caller's header
+// map, header values, URL and query are as they were, even when the
+// RoundTripper below appends to a header it was given.
+func TestTransportLeavesRequestAlone(t *testing.T) {
+	strat := &staticStrategy{tok: core.Token{
+		AccessToken: "access-1", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour),
+		Header: http.Header{"X-Api-Key": {"key-1"}},
+		Query:  url.Values{"sig": {"sig-1"}},
+	}}
+	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("static")); err != nil {
+		t.Fatal(err)
+	}
+	var sent *http.Request
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = r
+		r.Header["X-Trace"] = append(r.Header["X-Trace"], "appended")
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})
+	req, err := http.NewRequest(http.MethodGet, "https://api.example/v1?page=2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := make([]string, 1, 2)
+	trace[0] = "caller"
+	req.Header["X-Trace"] = trace
+	if _, err := m.Transport("svc", base).RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if sent == req {
+		t.Fatal("the Transport sent the caller's request itself")
+	}
+	if got := sent.Header.Get("Authorization"); got != "Bearer access-1" {
+		t.Errorf("sent Authorization = %q", got)
+	}
+	if got := sent.Header.Get("X-Api-Key"); got != "key-1" {
+		t.Errorf("sent X-Api-Key = %q", got)
+	}
+	if got := sent.URL.Query(); got.Get("sig") != "sig-1" || got.Get("page") != "2" {
+		t.Errorf("sent query = %v", got)
+	}
+	if len(req.Header) != 1 || req.Header.Get("Authorization") != "" || req.Header.Get("X-Api-Key") != "" {
+		t.Errorf("caller's header changed: %v", req.Header)
+	}
+	if len(req.Header["X-Trace"]) != 1 || trace[:2][1] != "" {
+		t.Errorf("caller's X-Trace values changed: %q", trace[:2])
+	}
+	if req.URL.RawQuery != "page=2" {
+		t.Errorf("caller's query changed: %q", req.URL.RawQuery)
 	}
 }

@@ -136,8 +136,22 @@ func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
+// authorized is a copy of req that carries c's credential. It is shallow,
+// as x/oauth2's Transport makes it, but for what setAuth changes: the
+// header map is new, its value slices are shared but capped so that an
+// append by a later RoundTripper cannot write into req's, and the URL is
+// copied only when the token adds query parameters.
 func authorized(req *http.Request, c *cached) *http.Request {
-	r := req.Clone(req.Context())
+	r := new(http.Request)
+	*r = *req
+	r.Header = make(http.Header, len(req.Header)+1+len(c.st.Token.Header))
+	for k, vs := range req.Header {
+		r.Header[k] = vs[:len(vs):len(vs)]
+	}
+	if len(c.st.Token.Query) > 0 {
+		u := *req.URL
+		r.URL = &u
+	}
 	c.setAuth(r)
 	return r
 }

@@ -1,0 +1,127 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// ttlStrategy issues numbered tokens that live for ttl.
+type ttlStrategy struct {
+	ttl   time.Duration
+	calls atomic.Int64
+}
+
+func (s *ttlStrategy) Type() string { return "ttl" }
+
+func (s *ttlStrategy) Token(context.Context, *Credentials, *Token) (*Token, error) {
+	n := s.calls.Add(1)
+	return &Token{AccessToken: fmt.Sprintf("access-%d", n), TokenType: "Bearer", Expiry: time.Now().Add(s.ttl)}, nil
+}
+
+func freshManager(t *testing.T, ttl, buffer time.Duration) (*Manager, *ttlStrategy) {
+	t.Helper()
+	s := &ttlStrategy{ttl: ttl}
+	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, RefreshBuffer: buffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	c := &Credentials{Type: "ttl"}
+	if err := c.SetSection("ttl", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetCredentials(context.Background(), "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+func current(t *testing.T, m *Manager) *cached {
+	t.Helper()
+	v, ok := m.entries.Load("svc")
+	if !ok {
+		t.Fatal("no entry for svc")
+	}
+	return v.(*entry).cur.Load()
+}
+
+// With the system clock, a token whose refresh window is wide enough is
+// served without a clock read until a timer marks its refresh point; the
+// timer is stopped when the token is replaced and when the Manager closes.
+func TestFreshTimerLifecycle(t *testing.T) {
+	m, _ := freshManager(t, time.Hour, time.Minute)
+	ctx := context.Background()
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	first := current(t, m)
+	if !first.fresh.Load() || first.timer == nil {
+		t.Fatalf("hour-long token: fresh=%v timer=%v, want armed", first.fresh.Load(), first.timer != nil)
+	}
+	if _, err := m.Refresh(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	second := current(t, m)
+	if second == first {
+		t.Fatal("Refresh did not replace the cached token")
+	}
+	if first.fresh.Load() || first.timer != nil {
+		t.Fatalf("replaced token: fresh=%v timer=%v, want retired", first.fresh.Load(), first.timer != nil)
+	}
+	if !second.fresh.Load() {
+		t.Fatal("new token not armed")
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if second.fresh.Load() || second.timer != nil {
+		t.Fatalf("after Close: fresh=%v timer=%v, want retired", second.fresh.Load(), second.timer != nil)
+	}
+}
+
+// A token whose window is narrower than a timer's possible lateness is
+// never armed: every call compares the clock with its refresh point.
+func TestFreshNarrowWindowReadsClock(t *testing.T) {
+	m, _ := freshManager(t, 3*time.Second, -1)
+	if _, err := m.Token(context.Background(), "svc"); err != nil {
+		t.Fatal(err)
+	}
+	c := current(t, m)
+	if margin := time.Duration(c.expireAt - c.refreshAt); margin >= maxTimerLag {
+		t.Fatalf("window %v: the test needs one narrower than %v", margin, maxTimerLag)
+	}
+	if c.fresh.Load() || c.timer != nil {
+		t.Fatalf("narrow window: fresh=%v timer=%v, want unarmed", c.fresh.Load(), c.timer != nil)
+	}
+}
+
+// Under a Clock other than SystemClock nothing is armed, so a fake clock
+// alone decides when a token is due.
+func TestFreshNotArmedUnderOtherClock(t *testing.T) {
+	s := &ttlStrategy{ttl: time.Hour}
+	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, Clock: shiftedClock{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c := &Credentials{Type: "ttl"}
+	if err := c.SetSection("ttl", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.SetCredentials(ctx, "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if got := current(t, m); got.fresh.Load() || got.timer != nil {
+		t.Fatalf("other clock: fresh=%v timer=%v, want unarmed", got.fresh.Load(), got.timer != nil)
+	}
+}
+
+// shiftedClock is the system clock under another type.
+type shiftedClock struct{ SystemClock }
