@@ -40,8 +40,13 @@ const maxTimerLag = time.Second
 
 // arm sets c.fresh, and the timer that clears it at c.refreshAt, if the
 // cached path may skip the clock for c. e.writeMu must be held.
+//
+// Nothing is armed once Close has begun: Close retires the entries it
+// finds, under their writeMu, after cancelling m.ctx, so a token that a
+// call begun before Close (PutToken) publishes after would keep a timer
+// nobody stops.
 func (m *Manager) arm(c *cached) {
-	if !m.sysClock || c.timer != nil {
+	if !m.sysClock || c.timer != nil || m.ctx.Err() != nil {
 		return
 	}
 	if c.refreshAt == math.MaxInt64 {

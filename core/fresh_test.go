@@ -125,3 +125,72 @@ func TestFreshNotArmedUnderOtherClock(t *testing.T) {
 
 // shiftedClock is the system clock under another type.
 type shiftedClock struct{ SystemClock }
+
+// gateCredsStore blocks GetCredentials while gate is set, after saying so
+// on entered.
+type gateCredsStore struct {
+	Store
+	gate    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *gateCredsStore) GetCredentials(ctx context.Context, name string) (*Credentials, error) {
+	if s.gate.CompareAndSwap(true, false) {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.GetCredentials(ctx, name)
+}
+
+// A PutToken that began before Close and publishes its token after
+// Close dropped the cache arms no timer: nothing would stop it.
+func TestFreshNoTimerArmedAfterClose(t *testing.T) {
+	store := &gateCredsStore{Store: NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := New(Options{Store: store, Strategies: []Strategy{&ttlStrategy{ttl: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := &Credentials{Type: "ttl"}
+	if err := c.SetSection("ttl", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetCredentials(ctx, "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	store.gate.Store(true)
+	put := make(chan error, 1)
+	go func() {
+		put <- m.PutToken(ctx, "svc", &Token{AccessToken: "put", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)})
+	}()
+	select {
+	case <-store.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("PutToken did not read the credential")
+	}
+	v, ok := m.entries.Load("svc")
+	if !ok {
+		t.Fatal("no entry for svc")
+	}
+	e := v.(*entry)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(store.release)
+	select {
+	case err := <-put:
+		if err != nil {
+			t.Fatalf("PutToken: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PutToken did not return")
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if got := e.cur.Load(); got != nil && (got.timer != nil || got.fresh.Load()) {
+		fresh, timer := got.fresh.Load(), got.timer != nil
+		got.retire() // stop the stray timer
+		t.Fatalf("token published after Close: fresh=%v timer=%v, want unarmed", fresh, timer)
+	}
+}
