@@ -28,7 +28,7 @@ type cached struct {
 	// compares the clock with refreshAt, as it always does under a
 	// Clock other than SystemClock. See arm.
 	fresh atomic.Bool
-	timer *time.Timer // clears fresh; guarded by the entry's writeMu
+	timer atomic.Pointer[time.Timer] // clears fresh; nil once retired
 }
 
 // maxTimerLag is the narrowest refresh window (refreshAt to expireAt)
@@ -39,14 +39,15 @@ type cached struct {
 const maxTimerLag = time.Second
 
 // arm sets c.fresh, and the timer that clears it at c.refreshAt, if the
-// cached path may skip the clock for c. e.writeMu must be held.
+// cached path may skip the clock for c. c must be published already, and
+// e.writeMu held.
 //
-// Nothing is armed once Close has begun: Close retires the entries it
-// finds, under their writeMu, after cancelling m.ctx, so a token that a
-// call begun before Close (PutToken) publishes after would keep a timer
-// nobody stops.
+// Nothing stays armed once Close has begun. Close cancels m.ctx, then
+// retires the token each entry holds. arm checks m.ctx after storing the
+// timer: either it sees Close and retires c itself, or its store came
+// before Close looked at the entry, whose token c already was.
 func (m *Manager) arm(c *cached) {
-	if !m.sysClock || c.timer != nil || m.ctx.Err() != nil {
+	if !m.sysClock || c.timer.Load() != nil || m.ctx.Err() != nil {
 		return
 	}
 	if c.refreshAt == math.MaxInt64 {
@@ -61,17 +62,19 @@ func (m *Manager) arm(c *cached) {
 		return
 	}
 	c.fresh.Store(true)
-	c.timer = time.AfterFunc(d, func() { c.fresh.Store(false) })
+	c.timer.Store(time.AfterFunc(d, func() { c.fresh.Store(false) }))
+	if m.ctx.Err() != nil {
+		c.retire()
+	}
 }
 
 // retire stops c's timer: c is no longer served, or the Manager closes.
 // It leaves fresh false, so a caller still holding the entry reads the
-// clock. e.writeMu must be held.
+// clock.
 func (c *cached) retire() {
 	c.fresh.Store(false)
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
+	if t := c.timer.Swap(nil); t != nil {
+		t.Stop()
 	}
 }
 
@@ -213,13 +216,13 @@ func (m *Manager) publish(e *entry, c *cached) {
 	m.clearState(e, topicRefresh)
 }
 
-// install arms c and makes it the token the cached path serves, retiring
+// install makes c the token the cached path serves and arms it, retiring
 // the one it replaces. e.writeMu must be held.
 func (m *Manager) install(e *entry, c *cached) {
-	m.arm(c)
 	if old := e.cur.Swap(c); old != nil && old != c {
 		old.retire()
 	}
+	m.arm(c)
 }
 
 func (e *entry) credType() string {

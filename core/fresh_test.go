@@ -58,8 +58,8 @@ func TestFreshTimerLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := current(t, m)
-	if !first.fresh.Load() || first.timer == nil {
-		t.Fatalf("hour-long token: fresh=%v timer=%v, want armed", first.fresh.Load(), first.timer != nil)
+	if !first.fresh.Load() || first.timer.Load() == nil {
+		t.Fatalf("hour-long token: fresh=%v timer=%v, want armed", first.fresh.Load(), first.timer.Load() != nil)
 	}
 	if _, err := m.Refresh(ctx, "svc"); err != nil {
 		t.Fatal(err)
@@ -68,8 +68,8 @@ func TestFreshTimerLifecycle(t *testing.T) {
 	if second == first {
 		t.Fatal("Refresh did not replace the cached token")
 	}
-	if first.fresh.Load() || first.timer != nil {
-		t.Fatalf("replaced token: fresh=%v timer=%v, want retired", first.fresh.Load(), first.timer != nil)
+	if first.fresh.Load() || first.timer.Load() != nil {
+		t.Fatalf("replaced token: fresh=%v timer=%v, want retired", first.fresh.Load(), first.timer.Load() != nil)
 	}
 	if !second.fresh.Load() {
 		t.Fatal("new token not armed")
@@ -77,8 +77,8 @@ func TestFreshTimerLifecycle(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if second.fresh.Load() || second.timer != nil {
-		t.Fatalf("after Close: fresh=%v timer=%v, want retired", second.fresh.Load(), second.timer != nil)
+	if second.fresh.Load() || second.timer.Load() != nil {
+		t.Fatalf("after Close: fresh=%v timer=%v, want retired", second.fresh.Load(), second.timer.Load() != nil)
 	}
 }
 
@@ -93,8 +93,8 @@ func TestFreshNarrowWindowReadsClock(t *testing.T) {
 	if margin := time.Duration(c.expireAt - c.refreshAt); margin >= maxTimerLag {
 		t.Fatalf("window %v: the test needs one narrower than %v", margin, maxTimerLag)
 	}
-	if c.fresh.Load() || c.timer != nil {
-		t.Fatalf("narrow window: fresh=%v timer=%v, want unarmed", c.fresh.Load(), c.timer != nil)
+	if c.fresh.Load() || c.timer.Load() != nil {
+		t.Fatalf("narrow window: fresh=%v timer=%v, want unarmed", c.fresh.Load(), c.timer.Load() != nil)
 	}
 }
 
@@ -118,8 +118,8 @@ func TestFreshNotArmedUnderOtherClock(t *testing.T) {
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if got := current(t, m); got.fresh.Load() || got.timer != nil {
-		t.Fatalf("other clock: fresh=%v timer=%v, want unarmed", got.fresh.Load(), got.timer != nil)
+	if got := current(t, m); got.fresh.Load() || got.timer.Load() != nil {
+		t.Fatalf("other clock: fresh=%v timer=%v, want unarmed", got.fresh.Load(), got.timer.Load() != nil)
 	}
 }
 
@@ -188,8 +188,8 @@ func TestFreshNoTimerArmedAfterClose(t *testing.T) {
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	if got := e.cur.Load(); got != nil && (got.timer != nil || got.fresh.Load()) {
-		fresh, timer := got.fresh.Load(), got.timer != nil
+	if got := e.cur.Load(); got != nil && (got.timer.Load() != nil || got.fresh.Load()) {
+		fresh, timer := got.fresh.Load(), got.timer.Load() != nil
 		got.retire() // stop the stray timer
 		t.Fatalf("token published after Close: fresh=%v timer=%v, want unarmed", fresh, timer)
 	}

@@ -295,11 +295,9 @@ func (m *Manager) Close() error {
 				errs = append(errs, fmt.Errorf("core: token %q: %w", e.name, ErrPersistFailed))
 			}
 		}
-		e.writeMu.Lock()
 		if c := e.cur.Load(); c != nil {
 			c.retire()
 		}
-		e.writeMu.Unlock()
 		m.entries.Delete(k)
 		return true
 	})
