@@ -114,8 +114,7 @@ type entry struct {
 	flight  *flight
 	dead    atomic.Bool   // set under mu and writeMu; never cleared
 	dropErr error         // what waiters get once dead; nil: ask again
-	killed  chan struct{} // closed when the entry dies
-	gone    chan struct{} // closed when the operation that killed it is done
+	gone    chan struct{} // made before dead is set; closed when the operation that killed the entry is done
 
 	bg        atomic.Bool  // a background refresh is starting or running
 	notBefore atomic.Int64 // offset before which the endpoint is not called again
@@ -139,7 +138,7 @@ type permFailure struct {
 }
 
 func newEntry(name string) *entry {
-	return &entry{name: name, killed: make(chan struct{}), gone: make(chan struct{})}
+	return &entry{name: name}
 }
 
 // entry returns the live entry for name, creating it. While a
@@ -187,13 +186,16 @@ func (m *Manager) kill(ctx context.Context, name string, dropErr error) (*entry,
 			continue
 		}
 		e.dropErr = dropErr
+		e.gone = make(chan struct{})
 		e.dead.Store(true)
 		c := e.cur.Swap(nil)
 		if c != nil {
 			c.retire()
 		}
 		e.dirty.Store(false)
-		close(e.killed)
+		if e.flight != nil {
+			close(e.flight.killed) // its waiters get dropErr now
+		}
 		e.mu.Unlock()
 		e.writeMu.Unlock()
 		return e, c, nil

@@ -28,6 +28,7 @@ const (
 // context and bounded by Options.RefreshTimeout.
 type flight struct {
 	done       chan struct{}
+	killed     chan struct{} // closed when the entry dies during the flight
 	mode       mode
 	staleGen   uint64
 	background bool
@@ -100,7 +101,7 @@ func (m *Manager) wait(ctx context.Context, e *entry, f *flight) (again bool, er
 	select {
 	case <-f.done:
 		return false, nil
-	case <-e.killed:
+	case <-f.killed:
 		return e.dropErr == nil, e.dropErr
 	case <-ctx.Done():
 		return false, fmt.Errorf("core: token %q: %w", e.name, ctx.Err())
@@ -154,7 +155,7 @@ func (m *Manager) startFlight(e *entry, md mode, staleGen uint64, background boo
 	if m.closed {
 		return nil, fmt.Errorf("core: token %q: %w", e.name, ErrClosed)
 	}
-	f := &flight{done: make(chan struct{}), mode: md, staleGen: staleGen, background: background, puts: e.puts.Load()}
+	f := &flight{done: make(chan struct{}), killed: make(chan struct{}), mode: md, staleGen: staleGen, background: background, puts: e.puts.Load()}
 	e.flight = f
 	m.wg.Add(1)
 	go m.run(e, f)
