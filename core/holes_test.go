@@ -54,15 +54,8 @@ func TestDeleteDuringRefresh(t *testing.T) {
 		revoked:          make(chan string, 4),
 	}
 	store := core.NewMemoryStore()
-	m, err := core.New(core.Options{Store: store, Strategies: []core.Strategy{rs}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := withCredential(t, core.Options{Store: store, Strategies: []core.Strategy{rs}, Clock: clock}, "counting")
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	got := make(chan error, 1)
 	go func() {
 		_, err := m.Token(ctx, "svc")

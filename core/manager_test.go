@@ -21,6 +21,21 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// withCredential returns a Manager on opts that holds the credential
+// "svc" of type typ. It is closed when the test ends.
+func withCredential(t *testing.T, opts core.Options, typ string) *core.Manager {
+	t.Helper()
+	m, err := core.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	if err := m.SetCredentials(context.Background(), "svc", coretest.Credentials(typ)); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 type fixture struct {
 	m     *core.Manager
 	store *flakyStore
@@ -914,15 +929,8 @@ func wakeRetry(t *testing.T, clock *coretest.FakeClock) {
 // expired.
 func TestSystemClockRefreshesAtRefreshPoint(t *testing.T) {
 	strat := &coretest.CountingStrategy{TTL: 4 * time.Second}
-	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}, RefreshBuffer: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := withCredential(t, core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}, RefreshBuffer: 3 * time.Second}, "counting")
 	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("counting")); err != nil {
-		t.Fatal(err)
-	}
 	first, err := m.Token(ctx, "svc")
 	if err != nil {
 		t.Fatal(err)

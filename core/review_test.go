@@ -547,15 +547,7 @@ func TestTransportLeavesRequestAlone(t *testing.T) {
 		Header: http.Header{"X-Api-Key": {"key-1"}},
 		Query:  url.Values{"sig": {"sig-1"}},
 	}}
-	m, err := core.New(core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", coretest.Credentials("static")); err != nil {
-		t.Fatal(err)
-	}
+	m := withCredential(t, core.Options{Store: core.NewMemoryStore(), Strategies: []core.Strategy{strat}}, "static")
 	var sent *http.Request
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		sent = r
