@@ -201,7 +201,7 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 	if err != nil {
 		stored = nil
 	}
-	_, err = m.commit(ctx, e, pending{tok: t.Clone(), base: stored, fence: fence, digest: hex.EncodeToString(fp[:8]), explicit: true})
+	c, err := m.commit(ctx, e, pending{tok: t.Clone(), base: stored, fence: fence, digest: hex.EncodeToString(fp[:8]), explicit: true})
 	if errors.Is(err, errDropped) {
 		if e.dropErr != nil { // deleted meanwhile
 			return fmt.Errorf("core: put token %q: %w", name, e.dropErr)
@@ -211,7 +211,8 @@ func (m *Manager) PutToken(ctx context.Context, name string, t *Token) error {
 	if err != nil {
 		return err
 	}
-	c := e.cur.Load()
+	// c, not e.cur: once writeMu is released, SetCredentials or
+	// DeleteCredentials may have dropped it, or a refresh replaced it.
 	m.emit(e, Event{Kind: EventTokenIssued, Generation: c.st.Generation})
 	return nil
 }

@@ -1,0 +1,102 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// gateSetStore blocks SetCredentials while gate is set, after saying so
+// on entered.
+type gateSetStore struct {
+	Store
+	gate    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *gateSetStore) SetCredentials(ctx context.Context, name string, c *Credentials) error {
+	if s.gate.CompareAndSwap(true, false) {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.SetCredentials(ctx, name, c)
+}
+
+// doneSignalCtx says on waiting, once, that Done was first asked for: that
+// its holder is about to block on it.
+type doneSignalCtx struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func (c *doneSignalCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return c.Context.Done()
+}
+
+// A PutToken begun before Close, that waited for a SetCredentials of the
+// same name while Close dropped the cache, leaves nothing cached: calls
+// after Close still fail with ErrClosed.
+func TestPutTokenAcrossCloseLeavesNothingCached(t *testing.T) {
+	store := &gateSetStore{Store: NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := New(Options{Store: store, Strategies: []Strategy{&ttlStrategy{ttl: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := &Credentials{Type: "ttl"}
+	if err := c.SetSection("ttl", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetCredentials(ctx, "svc", c); err != nil {
+		t.Fatal(err)
+	}
+	store.gate.Store(true)
+	set := make(chan error, 1)
+	go func() { set <- m.SetCredentials(ctx, "svc", c) }()
+	select {
+	case <-store.entered: // the entry of svc is dead until that Set returns
+	case <-time.After(10 * time.Second):
+		t.Fatal("SetCredentials did not reach the store")
+	}
+	putCtx := &doneSignalCtx{Context: ctx, waiting: make(chan struct{})}
+	put := make(chan error, 1)
+	go func() {
+		put <- m.PutToken(putCtx, "svc", &Token{AccessToken: "put", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)})
+	}()
+	select {
+	case <-putCtx.waiting: // PutToken passed open and waits for the Set
+	case <-time.After(10 * time.Second):
+		t.Fatal("PutToken did not wait for SetCredentials")
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(store.release)
+	for _, ch := range []chan error{set, put} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("call begun before Close did not return")
+		}
+	}
+	if _, ok := m.Expiry("svc"); ok {
+		t.Error("Expiry after Close: a token is cached")
+	}
+	if tok, err := m.Token(ctx, "svc"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Token after Close: %v, %v; want ErrClosed", tok, err)
+	}
+	if v, ok := m.entries.Load("svc"); ok {
+		if cur := v.(*entry).cur.Load(); cur != nil {
+			cur.retire()
+		}
+	}
+}
