@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,20 +21,47 @@ type sample struct {
 // benchSet holds samples by benchmark name, then by -cpu value.
 type benchSet map[string]map[int][]sample
 
-// goBench runs `go test -run '^$' -bench re -cpu cpus -count count pkg` in
-// dir and parses its output.
+// goBench builds the test binary of pkg (a path relative to dir) and runs
+// the benchmarks matching re at each -cpu value in count rounds, each round
+// running every benchmark once, in the package directory as go test does.
+// extra holds more go test flags, such as "-benchtime", "3s".
+//
+// Rounds interleave the benchmarks, where `go test -count` runs each one
+// count times in a row: a machine that slows down for some seconds, as a
+// shared one does after a burst of work, then slows both sides of a ratio
+// within a round, and ratio pairs them round by round.
 func goBench(ctx context.Context, dir, pkg, re, cpus string, count int, extra ...string) (benchSet, error) {
-	args := append([]string{"test", "-run", "^$", "-bench", re, "-cpu", cpus, "-count", strconv.Itoa(count)}, extra...)
-	args = append(args, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String() + "\n" + lastLines(out.String(), 5))
-		return nil, fmt.Errorf("go %s: %w: %s", strings.Join(args, " "), err, firstLine(msg))
+	tmp, err := os.MkdirTemp("", "omnitoken-gobench-")
+	if err != nil {
+		return nil, err
 	}
-	return parseBench(out.String()), nil
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "bench.test")
+	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, pkg)
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go test -c %s: %w: %s", pkg, err, firstLine(string(out)))
+	}
+	args := []string{"-test.run", "^$", "-test.bench", re, "-test.cpu", cpus, "-test.count", "1"}
+	for _, a := range extra {
+		if strings.HasPrefix(a, "-") {
+			a = "-test." + strings.TrimLeft(a, "-")
+		}
+		args = append(args, a)
+	}
+	var all strings.Builder
+	for range count {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = filepath.Join(dir, pkg)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			msg := strings.TrimSpace(errb.String() + "\n" + lastLines(out.String(), 5))
+			return nil, fmt.Errorf("%s %s: %w: %s", pkg, strings.Join(args, " "), err, firstLine(msg))
+		}
+		all.WriteString(out.String())
+	}
+	return parseBench(all.String()), nil
 }
 
 func parseBench(out string) benchSet {
@@ -66,12 +95,12 @@ func parseBench(out string) benchSet {
 // median returns the median of the unit over the samples of name at cpu,
 // and whether there were any.
 func (s benchSet) median(name string, cpu int, unit string) (float64, bool) {
-	var vs []float64
-	for _, x := range s[name][cpu] {
-		if v, ok := x.metrics[unit]; ok {
-			vs = append(vs, v)
-		}
-	}
+	return medianOf(s.values(name, cpu, unit))
+}
+
+// medianOf returns the median of vs, which it sorts, and whether vs has
+// any values.
+func medianOf(vs []float64) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
@@ -80,6 +109,18 @@ func (s benchSet) median(name string, cpu int, unit string) (float64, bool) {
 		return vs[len(vs)/2], true
 	}
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
+}
+
+// ratio returns the median over rounds of a's unit divided by b's, pairing
+// the samples of both by run order (goBench's rounds), and whether there
+// were any pairs.
+func (s benchSet) ratio(a, b string, cpu int, unit string) (float64, bool) {
+	va, vb := s.values(a, cpu, unit), s.values(b, cpu, unit)
+	rs := make([]float64, min(len(va), len(vb)))
+	for i := range rs {
+		rs[i] = va[i] / vb[i]
+	}
+	return medianOf(rs)
 }
 
 // maxOf returns the largest value of the unit over the samples.

@@ -36,3 +36,29 @@ func TestParseBench(t *testing.T) {
 		t.Errorf("even median = %v, want 2", got)
 	}
 }
+
+// ratio divides two benchmarks round by round and takes the median of the
+// quotients.
+func TestRatioPairsRounds(t *testing.T) {
+	ns := func(vs ...float64) []sample {
+		s := make([]sample, len(vs))
+		for i, v := range vs {
+			s[i] = sample{metrics: map[string]float64{"ns/op": v}}
+		}
+		return s
+	}
+	set := benchSet{
+		"A": {1: ns(10, 10, 20, 20, 20)},
+		"B": {1: ns(10, 10, 20, 20, 20), 2: ns(1)},
+	}
+	if got, ok := set.ratio("A", "B", 1, "ns/op"); !ok || got != 1 {
+		t.Errorf("ratio = %v, %v; want 1", got, ok)
+	}
+	set["B"][1] = ns(20, 20, 10, 10, 10) // the same runs, B's rounds reversed
+	if got, _ := set.ratio("A", "B", 1, "ns/op"); got != 2 {
+		t.Errorf("ratio with B's slow rounds apart from A's = %v, want 2", got)
+	}
+	if _, ok := set.ratio("A", "B", 2, "ns/op"); ok {
+		t.Error("a ratio with no pairs")
+	}
+}

@@ -31,7 +31,7 @@ func main() {
 	loadtest.RunWorkerIfRequestedWith(redistest.Backend(nil))
 	out := flag.String("out", "", "report file (default BENCHMARKS.md at the module root)")
 	quick := flag.Bool("quick", false, "fewer repetitions and smaller scenarios, for a smoke run")
-	count := flag.Int("count", 5, "go test -count for the micro-benchmarks")
+	count := flag.Int("count", 5, "rounds of the micro-benchmarks, each running every benchmark once")
 	flag.Parse()
 	if err := run(*out, *quick, *count); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
@@ -41,7 +41,7 @@ func main() {
 
 // config is the size of one run.
 type config struct {
-	count        int           // go test -count
+	count        int           // rounds of the go benchmarks
 	benchtime    string        // go test -benchtime for A
 	pairedtime   string        // go test -benchtime for B's paired benchmark
 	cycles       int           // D: refresh cycles

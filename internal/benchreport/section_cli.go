@@ -33,7 +33,7 @@ func sectionCLI(ctx context.Context, r *report, root, _ string, cfg config) erro
 	}
 	ratio := v[4]
 	var b strings.Builder
-	fmt.Fprintf(&b, "`omnitoken token NAME` with a valid stored token, run as a whole process (fork, exec, start-up, two small file reads, print), %s runs of each command interleaved in one benchmark, median per command; medians of `-count %d`. Baseline: `cmd/omnitoken/testdata/baseline`, a Go program linking only `core`, `storage` and `strategy/oauth2` that prints the same stored token through a `core.Manager`. `omnitoken-noplugins` is the CLI built with `-tags omnitoken_noplugins`, without the plugin host (go-plugin, gRPC, protobuf).\n\n", strings.TrimSuffix(runs, "x"), cfg.count)
+	fmt.Fprintf(&b, "`omnitoken token NAME` with a valid stored token, run as a whole process (fork, exec, start-up, two small file reads, print), %s runs of each command interleaved in one benchmark, median per command; medians of %d rounds. Baseline: `cmd/omnitoken/testdata/baseline`, a Go program linking only `core`, `storage` and `strategy/oauth2` that prints the same stored token through a `core.Manager`. `omnitoken-noplugins` is the CLI built with `-tags omnitoken_noplugins`, without the plugin host (go-plugin, gRPC, protobuf).\n\n", strings.TrimSuffix(runs, "x"), cfg.count)
 	b.WriteString("| Process | Median | Ratio to baseline |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| omnitoken token | %.2f ms | %.2f× |\n", v[0]/1000, ratio)
 	fmt.Fprintf(&b, "| omnitoken token, -tags omnitoken_noplugins | %.2f ms | %.2f× |\n", v[1]/1000, v[5])
