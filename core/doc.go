@@ -40,7 +40,9 @@
 //     comes (a token whose window is under a second is checked against
 //     the clock on every call instead).
 //  2. It is inside the window and Options.BackgroundRefresh is set: it is
-//     returned, and one background refresh starts.
+//     returned, and one background refresh starts. While that refresh
+//     runs, callers in the window are served as in step 1, without a
+//     clock read when a second timer guards the token's expiry.
 //  3. Otherwise the caller joins the one flight of name, starting it if
 //     none runs. The flight runs detached from every caller's context and
 //     is bounded by Options.RefreshTimeout.

@@ -28,14 +28,20 @@ type cached struct {
 	// compares the clock with refreshAt, as it always does under a
 	// Clock other than SystemClock. See arm.
 	fresh atomic.Bool
-	timer atomic.Pointer[time.Timer] // clears fresh; nil once retired
+	// live is true, with BackgroundRefresh, while expireAt is known not
+	// to have come: a caller in the window while a background refresh
+	// runs is served c without reading the clock. The timer clears it at
+	// expireAt.
+	live  atomic.Bool
+	timer atomic.Pointer[time.Timer] // clears fresh, then live; nil once retired
 }
 
-// maxTimerLag is the narrowest refresh window (refreshAt to expireAt)
-// that a timer may guard. A timer runs late by the scheduler's latency,
-// milliseconds under load; a token whose window is narrower than this is
-// checked against the clock on every call instead, so that lateness can
-// never serve an expired token.
+// maxTimerLag is the least margin that a timer may guard: the refresh
+// window (refreshAt to expireAt) for fresh, and the skew allowance
+// (expireAt to the token's expiry) for live. A timer runs late by the
+// scheduler's latency, milliseconds under load; a token whose margin is
+// narrower than this is checked against the clock on every call instead,
+// so that lateness can never serve an expired token.
 const maxTimerLag = time.Second
 
 // arm sets c.fresh, and the timer that clears it at c.refreshAt, if the
@@ -62,17 +68,39 @@ func (m *Manager) arm(c *cached) {
 		return
 	}
 	c.fresh.Store(true)
-	c.timer.Store(time.AfterFunc(d, func() { c.fresh.Store(false) }))
+	c.live.Store(m.background && m.off(c.st.Token.Expiry)-c.expireAt >= int64(maxTimerLag))
+	c.timer.Store(time.AfterFunc(d, func() { m.due(c) }))
 	if m.ctx.Err() != nil {
 		c.retire()
 	}
 }
 
+// due runs when c's refresh point comes. From then on the cached path
+// reads the clock, but while c is live: then a second timer clears live at
+// c.expireAt. It replaces the first only if c was not retired meanwhile.
+func (m *Manager) due(c *cached) {
+	c.fresh.Store(false)
+	first := c.timer.Load()
+	d := time.Duration(c.expireAt - m.nowNano())
+	if !c.live.Load() || first == nil || d <= 0 {
+		// Not live, retired, or run before arm stored the timer: the
+		// clock decides from now on.
+		c.live.Store(false)
+		return
+	}
+	second := time.AfterFunc(d, func() { c.live.Store(false) })
+	if !c.timer.CompareAndSwap(first, second) {
+		second.Stop()
+		c.live.Store(false)
+	}
+}
+
 // retire stops c's timer: c is no longer served, or the Manager closes.
-// It leaves fresh false, so a caller still holding the entry reads the
-// clock.
+// It leaves fresh and live false, so a caller still holding the entry
+// reads the clock.
 func (c *cached) retire() {
 	c.fresh.Store(false)
+	c.live.Store(false)
 	if t := c.timer.Swap(nil); t != nil {
 		t.Stop()
 	}

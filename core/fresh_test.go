@@ -194,3 +194,115 @@ func TestFreshNoTimerArmedAfterClose(t *testing.T) {
 		t.Fatalf("token published after Close: fresh=%v timer=%v, want unarmed", fresh, timer)
 	}
 }
+
+// With BackgroundRefresh, a token whose skew allowance (expireAt to its
+// expiry) is wide enough stays live through its window: the first timer
+// clears fresh at the refresh point, a second clears live at expireAt,
+// never before.
+func TestFreshLiveThroughWindow(t *testing.T) {
+	m, err := New(Options{Store: NewMemoryStore(), BackgroundRefresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	now := time.Now()
+	c := &cached{st: StoredToken{Token: Token{AccessToken: "a", Expiry: now.Add(2500 * time.Millisecond)}},
+		refreshAt: m.off(now.Add(50 * time.Millisecond)), expireAt: m.off(now.Add(1200 * time.Millisecond))}
+	m.arm(c)
+	defer c.retire()
+	if !c.fresh.Load() || !c.live.Load() {
+		t.Fatalf("armed: fresh=%v live=%v, want both", c.fresh.Load(), c.live.Load())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.fresh.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("fresh never cleared")
+		}
+		time.Sleep(time.Millisecond) // pace the polling loop
+	}
+	if m.nowNano() < c.refreshAt {
+		t.Fatal("fresh cleared before the refresh point")
+	}
+	if m.nowNano() < c.expireAt && !c.live.Load() {
+		t.Fatal("live cleared in the window, before expireAt")
+	}
+	for c.live.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("live never cleared")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if m.nowNano() < c.expireAt {
+		t.Fatal("live cleared before expireAt")
+	}
+
+	// A skew allowance under maxTimerLag: never live.
+	narrow := &cached{st: StoredToken{Token: Token{AccessToken: "a", Expiry: now.Add(time.Hour)}},
+		refreshAt: m.off(now.Add(30 * time.Minute)), expireAt: m.off(now.Add(time.Hour - maxTimerLag/2))}
+	m.arm(narrow)
+	defer narrow.retire()
+	if !narrow.fresh.Load() || narrow.live.Load() {
+		t.Fatalf("narrow allowance: fresh=%v live=%v, want fresh only", narrow.fresh.Load(), narrow.live.Load())
+	}
+}
+
+// Without BackgroundRefresh nothing is live: a caller in the window
+// refreshes the token itself.
+func TestFreshNotLiveWithoutBackground(t *testing.T) {
+	m, _ := freshManager(t, time.Hour, time.Minute)
+	if _, err := m.Token(context.Background(), "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if c := current(t, m); !c.fresh.Load() || c.live.Load() {
+		t.Fatalf("fresh=%v live=%v, want fresh only", c.fresh.Load(), c.live.Load())
+	}
+}
+
+// A live token in its window with no background refresh running still
+// starts one: live spares the clock read only while a refresh runs.
+func TestLiveInWindowStartsBackgroundRefresh(t *testing.T) {
+	s := &ttlStrategy{ttl: time.Hour}
+	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, BackgroundRefresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	creds := &Credentials{Type: "ttl"}
+	if err := creds.SetSection("ttl", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetCredentials(ctx, "svc", creds); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := m.entries.Load("svc")
+	e := v.(*entry)
+	// The state due leaves: past the refresh point, before expiry, live.
+	now := m.nowNano()
+	c := e.cur.Load().withFence(0)
+	c.refreshAt, c.expireAt = now-int64(time.Second), now+int64(time.Hour)
+	e.writeMu.Lock()
+	m.install(e, c)
+	e.writeMu.Unlock()
+	c.live.Store(true)
+	if c.fresh.Load() {
+		t.Fatal("a token past its refresh point was armed fresh")
+	}
+	got, err := m.Token(ctx, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AccessToken != "access-1" {
+		t.Fatalf("in the window got %q, want the current access-1", got.AccessToken)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.calls.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no background refresh started for a live token in its window")
+		}
+		time.Sleep(time.Millisecond) // pace the polling loop
+	}
+}

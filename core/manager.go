@@ -199,7 +199,10 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, *cached, error)
 	if v, ok := m.entries.Load(name); ok {
 		e := v.(*entry)
 		if c := e.cur.Load(); c != nil {
-			if c.fresh.Load() {
+			if c.fresh.Load() || (c.live.Load() && e.bg.Load()) {
+				// Before the refresh point; or in the window, before
+				// expiry, while a background refresh runs, when
+				// refreshAhead would do nothing.
 				return e, c, nil
 			}
 			now := m.nowNano()
