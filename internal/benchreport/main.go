@@ -45,6 +45,7 @@ type config struct {
 	benchtime    string        // go test -benchtime for A
 	pairedtime   string        // go test -benchtime for B's paired benchmark
 	cycles       int           // D: refresh cycles
+	aheadTTL     time.Duration // D: token lifetime in the refresh phase
 	procs        int           // E: processes
 	expiries     int           // E: expiries
 	spreadN      int           // F: credentials
@@ -65,10 +66,10 @@ func run(out string, quick bool, count int) error {
 	if out == "" {
 		out = filepath.Join(root, "BENCHMARKS.md")
 	}
-	cfg := config{count: count, benchtime: "1s", pairedtime: "3s", cycles: 20, procs: 8, expiries: 20,
+	cfg := config{count: count, benchtime: "1s", pairedtime: "3s", cycles: 20, aheadTTL: 12 * time.Second, procs: 8, expiries: 20,
 		spreadN: 1000, scaleN: 100_000, jwtN: 10_000, ttftReps: 21, baselineTime: 2 * time.Second}
 	if quick {
-		cfg = config{count: 1, benchtime: "300ms", pairedtime: "300ms", cycles: 5, procs: 4, expiries: 4,
+		cfg = config{count: 1, benchtime: "300ms", pairedtime: "300ms", cycles: 5, aheadTTL: 12 * time.Second, procs: 4, expiries: 4,
 			spreadN: 1000, scaleN: 10_000, jwtN: 2_000, ttftReps: 5, baselineTime: time.Second}
 	}
 	tmp, err := os.MkdirTemp("", "omnitoken-bench-")

@@ -73,12 +73,13 @@ func sectionR(ctx context.Context, r *report, _, dir string, cfg config) error {
 	b.WriteString("\nThe SIGSTOP, Redis-restart and canary-scan cases are asserted by the `redisstore` tests (`TestReplicaHolderPausedPastLease`, `TestReplicasSurviveRedisRestart`, `TestRedisHoldsNoSecret`).\n")
 	r.section("R. Replicas on Redis", b.String())
 
-	r.add(row{"R", "Redis round trips per refresh", fmt.Sprintf("%.1f (lease, re-read, CAS write, check, release); cached path %d", perRefresh, cached), fmt.Sprintf("%.1f per refresh across 8 replicas", allPerRefresh), yes(perRefresh == 5 && cached == 0)})
+	okRT := perRefresh == 5 && cached == 0
+	r.add(row{"R", "Redis round trips per refresh", fmt.Sprintf("%.1f (lease, re-read, CAS write, check, release); cached path %d", perRefresh, cached), fmt.Sprintf("%.1f per refresh across 8 replicas", allPerRefresh), yes(okRT)})
 	r.add(row{"R", fmt.Sprintf("exactly 1 refresh per expiry, %d replicas on Redis, %d expiries", res.Options.Procs, res.Options.Expiries),
 		fmt.Sprintf("%d refreshes, ≤ %d request per refresh token, %d invalid_grant, %d revoked", e.Refreshes, e.MaxPresented, e.InvalidGrants, e.RevokedFamilies), "—", yes(okE)})
 	r.add(row{"R", "SIGKILLed lease holder: takeover ≤ TTL + 1 s", killFig, fmt.Sprintf("TTL %s", redisLeaseTTL), yes(okKill)})
 	r.add(row{"R", "p99 during coordinated refresh ≤ 2× cached p99 (8 replicas)", fmt.Sprintf("%s = %.2f×", dur(lat.During.P99), p99r), fmt.Sprintf("cached p99 %s", dur(lat.Cached.P99)), yes(p99r <= 2)})
-	if !okE || !okKill || p99r > 2 || perRefresh != 4 || cached != 0 {
+	if !okE || !okKill || p99r > 2 || !okRT {
 		r.miss(fmt.Sprintf("R: processes %s; kill %s (err %v); p99 ratio %.2f; round trips per refresh %.1f, cached %d.", idpLine(e), killFig, kerr, p99r, perRefresh, cached))
 	}
 	return nil
