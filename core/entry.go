@@ -69,9 +69,14 @@ func (m *Manager) arm(c *cached) {
 	}
 	c.fresh.Store(true)
 	c.live.Store(m.background && m.off(c.st.Token.Expiry)-c.expireAt >= int64(maxTimerLag))
-	c.timer.Store(time.AfterFunc(d, func() { m.due(c) }))
+	// The timer starts only once c.timer holds it, so that due always
+	// finds it, however long this goroutine is paused in between.
+	t := time.AfterFunc(math.MaxInt64, func() { m.due(c) })
+	c.timer.Store(t)
+	t.Reset(d)
 	if m.ctx.Err() != nil {
 		c.retire()
+		t.Stop() // Close may have retired c before Reset started t
 	}
 }
 
@@ -83,8 +88,8 @@ func (m *Manager) due(c *cached) {
 	first := c.timer.Load()
 	d := time.Duration(c.expireAt - m.nowNano())
 	if !c.live.Load() || first == nil || d <= 0 {
-		// Not live, retired, or run before arm stored the timer: the
-		// clock decides from now on.
+		// Not live, retired, or already past expireAt: the clock decides
+		// from now on.
 		c.live.Store(false)
 		return
 	}
