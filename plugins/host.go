@@ -368,6 +368,13 @@ func (s *Strategy) callCtx(ctx context.Context) (context.Context, context.Cancel
 // caller's context, a plugin that did not answer within CallTimeout, or a
 // plugin that is gone and will be started again on the next call.
 func (s *Strategy) callFailed(caller, ctx context.Context, in *instance, op string, err error) error {
+	if d, ok := ctx.Deadline(); ok && status.Code(err) == codes.DeadlineExceeded && !time.Now().Before(d) {
+		// gRPC reports ctx's deadline once the clock passes it, which can
+		// be a moment before ctx's own timer marks ctx done (a plugin
+		// that resets the stream at its end of the deadline, say). Wait
+		// for that moment, so that the error says whose deadline it was.
+		<-ctx.Done()
+	}
 	if ctxErr := caller.Err(); ctxErr != nil {
 		return fmt.Errorf("plugins: %s: %s: %w", s.typ, op, ctxErr)
 	}
