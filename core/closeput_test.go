@@ -44,18 +44,9 @@ func (c *doneSignalCtx) Done() <-chan struct{} {
 // after Close still fail with ErrClosed.
 func TestPutTokenAcrossCloseLeavesNothingCached(t *testing.T) {
 	store := &gateSetStore{Store: NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
-	m, err := New(Options{Store: store, Strategies: []Strategy{&ttlStrategy{ttl: time.Hour}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ttlManager(t, Options{Store: store})
 	ctx := context.Background()
-	c := &Credentials{Type: "ttl"}
-	if err := c.SetSection("ttl", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetCredentials(ctx, "svc", c); err != nil {
-		t.Fatal(err)
-	}
+	c := ttlCredentials(t)
 	store.gate.Store(true)
 	set := make(chan error, 1)
 	go func() { set <- m.SetCredentials(ctx, "svc", c) }()

@@ -21,22 +21,41 @@ func (s *ttlStrategy) Token(context.Context, *Credentials, *Token) (*Token, erro
 	return &Token{AccessToken: fmt.Sprintf("access-%d", n), TokenType: "Bearer", Expiry: time.Now().Add(s.ttl)}, nil
 }
 
-func freshManager(t *testing.T, ttl, buffer time.Duration) (*Manager, *ttlStrategy) {
+// ttlCredentials is a credential of ttlStrategy's type.
+func ttlCredentials(t *testing.T) *Credentials {
 	t.Helper()
-	s := &ttlStrategy{ttl: ttl}
-	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, RefreshBuffer: buffer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
 	c := &Credentials{Type: "ttl"}
 	if err := c.SetSection("ttl", map[string]string{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetCredentials(context.Background(), "svc", c); err != nil {
+	return c
+}
+
+// ttlManager returns a Manager on opts holding the credential "svc" of
+// ttlStrategy's type, with a memory store and an hour-long ttlStrategy
+// where opts has none. It is closed when the test ends.
+func ttlManager(t *testing.T, opts Options) *Manager {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = NewMemoryStore()
+	}
+	if opts.Strategies == nil {
+		opts.Strategies = []Strategy{&ttlStrategy{ttl: time.Hour}}
+	}
+	m, err := New(opts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return m, s
+	t.Cleanup(func() { _ = m.Close() })
+	if err := m.SetCredentials(context.Background(), "svc", ttlCredentials(t)); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func freshManager(t *testing.T, ttl, buffer time.Duration) *Manager {
+	t.Helper()
+	return ttlManager(t, Options{Strategies: []Strategy{&ttlStrategy{ttl: ttl}}, RefreshBuffer: buffer})
 }
 
 func current(t *testing.T, m *Manager) *cached {
@@ -52,7 +71,7 @@ func current(t *testing.T, m *Manager) *cached {
 // served without a clock read until a timer marks its refresh point; the
 // timer is stopped when the token is replaced and when the Manager closes.
 func TestFreshTimerLifecycle(t *testing.T) {
-	m, _ := freshManager(t, time.Hour, time.Minute)
+	m := freshManager(t, time.Hour, time.Minute)
 	ctx := context.Background()
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
@@ -85,7 +104,7 @@ func TestFreshTimerLifecycle(t *testing.T) {
 // A token whose window is narrower than a timer's possible lateness is
 // never armed: every call compares the clock with its refresh point.
 func TestFreshNarrowWindowReadsClock(t *testing.T) {
-	m, _ := freshManager(t, 3*time.Second, -1)
+	m := freshManager(t, 3*time.Second, -1)
 	if _, err := m.Token(context.Background(), "svc"); err != nil {
 		t.Fatal(err)
 	}
@@ -101,21 +120,8 @@ func TestFreshNarrowWindowReadsClock(t *testing.T) {
 // Under a Clock other than SystemClock nothing is armed, so a fake clock
 // alone decides when a token is due.
 func TestFreshNotArmedUnderOtherClock(t *testing.T) {
-	s := &ttlStrategy{ttl: time.Hour}
-	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, Clock: shiftedClock{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	c := &Credentials{Type: "ttl"}
-	if err := c.SetSection("ttl", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := m.SetCredentials(ctx, "svc", c); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Token(ctx, "svc"); err != nil {
+	m := ttlManager(t, Options{Clock: shiftedClock{}})
+	if _, err := m.Token(context.Background(), "svc"); err != nil {
 		t.Fatal(err)
 	}
 	if got := current(t, m); got.fresh.Load() || got.timer.Load() != nil {
@@ -147,18 +153,8 @@ func (s *gateCredsStore) GetCredentials(ctx context.Context, name string) (*Cred
 // Close dropped the cache arms no timer: nothing would stop it.
 func TestFreshNoTimerArmedAfterClose(t *testing.T) {
 	store := &gateCredsStore{Store: NewMemoryStore(), entered: make(chan struct{}), release: make(chan struct{})}
-	m, err := New(Options{Store: store, Strategies: []Strategy{&ttlStrategy{ttl: time.Hour}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ttlManager(t, Options{Store: store})
 	ctx := context.Background()
-	c := &Credentials{Type: "ttl"}
-	if err := c.SetSection("ttl", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetCredentials(ctx, "svc", c); err != nil {
-		t.Fatal(err)
-	}
 	store.gate.Store(true)
 	put := make(chan error, 1)
 	go func() {
@@ -249,7 +245,7 @@ func TestFreshLiveThroughWindow(t *testing.T) {
 // Without BackgroundRefresh nothing is live: a caller in the window
 // refreshes the token itself.
 func TestFreshNotLiveWithoutBackground(t *testing.T) {
-	m, _ := freshManager(t, time.Hour, time.Minute)
+	m := freshManager(t, time.Hour, time.Minute)
 	if _, err := m.Token(context.Background(), "svc"); err != nil {
 		t.Fatal(err)
 	}
@@ -262,19 +258,8 @@ func TestFreshNotLiveWithoutBackground(t *testing.T) {
 // starts one: live spares the clock read only while a refresh runs.
 func TestLiveInWindowStartsBackgroundRefresh(t *testing.T) {
 	s := &ttlStrategy{ttl: time.Hour}
-	m, err := New(Options{Store: NewMemoryStore(), Strategies: []Strategy{s}, BackgroundRefresh: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := ttlManager(t, Options{Strategies: []Strategy{s}, BackgroundRefresh: true})
 	ctx := context.Background()
-	creds := &Credentials{Type: "ttl"}
-	if err := creds.SetSection("ttl", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetCredentials(ctx, "svc", creds); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := m.Token(ctx, "svc"); err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,9 @@ import (
 // must not read the cache after its write: the token it reports is the
 // one it stored, not whatever the cache holds by then (nothing, here).
 func TestPutTokenRacingSetCredentials(t *testing.T) {
-	m, _ := freshManager(t, time.Hour, time.Second)
+	m := freshManager(t, time.Hour, time.Second)
 	ctx := context.Background()
-	c := &Credentials{Type: "ttl"}
-	if err := c.SetSection("ttl", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
+	c := ttlCredentials(t)
 	deadline := time.Now().Add(time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
 		var wg sync.WaitGroup
