@@ -14,7 +14,7 @@ import (
 
 // cached is what the cached path reads: the token, and what is derived
 // from it once so that serving it costs no allocation. Its fields are
-// immutable once published, but for fresh.
+// immutable once published, but for fresh, live and timer.
 type cached struct {
 	st        StoredToken
 	authz     string        // the Authorization header, or ""
@@ -44,9 +44,9 @@ type cached struct {
 // so that lateness can never serve an expired token.
 const maxTimerLag = time.Second
 
-// arm sets c.fresh, and the timer that clears it at c.refreshAt, if the
-// cached path may skip the clock for c. c must be published already, and
-// e.writeMu held.
+// arm sets c.fresh (and c.live, see due), and the timer that clears it at
+// c.refreshAt, if the cached path may skip the clock for c. c must be
+// published already, and e.writeMu held.
 //
 // Nothing stays armed once Close has begun. Close cancels m.ctx, then
 // retires the token each entry holds. arm checks m.ctx after storing the
