@@ -153,8 +153,8 @@ func (l *Locker) Lock(ctx context.Context, name string) (func(), error) {
 // Redis is unavailable, LockFenced does not wait for the lease: once
 // go-redis's own retries are spent (max_retries and dial_timeout in the
 // URL tune them) it fails with an error matching ErrUnavailable that is
-// temporary (core.IsTemporary), unless AllowUncoordinated is set. A name that cannot be stored is an error
-// matching core.ErrInvalidCredentials.
+// temporary (core.IsTemporary), unless AllowUncoordinated is set. A name
+// that cannot be stored is an error matching core.ErrInvalidCredentials.
 func (l *Locker) LockFenced(ctx context.Context, name string) (uint64, func(), error) {
 	k, err := keysFor(l.prefix, name)
 	if err != nil {
