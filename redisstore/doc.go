@@ -13,7 +13,8 @@
 //     monotonically per credential (LockFenced).
 //   - Store, a core.Store: credentials stay in the durable vault; tokens
 //     go to a shared record on Redis, encrypted with a key the replicas
-//     share (NewAESGCM, or the vault's own keys with NewKeysCipher), versioned by (fence, generation), and written by one
+//     share (NewAESGCM, or the vault's own keys with NewKeysCipher),
+//     versioned by (fence, generation), and written by one
 //     compare-and-swap script that refuses an older version. A holder
 //     paused past its lease (GC, SIGSTOP) that wakes up and writes is
 //     refused, so its token never replaces a newer one. Every token is
