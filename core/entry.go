@@ -244,7 +244,15 @@ func (m *Manager) bury(e *entry) {
 // publish makes c the token the cached path serves. The credential has a
 // token again: a later failure of its refresh is a change of state.
 // e.writeMu must be held.
+//
+// Once Close has begun it caches nothing: a call begun before Close (a
+// PutToken, or its adoption of a newer stored token) may have made e
+// after Close dropped the cache, and nothing would drop it again; a call
+// after Close must fail with ErrClosed, not be served it.
 func (m *Manager) publish(e *entry, c *cached) {
+	if m.ctx.Err() != nil {
+		return
+	}
 	m.install(e, c)
 	e.perm.Store(nil)
 	e.notBefore.Store(0)

@@ -86,12 +86,6 @@ func (m *Manager) commit(ctx context.Context, e *entry, p pending) (*cached, err
 		e.puts.Add(1)
 	}
 	e.dirty.Store(false)
-	if p.explicit && m.ctx.Err() != nil {
-		// Close has begun. This PutToken may have made the entry after
-		// Close dropped the cache, and nothing would drop it again: the
-		// token is stored, and a call after Close must not be served it.
-		return c, nil
-	}
 	m.publish(e, c)
 	m.clearState(e, topicPersist)
 	return c, nil
