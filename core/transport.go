@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
+
+	"github.com/plexusone/omnitoken/internal/loopback"
 )
 
 // Transport is an http.RoundTripper that authorizes every request with the
@@ -113,23 +114,10 @@ func credentialAllowed(req *http.Request) (redirect, ok bool) {
 	if redirect && !strings.EqualFold(first.URL.Host, req.URL.Host) {
 		return true, false
 	}
-	if strings.EqualFold(req.URL.Scheme, "http") && !isLoopback(req.URL.Hostname()) {
+	if strings.EqualFold(req.URL.Scheme, "http") && !loopback.Host(req.URL.Hostname()) {
 		return redirect, false
 	}
 	return redirect, true
-}
-
-// isLoopback reports whether host, a URL's Hostname(), is "localhost" or
-// a literal loopback address (IPv4-mapped and zoned forms included); no
-// name is resolved. The strategies' endpoint check (internal/tokenhttp's
-// Loopback, which imports core and so cannot be imported here) applies
-// the same rule.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func replayable(req *http.Request) bool {

@@ -14,7 +14,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/loopback"
 	"golang.org/x/oauth2"
 )
 
@@ -105,26 +105,13 @@ func CheckEndpoint(field, raw string, allowInsecure bool) error {
 	case "https":
 		return nil
 	case "http":
-		if allowInsecure || Loopback(u.Hostname()) {
+		if allowInsecure || loopback.Host(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("tokenhttp: %w: %s uses plain http to %q, which is not a loopback host; use https, or allow plain http to other hosts explicitly (AllowInsecureHTTP)",
 			core.ErrInvalidCredentials, field, u.Hostname())
 	}
 	return fmt.Errorf("tokenhttp: %w: %s has scheme %q, want https", core.ErrInvalidCredentials, field, u.Scheme)
-}
-
-// Loopback reports whether host, a URL's Hostname(), names this machine's
-// loopback interface: "localhost" (in any case), an address in
-// 127.0.0.0/8, or ::1 (IPv4-mapped and zoned forms included). Other names
-// are not resolved: a name that a resolver maps to 127.0.0.1 could map
-// elsewhere tomorrow.
-func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Redact replaces every occurrence of each secret of 4 bytes or more in

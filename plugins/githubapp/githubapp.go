@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/plexusone/omnitoken/core"
 	"github.com/plexusone/omnitoken/core/driver"
+	"github.com/plexusone/omnitoken/internal/loopback"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 )
 
@@ -160,7 +161,7 @@ func (s *strategy) checkBaseURL(raw string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", invalid("baseURL must not have a query or fragment")
 	}
-	allow := s.allowHTTP && tokenhttp.Loopback(u.Hostname())
+	allow := s.allowHTTP && loopback.Host(u.Hostname())
 	if u.Scheme == "http" && !allow {
 		return "", invalid("baseURL uses plain http; only a loopback test server may, with %s=1 in the plugin's environment", AllowHTTPEnv)
 	}

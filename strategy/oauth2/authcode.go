@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/loopback"
 	"github.com/plexusone/omnitoken/internal/tokenhttp"
 	xoauth2 "golang.org/x/oauth2"
 )
@@ -151,7 +152,7 @@ func (s *Strategy) AuthorizeLocal(ctx context.Context, m *core.Manager, name str
 	}
 	host, port, path := "127.0.0.1", "0", "/callback"
 	redirectHost := host
-	if u, err := url.Parse(cfg.sec.RedirectURL); err == nil && u.Scheme == "http" && tokenhttp.Loopback(u.Hostname()) {
+	if u, err := url.Parse(cfg.sec.RedirectURL); err == nil && u.Scheme == "http" && loopback.Host(u.Hostname()) {
 		host, redirectHost = u.Hostname(), u.Hostname()
 		if host == "localhost" {
 			host = "127.0.0.1"

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	"github.com/plexusone/omnitoken/core"
+	"github.com/plexusone/omnitoken/internal/loopback"
 	"github.com/plexusone/omnitoken/internal/safename"
 	"github.com/plexusone/omnitoken/storage"
 	"github.com/plexusone/omnitoken/vaults/internal/cloudvault"
@@ -122,7 +122,7 @@ func checkEndpoint(ep string) error {
 		return nil
 	}
 	h := u.Hostname()
-	if ip := net.ParseIP(h); u.Scheme == "http" && (strings.EqualFold(h, "localhost") || ip != nil && ip.IsLoopback()) {
+	if u.Scheme == "http" && loopback.Host(h) {
 		return nil
 	}
 	return fmt.Errorf("aws: %w: endpoint %s must use https unless it is loopback", vault.ErrInvalidPath, h)

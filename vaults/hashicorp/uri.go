@@ -2,11 +2,11 @@ package hashicorp
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
 
+	"github.com/plexusone/omnitoken/internal/loopback"
 	"github.com/plexusone/omnivault"
 	"github.com/plexusone/omnivault/vault"
 )
@@ -105,18 +105,10 @@ func checkAddress(addr string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if loopback.Host(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("hashicorp: %w: plain http to %s, which is not loopback; use https", vault.ErrInvalidPath, u.Hostname())
 	}
 	return fmt.Errorf("hashicorp: %w: address scheme %q (want https)", vault.ErrInvalidPath, u.Scheme)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
