@@ -144,10 +144,7 @@ func (v *Vault) Close() error {
 
 // Get reads the AWSCURRENT version of p.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.cv.Check(ctx); err != nil {
-		return nil, err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -278,10 +275,7 @@ func (v *Vault) prepare(ctx context.Context, p string, sec *vault.Secret) (name,
 	if sec == nil {
 		return "", "", fmt.Errorf("aws: set %s: nil secret", p)
 	}
-	if err := v.cv.Check(ctx); err != nil {
-		return "", "", err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	return n, sec.String(), err
 }
 
@@ -296,10 +290,7 @@ func requestToken() *string {
 // Delete deletes p without a recovery window. A missing secret is not an
 // error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.cv.Check(ctx); err != nil {
-		return err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return err
 	}

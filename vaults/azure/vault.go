@@ -104,10 +104,7 @@ func (v *Vault) Close() error {
 
 // Get reads the latest version of p.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.cv.Check(ctx); err != nil {
-		return nil, err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +135,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 	if sec == nil {
 		return fmt.Errorf("azure: set %s: nil secret", p)
 	}
-	if err := v.cv.Check(ctx); err != nil {
-		return err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -167,10 +161,7 @@ func (v *Vault) Set(ctx context.Context, p string, sec *vault.Secret) error {
 
 // Delete soft-deletes p and purges it. A missing secret is not an error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.cv.Check(ctx); err != nil {
-		return err
-	}
-	n, err := v.cv.Encode(p)
+	n, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -152,10 +152,7 @@ func (v *Vault) secret(id string) string { return "projects/" + v.project + "/se
 
 // Get reads the version that the alias "current" names.
 func (v *Vault) Get(ctx context.Context, p string) (*vault.Secret, error) {
-	if err := v.cv.Check(ctx); err != nil {
-		return nil, err
-	}
-	id, err := v.cv.Encode(p)
+	id, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -292,10 +289,7 @@ func (v *Vault) prepare(ctx context.Context, p string, s *vault.Secret) (string,
 	if s == nil {
 		return "", fmt.Errorf("gcp: set %s: nil secret", p)
 	}
-	if err := v.cv.Check(ctx); err != nil {
-		return "", err
-	}
-	return v.cv.Encode(p)
+	return v.cv.Secret(ctx, p)
 }
 
 func (v *Vault) create(ctx context.Context, id string) (*secretmanagerpb.Secret, error) {
@@ -362,10 +356,7 @@ func versionNumber(name string) (int64, error) {
 // Delete deletes p with all its versions. A missing secret is not an
 // error.
 func (v *Vault) Delete(ctx context.Context, p string) error {
-	if err := v.cv.Check(ctx); err != nil {
-		return err
-	}
-	id, err := v.cv.Encode(p)
+	id, err := v.cv.Secret(ctx, p)
 	if err != nil {
 		return err
 	}

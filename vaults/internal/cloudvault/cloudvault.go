@@ -1,7 +1,8 @@
 // Package cloudvault holds what the cloud secret-manager vaults (aws, gcp
 // and azure) have in common: the closed flag and the check that starts
 // every call, the mapping of vault paths to secret names under a prefix,
-// and Exists in terms of Get.
+// and Exists in terms of Get. Secret is the start of every call on one
+// path: the check, then the name.
 //
 // A provider keeps a Base in an unexported field, so that none of its
 // methods become part of the provider's exported API.
@@ -51,6 +52,15 @@ func (b *Base) Check(ctx context.Context) error {
 		return vault.ErrClosed
 	}
 	return ctx.Err()
+}
+
+// Secret starts a call on path p: it returns p's secret name (Encode)
+// once Check passes.
+func (b *Base) Secret(ctx context.Context, p string) (string, error) {
+	if err := b.Check(ctx); err != nil {
+		return "", err
+	}
+	return b.Encode(p)
 }
 
 // Encode returns the secret name of path p: the prefix and p, encoded.

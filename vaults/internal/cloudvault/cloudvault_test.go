@@ -46,13 +46,25 @@ func TestBase(t *testing.T) {
 	if err := b.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if got, err := b.Secret(ctx, "a/b"); err != nil || got != n {
+		t.Fatalf("Secret(a/b) = %q, %v; want %q", got, err, n)
+	}
+	if _, err := b.Secret(ctx, ""); !errors.Is(err, vault.ErrInvalidPath) {
+		t.Fatalf("Secret(\"\") = %v", err)
+	}
 	cancel()
 	if err := b.Check(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Check(canceled) = %v", err)
 	}
+	if _, err := b.Secret(ctx, "a/b"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Secret(canceled) = %v", err)
+	}
 	b.Close()
 	if err := b.Check(context.Background()); !errors.Is(err, vault.ErrClosed) {
 		t.Fatalf("Check after Close = %v", err)
+	}
+	if _, err := b.Secret(context.Background(), ""); !errors.Is(err, vault.ErrClosed) {
+		t.Fatalf("Secret after Close = %v, want ErrClosed before the path is looked at", err)
 	}
 }
 
