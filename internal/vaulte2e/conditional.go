@@ -79,3 +79,28 @@ func PrefixesApart(t *testing.T, app, ap vault.Vault) {
 		t.Fatalf("prefix ap lists %q, %v; want nothing", got, err)
 	}
 }
+
+// Throttling writes p on v, then has the service behind v answer as
+// throttled: 2 answers in a row are ridden out, so Get still returns the
+// value after exactly 2 throttled answers (throttled counts them all);
+// 10 in a row outlast the retries, and Get fails with an error matching
+// vault.ErrConnectionFailed. throttle(n) makes the next n answers
+// throttled; the service is left throttling what remains of the 10.
+func Throttling(t *testing.T, v vault.Vault, p string, throttle func(n int), throttled func() int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := v.Set(ctx, p, &vault.Secret{Value: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	throttle(2)
+	if s, err := v.Get(ctx, p); err != nil || s.Value != "1" {
+		t.Fatalf("Get through throttling: %v, %v", s, err)
+	}
+	if n := throttled(); n != 2 {
+		t.Fatalf("%d throttled answers, want 2", n)
+	}
+	throttle(10)
+	if _, err := v.Get(ctx, p); !errors.Is(err, vault.ErrConnectionFailed) {
+		t.Fatalf("Get throttled past the retries: %v, want ErrConnectionFailed", err)
+	}
+}

@@ -141,21 +141,8 @@ func TestAuthFailure(t *testing.T) {
 func TestThrottling(t *testing.T) {
 	srv := startFake(t)
 	v := newVault(t, srv) // 3 attempts
+	vaulte2e.Throttling(t, v, "tokens/x", srv.Throttle, func() int { return srv.Calls("Throttled") })
 	ctx := context.Background()
-	if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
-		t.Fatal(err)
-	}
-	srv.Throttle(2)
-	if s, err := v.Get(ctx, "tokens/x"); err != nil || s.Value != "1" {
-		t.Fatalf("Get through throttling: %v, %v", s, err)
-	}
-	if srv.Calls("Throttled") != 2 {
-		t.Fatalf("%d throttled, want 2", srv.Calls("Throttled"))
-	}
-	srv.Throttle(10)
-	if _, err := v.Get(ctx, "tokens/x"); !errors.Is(err, vault.ErrConnectionFailed) {
-		t.Fatalf("Get throttled past the retries: %v, want ErrConnectionFailed", err)
-	}
 	// A write whose answer is lost is retried with the same
 	// ClientRequestToken, and makes one version, not two.
 	srv.Throttle(0)

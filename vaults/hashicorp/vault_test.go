@@ -235,23 +235,7 @@ func TestKubernetesLogin(t *testing.T) {
 func TestThrottling(t *testing.T) {
 	srv := startFake(t, &fakevault.Server{})
 	v := newVault(t, srv, func(c *hashicorp.Config) { c.MaxRetries = 3 })
-	ctx := context.Background()
-	if err := v.Set(ctx, "tokens/x", &vault.Secret{Value: "1"}); err != nil {
-		t.Fatal(err)
-	}
-	srv.Throttle(2)
-	s, err := v.Get(ctx, "tokens/x")
-	if err != nil || s.Value != "1" {
-		t.Fatalf("Get through throttling: %v, %v", s, err)
-	}
-	if srv.Requests("throttled") != 2 {
-		t.Fatalf("%d throttled answers, want 2", srv.Requests("throttled"))
-	}
-	srv.Throttle(10)
-	_, err = v.Get(ctx, "tokens/x")
-	if !errors.Is(err, vault.ErrConnectionFailed) {
-		t.Fatalf("Get throttled past the retries: %v, want ErrConnectionFailed", err)
-	}
+	vaulte2e.Throttling(t, v, "tokens/x", srv.Throttle, func() int { return srv.Requests("throttled") })
 	if srv.Requests("throttled") != 2+4 {
 		t.Fatalf("%d throttled answers, want 6 (1 try + 3 retries)", srv.Requests("throttled"))
 	}
