@@ -94,6 +94,15 @@ func headerLines(name string, t *core.Token) ([]string, error) {
 	return lines, nil
 }
 
+// render fetches the token of name and returns what r makes of it.
+func (a *app) render(ctx context.Context, name string, r func(name string, tok *core.Token) (string, error)) (string, error) {
+	tok, _, err := a.fetch(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return r(name, tok)
+}
+
 func (a *app) tokenCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "token NAME",
@@ -107,11 +116,7 @@ stored first. For an API-key credential the key is printed.`,
 		Args:              exactArgs(1, "NAME"),
 		ValidArgsFunction: a.completeNames,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			tok, _, err := a.fetch(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			v, err := tokenValue(args[0], tok)
+			v, err := a.render(cmd.Context(), args[0], tokenValue)
 			if err != nil {
 				return err
 			}
@@ -133,15 +138,14 @@ It works for bearer tokens, HTTP Basic and API keys sent in a header.`,
 		Args:              exactArgs(1, "NAME"),
 		ValidArgsFunction: a.completeNames,
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			tok, _, err := a.fetch(cmd.Context(), args[0])
+			v, err := a.render(cmd.Context(), args[0], func(name string, tok *core.Token) (string, error) {
+				lines, err := headerLines(name, tok)
+				return strings.Join(lines, "\n"), err
+			})
 			if err != nil {
 				return err
 			}
-			lines, err := headerLines(args[0], tok)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(a.stdout, strings.Join(lines, "\n"))
+			_, err = fmt.Fprintln(a.stdout, v)
 			return err
 		}),
 	}
@@ -166,11 +170,7 @@ command's exit code is passed through; 127 means it could not be started.`,
 			if envName == "" || strings.ContainsAny(envName, "=\x00") {
 				return usagef("--env %q is not a valid variable name", envName)
 			}
-			tok, _, err := a.fetch(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			v, err := tokenValue(args[0], tok)
+			v, err := a.render(cmd.Context(), args[0], tokenValue)
 			if err != nil {
 				return err
 			}
